@@ -1,0 +1,106 @@
+#pragma once
+// Fitting the Chinchilla law to training runs (Hoffmann et al. 2022, Approach 3). The objective is
+//     f(a, b, e, alpha, beta) = sum_i huber_delta( r_i ),
+//     r_i = logsumexp(a - alpha log N_i, b - beta log D_i, e) - log L_i,
+// minimised by Levenberg-Marquardt (analytic Jacobian) from many starts, in parallel over the starts.
+// Inputs are plain arrays (N parameters, D tokens, L loss; natural logs throughout), outputs plain
+// structs. A call holds no global state: concurrent calls from several threads are safe, and the result
+// is bit-identical for any thread count. Bad arguments throw std::invalid_argument naming the argument.
+
+#include <atomic>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "scalinglaw/law.hpp"
+
+namespace scalinglaw {
+
+/// Read-only view of n runs: three arrays of length `size`, not owned. Every value must be finite and > 0.
+struct RunsView {
+    const double* n;     ///< model size N, parameters
+    const double* d;     ///< training tokens D
+    const double* loss;  ///< final loss L
+    std::size_t size;
+};
+
+/// Every field: what it means, its unit, why this default.
+struct FitOptions {
+    /// Huber threshold on the log-space residuals r_i (dimensionless). 1e-3 is Hoffmann et al.'s value.
+    double huber_delta = 1e-3;
+    /// Iterations per start, accepted and rejected steps alike. Starts on the default grid need < 300.
+    int max_iterations = 1000;
+    /// Converged when max_j |g_j| * max(1, |x_j|) <= gradient_tolerance * f, g the gradient of f at the
+    /// log-parameters x: relative to the objective's own scale, so a fit whose objective is 1e-3
+    /// is held to the same standard as one whose objective is 10.
+    double gradient_tolerance = 1e-10;
+    /// Converged when the step the local model proposes would lower f by at most function_tolerance * f:
+    /// nothing is left to gain above rounding error.
+    double function_tolerance = 1e-15;
+    /// Converged when an accepted step h satisfies |h| <= parameter_tolerance * (|x| + parameter_tolerance).
+    double parameter_tolerance = 1e-10;
+    /// Largest change of any log-parameter or exponent in one step. Long jumps land where a term of the
+    /// law has vanished (its gradient is then ~0 and the start is stranded); 5 is a factor e^5 ~ 150.
+    double max_step = 5.0;
+    /// Worker threads; 0 means one per hardware thread. The result does not depend on it.
+    int threads = 0;
+    /// Optional: polled by the workers. Once it reads true, the fit stops and throws `cancelled`.
+    const std::atomic<bool>* cancel = nullptr;
+};
+
+enum class FitStatus {
+    converged,          ///< one of the three tolerance tests above passed
+    max_iterations,     ///< stopped by max_iterations before converging
+    numerical_failure,  ///< the objective was not finite at the start, or no step could be computed
+};
+
+/// Thrown when FitOptions::cancel becomes true during a fit.
+class cancelled : public std::runtime_error {
+public:
+    cancelled() : std::runtime_error("scalinglaw: cancelled") {}
+};
+
+/// What became of one start.
+struct StartOutcome {
+    LogParams start;
+    LogParams params;
+    double objective;
+    FitStatus status;
+    int iterations;
+};
+
+struct FitResult {
+    Params params;          ///< the best start's optimum, natural form
+    LogParams log_params;   ///< the same in log form
+    double objective;       ///< f at params
+    FitStatus status;       ///< the best start's status
+    std::string message;    ///< one line a person reads: what stopped the best start, how many agree
+    int iterations;         ///< the best start's iterations
+    std::size_t best_start;      ///< index into the starts; ties go to the lowest index
+    std::size_t starts_at_best;  ///< starts whose objective is within 1e-8 relative of the best
+    std::vector<StartOutcome> starts;  ///< one per start, in the order given
+};
+
+/// Hoffmann et al.'s grid of 4500 starts: alpha, beta in {0, 0.5, ..., 2}, e in {-1, -0.5, ..., 1},
+/// a, b in {0, 5, ..., 25}; ordered with alpha slowest and b fastest.
+std::vector<LogParams> default_starts();
+
+/// The objective f at q (argument checks as in fit_chinchilla).
+double objective(const RunsView& runs, const LogParams& q, double huber_delta = 1e-3);
+
+/// Fits the law: runs every start to convergence and returns the best (lowest objective, then lowest
+/// index). Needs at least 5 runs (one per parameter) and one start.
+FitResult fit_chinchilla(const RunsView& runs, const std::vector<LogParams>& starts,
+                         const FitOptions& options = {});
+
+/// Convenience overload for vectors; the default grid of starts.
+FitResult fit_chinchilla(const std::vector<double>& n, const std::vector<double>& d,
+                         const std::vector<double>& loss,
+                         const std::vector<LogParams>& starts = default_starts(),
+                         const FitOptions& options = {});
+
+/// "converged", "max_iterations" or "numerical_failure".
+const char* to_string(FitStatus status);
+
+}  // namespace scalinglaw

@@ -1,0 +1,65 @@
+#pragma once
+// Private parallel loop on std::thread. Workers (the calling thread among them) take the next index from
+// a shared atomic counter and write only their own outputs, so results never depend on the thread count.
+// An exception escaping a std::thread would terminate the process: each worker catches it, the loop stops
+// handing out work, and the first exception is rethrown in the caller. A raised cancel flag does the same
+// with scalinglaw::cancelled.
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "scalinglaw/fit.hpp"
+
+namespace scalinglaw::detail {
+
+/// Threads to use for `work` independent items when the caller asked for `requested` (0 = all cores).
+inline std::size_t resolve_threads(int requested, std::size_t work) {
+    std::size_t threads = requested > 0 ? static_cast<std::size_t>(requested)
+                                        : std::max(1u, std::thread::hardware_concurrency());
+    return std::max<std::size_t>(1, std::min(threads, work));
+}
+
+/// Calls body(i, worker) once for every i in [0, count); worker in [0, resolve_threads(threads, count))
+/// names the thread running it, so that per-worker scratch space needs no locking.
+template <class Body>
+void parallel_for(std::size_t count, int threads, Body&& body,
+                  const std::atomic<bool>* cancel = nullptr) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+
+    auto worker = [&](std::size_t worker_id) {
+        try {
+            for (;;) {
+                if (stop.load(std::memory_order_relaxed)) return;
+                if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw cancelled();
+                const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
+                if (i >= count) return;
+                body(i, worker_id);
+            }
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(error_mutex);
+            if (!error) error = std::current_exception();
+            stop = true;
+        }
+    };
+
+    const std::size_t extra = resolve_threads(threads, count) - 1;
+    std::vector<std::thread> pool;
+    pool.reserve(extra);
+    try {
+        for (std::size_t t = 0; t < extra; ++t) pool.emplace_back(worker, t + 1);
+    } catch (...) {  // could not start a thread: the ones we have (and this one) do the work
+    }
+    worker(0);
+    for (auto& thread : pool) thread.join();
+    if (error) std::rethrow_exception(error);
+}
+
+}  // namespace scalinglaw::detail

@@ -1,0 +1,40 @@
+#pragma once
+// Private: the objective in the solver's coordinates and Levenberg-Marquardt from one start.
+// The solver works on centred logs: with l_i = log N_i - mean(log N) (likewise m_i for D), the law's
+// log-prediction is logsumexp(a' - alpha l_i, b' - beta m_i, e) where a' = a - alpha mean(log N) and
+// b' = b - beta mean(log D). Same objective, but the a'-alpha and b'-beta columns of the Jacobian are
+// nearly orthogonal, which keeps the damped steps well scaled.
+
+#include <cstddef>
+#include <vector>
+
+#include "scalinglaw/fit.hpp"
+
+namespace scalinglaw::detail {
+
+struct Problem {
+    std::vector<double> log_n;     ///< log N_i - center_n
+    std::vector<double> log_d;     ///< log D_i - center_d
+    std::vector<double> log_loss;  ///< log L_i
+    double center_n = 0.0;
+    double center_d = 0.0;
+    double delta = 1e-3;
+};
+
+/// Builds the problem from validated runs; `rows` (optional) picks and repeats runs, e.g. a resample.
+Problem make_problem(const RunsView& runs, double delta, const std::vector<std::size_t>* rows = nullptr);
+
+/// The objective at q (natural log-parameters, not centred).
+double objective_at(const Problem& problem, const LogParams& q);
+
+/// Per-thread scratch space; reused across starts to avoid allocations.
+struct Workspace {
+    std::vector<double> p1, p2, p3, r;  // softmax shares of the three terms, and residuals
+    std::vector<double> trial_p1, trial_p2, trial_p3, trial_r;
+};
+
+/// Runs Levenberg-Marquardt from `start` until one of the options' tests passes.
+StartOutcome solve_from(const Problem& problem, const LogParams& start, const FitOptions& options,
+                        Workspace& workspace);
+
+}  // namespace scalinglaw::detail

@@ -1,0 +1,32 @@
+"""scalinglaw: fit neural scaling laws (Chinchilla, Approach 3) and plan compute-optimal training.
+
+    >>> import scalinglaw
+    >>> runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
+    >>> result = scalinglaw.fit(*runs)
+"""
+
+from ._core import __version__
+from .fit import (
+    ConvergenceWarning,
+    FitResult,
+    StartOutcomes,
+    default_starts,
+    fit,
+    objective,
+    start_grid,
+)
+from .io import Runs, load_chinchilla, read_csv
+
+__all__ = [
+    "ConvergenceWarning",
+    "FitResult",
+    "Runs",
+    "StartOutcomes",
+    "__version__",
+    "default_starts",
+    "fit",
+    "load_chinchilla",
+    "objective",
+    "read_csv",
+    "start_grid",
+]

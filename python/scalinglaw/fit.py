@@ -1,0 +1,242 @@
+"""Fitting the Chinchilla law L(N, D) = E + A / N^alpha + B / D^beta (Hoffmann et al. 2022, Approach 3).
+
+The objective is Hoffmann et al.'s: the sum over runs of Huber_delta(r_i), with log-space residuals
+r_i = logsumexp(a - alpha log N_i, b - beta log D_i, e) - log L_i and A = e^a, B = e^b, E = e^e. The C++
+core minimises it by Levenberg-Marquardt from every start, in parallel, and keeps the best.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _checks, _core
+from ._checks import FloatArray
+
+#: Order of the columns of a start (and of ``StartOutcomes.params``).
+START_COLUMNS = ("a", "b", "e", "alpha", "beta")
+
+
+class ConvergenceWarning(UserWarning):
+    """The best start stopped before a convergence test passed; the result may not be the optimum."""
+
+
+def default_starts() -> FloatArray:
+    """Hoffmann et al.'s grid of 4500 starts, columns (a, b, e, alpha, beta): alpha, beta in
+    {0, 0.5, ..., 2}, e in {-1, -0.5, ..., 1}, a, b in {0, 5, ..., 25}."""
+    return np.asarray(_core.default_starts())
+
+
+def start_grid(
+    *,
+    a: Sequence[float],
+    b: Sequence[float],
+    e: Sequence[float],
+    alpha: Sequence[float],
+    beta: Sequence[float],
+) -> FloatArray:
+    """The Cartesian product of values for each parameter, as a (k, 5) array of starts
+    (alpha slowest, b fastest, like ``default_starts``)."""
+    axes = {name: np.atleast_1d(_checks.as_float_array(values, name)) for name, values in
+            (("a", a), ("b", b), ("e", e), ("alpha", alpha), ("beta", beta))}
+    for name, values in axes.items():
+        if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
+            raise ValueError(f"{name} must be a non-empty list of finite numbers")
+    product = itertools.product(axes["alpha"], axes["beta"], axes["e"], axes["a"], axes["b"])
+    return np.array([(a_, b_, e_, al, be) for al, be, e_, a_, b_ in product], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class StartOutcomes:
+    """What became of each start, in the order of the starts."""
+
+    starts: FloatArray      #: (k, 5) the starts, columns (a, b, e, alpha, beta)
+    params: FloatArray      #: (k, 5) where each ended, same columns
+    objective: FloatArray   #: (k,) objective there (inf where the objective was not finite)
+    status: NDArray[np.str_]  #: (k,) "converged", "max_iterations" or "numerical_failure"
+    iterations: NDArray[np.int32]  #: (k,)
+
+
+@dataclass(frozen=True, repr=False)
+class FitResult:
+    """The best fit of the Chinchilla law, with how it was reached."""
+
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+    objective: float       #: sum of Huber losses of the log-residuals at the optimum
+    status: str            #: the best start's: "converged", "max_iterations", "numerical_failure"
+    message: str
+    iterations: int        #: the best start's Levenberg-Marquardt iterations
+    best_start: int        #: index of the best start (ties: lowest index)
+    starts_at_best: int    #: starts whose objective is within 1e-8 relative of the best
+    n_runs: int
+    delta: float
+    starts: StartOutcomes = field(compare=False)
+
+    @property
+    def a(self) -> float:
+        return math.log(self.A)
+
+    @property
+    def b(self) -> float:
+        return math.log(self.B)
+
+    @property
+    def e(self) -> float:
+        return math.log(self.E)
+
+    @property
+    def converged(self) -> bool:
+        return self.status == "converged"
+
+    @property
+    def n_starts(self) -> int:
+        return len(self.starts.objective)
+
+    @property
+    def params(self) -> dict[str, float]:
+        """E, A, B, alpha, beta."""
+        return {"E": self.E, "A": self.A, "B": self.B, "alpha": self.alpha, "beta": self.beta}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the per-start arrays, as plain Python values (for JSON)."""
+        return {
+            **self.params,
+            "objective": self.objective,
+            "status": self.status,
+            "message": self.message,
+            "iterations": self.iterations,
+            "best_start": self.best_start,
+            "starts_at_best": self.starts_at_best,
+            "n_starts": self.n_starts,
+            "n_runs": self.n_runs,
+            "delta": self.delta,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"FitResult(E={self.E:.6g}, A={self.A:.6g}, B={self.B:.6g}, alpha={self.alpha:.6g}, "
+            f"beta={self.beta:.6g}, objective={self.objective:.12g}, status={self.status!r}, "
+            f"starts_at_best={self.starts_at_best}/{self.n_starts}, n_runs={self.n_runs})"
+        )
+
+
+def _starts_array(starts: Any) -> FloatArray:
+    if starts is None:
+        return default_starts()
+    array = _checks.as_float_array(starts, "starts")
+    if array.ndim == 1 and array.size == 5:
+        array = array.reshape(1, 5)
+    if array.ndim != 2 or array.shape[1] != 5 or array.shape[0] == 0:
+        raise ValueError(
+            f"starts must have shape (k, 5) with columns (a, b, e, alpha, beta) and k >= 1, got shape {array.shape}"
+        )
+    bad = ~np.isfinite(array)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"starts[{row}, {col}] ({START_COLUMNS[col]}) = {array[row, col]!r} is not finite")
+    return array
+
+
+def runs_arrays(N: Any, D: Any, loss: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Checked float64 copies of the three arrays of runs."""
+    n = _checks.positive_1d(N, "N", what="model size")
+    d = _checks.positive_1d(D, "D", what="token count")
+    l_ = _checks.positive_1d(loss, "loss", what="loss")
+    count = _checks.same_length(N=n, D=d, loss=l_)
+    if count < 5:
+        raise ValueError(f"the fit needs at least 5 runs (one per parameter of the law), got {count}")
+    return n, d, l_
+
+
+def fit(
+    N: Any,
+    D: Any,
+    loss: Any,
+    *,
+    delta: float = 1e-3,
+    starts: Any = None,
+    threads: int = 0,
+    max_iterations: int = 1000,
+) -> FitResult:
+    """Fit L(N, D) = E + A / N^alpha + B / D^beta to runs by Hoffmann et al.'s Huber objective.
+
+    Parameters
+    ----------
+    N, D, loss
+        Model sizes (parameters), training tokens and final losses: 1-D, equal length, finite, > 0.
+    delta
+        Huber threshold on log-space residuals (1e-3, as in Hoffmann et al.).
+    starts
+        (k, 5) starting points, columns (a, b, e, alpha, beta) with A = e^a, B = e^b, E = e^e;
+        default: Hoffmann et al.'s 4500-point grid (``default_starts()``).
+    threads
+        Worker threads; 0 uses every core. The result is bit-identical for any value.
+    max_iterations
+        Levenberg-Marquardt iterations allowed per start.
+
+    Returns
+    -------
+    FitResult
+        The best start's optimum. A ``ConvergenceWarning`` is issued when it did not converge.
+    """
+    n, d, l_ = runs_arrays(N, D, loss)
+    delta = _checks.positive_number(delta, "delta")
+    start_array = _starts_array(starts)
+    raw = _core.fit_chinchilla(
+        n, d, l_, start_array,
+        huber_delta=delta,
+        max_iterations=_checks.whole_number(max_iterations, "max_iterations", minimum=1),
+        gradient_tolerance=1e-10,
+        function_tolerance=1e-15,
+        parameter_tolerance=1e-10,
+        max_step=5.0,
+        threads=_checks.threads(threads),
+    )
+    if not math.isfinite(raw["objective"]):
+        raise ValueError("no start gave a finite objective: the starts are too far from the data's scale")
+    a, b, e, alpha, beta = raw["log_params"]
+    status_names = np.array(_core.FIT_STATUSES)
+    result = FitResult(
+        E=math.exp(e), A=math.exp(a), B=math.exp(b), alpha=alpha, beta=beta,
+        objective=raw["objective"], status=raw["status"], message=raw["message"],
+        iterations=raw["iterations"], best_start=raw["best_start"],
+        starts_at_best=raw["starts_at_best"], n_runs=len(n), delta=delta,
+        starts=StartOutcomes(
+            starts=start_array, params=raw["start_params"], objective=raw["start_objective"],
+            status=status_names[raw["start_status"]], iterations=raw["start_iterations"],
+        ),
+    )
+    if not result.converged:
+        warnings.warn(f"the fit did not converge: {result.message}", ConvergenceWarning, stacklevel=2)
+    return result
+
+
+def objective(
+    N: Any, D: Any, loss: Any, *, E: float, A: float, B: float, alpha: float, beta: float,
+    delta: float = 1e-3,
+) -> float:
+    """Hoffmann et al.'s objective (sum of Huber losses of log-residuals) at the given parameters."""
+    n = _checks.positive_1d(N, "N", what="model size")
+    d = _checks.positive_1d(D, "D", what="token count")
+    l_ = _checks.positive_1d(loss, "loss", what="loss")
+    _checks.same_length(N=n, D=d, loss=l_)
+    if len(n) == 0:
+        raise ValueError("the objective needs at least one run")
+    for name, value in (("E", E), ("A", A), ("B", B)):
+        _checks.positive_number(value, name)
+    return float(_core.objective(
+        n, d, l_, math.log(A), math.log(B), math.log(E),
+        _checks.real_number(alpha, "alpha"), _checks.real_number(beta, "beta"),
+        huber_delta=_checks.positive_number(delta, "delta"),
+    ))
