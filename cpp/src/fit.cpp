@@ -106,10 +106,16 @@ FitResult fit_chinchilla(const RunsView& runs, const std::vector<LogParams>& sta
         },
         options.cancel);
 
+    // Best: lowest objective among the starts that did not fail, then lowest index (deterministic).
+    auto better = [&](const StartOutcome& x, const StartOutcome& y) {
+        const bool x_failed = x.status == FitStatus::numerical_failure;
+        const bool y_failed = y.status == FitStatus::numerical_failure;
+        return x_failed != y_failed ? y_failed : x.objective < y.objective;
+    };
     FitResult result;
     result.best_start = 0;
     for (std::size_t i = 1; i < outcomes.size(); ++i)
-        if (outcomes[i].objective < outcomes[result.best_start].objective) result.best_start = i;
+        if (better(outcomes[i], outcomes[result.best_start])) result.best_start = i;
     const StartOutcome& best = outcomes[result.best_start];
     result.log_params = best.params;
     result.params = from_log(best.params);
@@ -117,12 +123,11 @@ FitResult fit_chinchilla(const RunsView& runs, const std::vector<LogParams>& sta
     result.status = best.status;
     result.iterations = best.iterations;
     result.starts_at_best = 0;
-    for (const StartOutcome& o : outcomes)
-        if (o.objective <= best.objective + 1e-8 * std::abs(best.objective)) ++result.starts_at_best;
-    if (!std::isfinite(best.objective)) {
-        result.status = FitStatus::numerical_failure;
-        result.starts_at_best = 0;
-    }
+    if (best.status != FitStatus::numerical_failure)
+        for (const StartOutcome& o : outcomes)
+            if (o.status != FitStatus::numerical_failure &&
+                o.objective <= best.objective + 1e-8 * std::abs(best.objective))
+                ++result.starts_at_best;
     result.message = detail::summary(result, outcomes.size());
     result.starts = std::move(outcomes);
     return result;

@@ -252,6 +252,10 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
     auto finish = [&](FitStatus status, int iterations) {
         out.params = uncentred(problem, x);
         out.objective = f;
+        // A, B or E beyond the largest double is no answer, however low the objective.
+        const double largest_log = std::log(std::numeric_limits<double>::max());
+        if (std::max({out.params.a, out.params.b, out.params.e}) > largest_log)
+            status = FitStatus::numerical_failure;
         out.status = status;
         out.iterations = iterations;
         return out;

@@ -22,10 +22,10 @@ def as_float_array(values: Any, name: str) -> FloatArray:
         raise ValueError(f"{name} must be an array of numbers: {error}") from None
     kind = array.dtype.kind
     if kind == "O":
-        try:
-            array = array.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must hold numbers only, got objects ({_first_non_number(array)})") from None
+        problem = _first_non_number(array)
+        if problem:
+            raise ValueError(f"{name} must hold numbers only, got {problem}")
+        array = array.astype(np.float64)
     elif kind == "c":
         raise ValueError(f"{name} must be real numbers, got complex values")
     elif kind == "b":
@@ -34,16 +34,15 @@ def as_float_array(values: Any, name: str) -> FloatArray:
         raise ValueError(f"{name} must be numbers, got text ({array.dtype})")
     elif kind not in "iuf":
         raise ValueError(f"{name} must be numbers, got dtype {array.dtype}")
-    return np.ascontiguousarray(array, dtype=np.float64)
+    return np.asarray(array, dtype=np.float64, order="C")
 
 
 def _first_non_number(array: NDArray[Any]) -> str:
+    """Where an object array holds something other than a real number ("" if nowhere)."""
     for index, item in np.ndenumerate(array):
-        try:
-            float(item)
-        except (TypeError, ValueError):
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.integer, np.floating)):
             return f"{name_index(index)} = {item!r}"
-    return "unconvertible"
+    return ""
 
 
 def name_index(index: tuple[int, ...]) -> str:
@@ -64,7 +63,7 @@ def check_positive(array: FloatArray, name: str, *, what: str = "value") -> None
     bad = ~(np.isfinite(array) & (array > 0))
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        value = array[index]
+        value = float(array[index])
         problem = "not finite" if not math.isfinite(value) else "not > 0"
         where = name_index(index) if array.ndim != 1 else f"[{index[0]}]"
         raise ValueError(

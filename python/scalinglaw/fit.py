@@ -144,7 +144,7 @@ def _starts_array(starts: Any) -> FloatArray:
     bad = ~np.isfinite(array)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"starts[{row}, {col}] ({START_COLUMNS[col]}) = {array[row, col]!r} is not finite")
+        raise ValueError(f"starts[{row}, {col}] ({START_COLUMNS[col]}) = {float(array[row, col])!r} is not finite")
     return array
 
 
@@ -203,8 +203,8 @@ def fit(
         max_step=5.0,
         threads=_checks.threads(threads),
     )
-    if not math.isfinite(raw["objective"]):
-        raise ValueError("no start gave a finite objective: the starts are too far from the data's scale")
+    if raw["status"] == "numerical_failure":
+        raise ValueError(f"the fit failed numerically: {raw['message']} (are the starts on the data's scale?)")
     a, b, e, alpha, beta = raw["log_params"]
     status_names = np.array(_core.FIT_STATUSES)
     result = FitResult(

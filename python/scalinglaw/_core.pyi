@@ -1,0 +1,35 @@
+# Stub of the compiled module scalinglaw._core (cpp/bindings/_core.cpp). tests/test_stubs.py checks
+# that it names exactly what the module exports.
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__version__: str
+FIT_STATUSES: tuple[str, ...]
+
+def default_starts() -> NDArray[np.float64]: ...
+def objective(
+    n: ArrayLike,
+    d: ArrayLike,
+    loss: ArrayLike,
+    a: float,
+    b: float,
+    e: float,
+    alpha: float,
+    beta: float,
+    huber_delta: float = 1e-3,
+) -> float: ...
+def fit_chinchilla(
+    n: ArrayLike,
+    d: ArrayLike,
+    loss: ArrayLike,
+    starts: ArrayLike,
+    huber_delta: float,
+    max_iterations: int,
+    gradient_tolerance: float,
+    function_tolerance: float,
+    parameter_tolerance: float,
+    max_step: float,
+    threads: int,
+) -> dict[str, Any]: ...

@@ -1,0 +1,82 @@
+"""Shared fixtures: the Chinchilla data and an independent scipy reference fit of it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# The reference copy of the data, read here with the csv module, not with scalinglaw's reader.
+DATA = REPO / "python" / "scalinglaw" / "data" / "chinchilla_fig4_epoch.csv"
+
+
+def read_reference_runs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with DATA.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    n = np.array([float(r["Model Size"]) for r in rows])
+    c = np.array([float(r["Training FLOP"]) for r in rows])
+    loss = np.array([float(r["loss"]) for r in rows])
+    return n, c / (6 * n), loss
+
+
+@pytest.fixture(scope="session")
+def chinchilla_all() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return read_reference_runs()
+
+
+@pytest.fixture(scope="session")
+def chinchilla_240(chinchilla_all) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Epoch's exclusion: drop the 5 highest-loss runs, keep file order."""
+    n, d, loss = chinchilla_all
+    keep = np.ones(len(loss), dtype=bool)
+    keep[np.argsort(loss)[-5:]] = False
+    return n[keep], d[keep], loss[keep]
+
+
+def huber_objective_and_gradient(x, log_n, log_d, log_loss, delta):
+    """Hoffmann et al.'s objective and its exact gradient, written independently with numpy/scipy."""
+    from scipy.special import huber, logsumexp
+
+    a, b, e, alpha, beta = x
+    u = np.stack([a - alpha * log_n, b - beta * log_d, np.full_like(log_n, e)])
+    lse = logsumexp(u, axis=0)
+    r = lse - log_loss
+    share = np.exp(u - lse)
+    psi = np.clip(r, -delta, delta)
+    gradient = np.array([
+        psi @ share[0], psi @ share[1], psi @ share[2],
+        -(psi * share[0]) @ log_n, -(psi * share[1]) @ log_d,
+    ])
+    return huber(delta, r).sum(), gradient
+
+
+def scipy_fit(n, d, loss, delta=1e-3, starts=((6.0, 7.5, 0.5, 0.3, 0.3), (5.0, 10.0, 0.5, 0.5, 0.5))):
+    """Best of L-BFGS-B then BFGS polish from a few starts, tolerances at rounding level."""
+    from scipy.optimize import minimize
+
+    args = (np.log(n), np.log(d), np.log(loss), delta)
+    best = None
+    for start in starts:
+        first = minimize(huber_objective_and_gradient, start, args=args, jac=True, method="L-BFGS-B",
+                         options={"ftol": 1e-15, "gtol": 1e-15, "maxiter": 100000, "maxfun": 100000})
+        polished = minimize(huber_objective_and_gradient, first.x, args=args, jac=True, method="BFGS",
+                            options={"gtol": 1e-14, "maxiter": 100000})
+        candidate = polished if polished.fun <= first.fun else first
+        if best is None or candidate.fun < best.fun:
+            best = candidate
+    return best
+
+
+@pytest.fixture(scope="session")
+def scipy_reference_240(chinchilla_240):
+    return scipy_fit(*chinchilla_240)
+
+
+@pytest.fixture(scope="session")
+def fit_240(chinchilla_240):
+    import scalinglaw
+
+    return scalinglaw.fit(*chinchilla_240)
