@@ -84,6 +84,35 @@ std::vector<LogParams> starts_from(const DoubleArray& starts) {
 
 py::tuple as_tuple(const LogParams& q) { return py::make_tuple(q.a, q.b, q.e, q.alpha, q.beta); }
 
+// Applies an allocation rule (budget, loss or size -> Allocation) to every entry of `values`; returns
+// the fields as arrays of the same shape.
+py::dict map_allocation(Allocation (*rule)(const Params&, double), const Params& p,
+                        const DoubleArray& values) {
+    std::vector<py::ssize_t> shape(values.shape(), values.shape() + values.ndim());
+    py::array_t<double> flops(shape), n(shape), d(shape), loss(shape), ratio(shape);
+    const double* in = values.data();
+    double *f = flops.mutable_data(), *pn = n.mutable_data(), *pd = d.mutable_data(),
+           *pl = loss.mutable_data(), *pr = ratio.mutable_data();
+    {
+        py::gil_scoped_release release;
+        for (py::ssize_t i = 0; i < values.size(); ++i) {
+            const Allocation a = rule(p, in[i]);
+            f[i] = a.flops;
+            pn[i] = a.n;
+            pd[i] = a.d;
+            pl[i] = a.loss;
+            pr[i] = a.tokens_per_parameter;
+        }
+    }
+    py::dict out;
+    out["flops"] = flops;
+    out["n"] = n;
+    out["d"] = d;
+    out["loss"] = loss;
+    out["tokens_per_parameter"] = ratio;
+    return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
@@ -174,6 +203,35 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
         py::arg("max_iterations"), py::arg("gradient_tolerance"), py::arg("function_tolerance"),
         py::arg("parameter_tolerance"), py::arg("max_step"), py::arg("threads"),
         "Multi-start Levenberg-Marquardt fit; returns a dict of the best result and per-start arrays.");
+
+    py::class_<Params>(m, "Params", "L(N, D) = E + A / N^alpha + B / D^beta.")
+        .def(py::init<double, double, double, double, double>(), py::arg("E"), py::arg("A"),
+             py::arg("B"), py::arg("alpha"), py::arg("beta"))
+        .def_readonly("E", &Params::E)
+        .def_readonly("A", &Params::A)
+        .def_readonly("B", &Params::B)
+        .def_readonly("alpha", &Params::alpha)
+        .def_readonly("beta", &Params::beta);
+
+    m.def(
+        "frontier_coefficients",
+        [](const Params& p) {
+            const FrontierCoefficients f = frontier_coefficients(p);
+            return py::make_tuple(f.a, f.b, f.G);
+        },
+        py::arg("params"), "(a, b, G) of N_opt = G (C/6)^a, D_opt = (C/6)^b / G.");
+    m.def(
+        "compute_optimal",
+        [](const Params& p, const DoubleArray& flops) { return map_allocation(compute_optimal, p, flops); },
+        py::arg("params"), py::arg("flops"), "Compute-optimal N, D, loss for each budget.");
+    m.def(
+        "budget_for_loss",
+        [](const Params& p, const DoubleArray& loss) { return map_allocation(budget_for_loss, p, loss); },
+        py::arg("params"), py::arg("loss"), "Smallest budget reaching each target loss.");
+    m.def(
+        "optimal_for_size",
+        [](const Params& p, const DoubleArray& n) { return map_allocation(optimal_for_size, p, n); },
+        py::arg("params"), py::arg("n"), "Tokens (and budget) for which each size is compute-optimal.");
 
     py::list statuses;
     for (FitStatus s : {FitStatus::converged, FitStatus::max_iterations, FitStatus::numerical_failure})

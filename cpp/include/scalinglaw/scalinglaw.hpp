@@ -4,6 +4,7 @@
 // scalinglaw::core. Public headers use standard types only.
 
 #include "scalinglaw/fit.hpp"
+#include "scalinglaw/frontier.hpp"
 #include "scalinglaw/huber.hpp"
 #include "scalinglaw/law.hpp"
 #include "scalinglaw/version.hpp"
