@@ -42,7 +42,7 @@ Allocation compute_optimal(const Params& p, double flops) {
 }
 
 Allocation budget_for_loss(const Params& p, double target_loss) {
-    const FrontierCoefficients f = frontier_coefficients(p);
+    check_params(p);
     detail::check_positive(target_loss, "target_loss");
     if (!(target_loss > p.E))
         detail::fail(detail::describe("target_loss must exceed E = ", p.E,

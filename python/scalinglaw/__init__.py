@@ -15,9 +15,27 @@ from .fit import (
     objective,
     start_grid,
 )
+from .frontier import (
+    GOPHER_FLOPS,
+    Allocation,
+    FrontierCoefficients,
+    budget_for_loss,
+    compute_optimal,
+    frontier_coefficients,
+    optimal_for_size,
+)
 from .io import Runs, load_chinchilla, read_csv
+from .law import Law
 
 __all__ = [
+    "GOPHER_FLOPS",
+    "Allocation",
+    "FrontierCoefficients",
+    "Law",
+    "budget_for_loss",
+    "compute_optimal",
+    "frontier_coefficients",
+    "optimal_for_size",
     "ConvergenceWarning",
     "FitResult",
     "Runs",

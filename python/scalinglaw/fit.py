@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from . import _checks, _core
 from ._checks import FloatArray
+from .law import Law
 
 #: Order of the columns of a start (and of ``StartOutcomes.params``).
 START_COLUMNS = ("a", "b", "e", "alpha", "beta")
@@ -65,14 +66,9 @@ class StartOutcomes:
 
 
 @dataclass(frozen=True, repr=False)
-class FitResult:
-    """The best fit of the Chinchilla law, with how it was reached."""
+class FitResult(Law):
+    """The best fit of the Chinchilla law, with how it was reached. As a ``Law`` it predicts and plans."""
 
-    E: float
-    A: float
-    B: float
-    alpha: float
-    beta: float
     objective: float       #: sum of Huber losses of the log-residuals at the optimum
     status: str            #: the best start's: "converged", "max_iterations", "numerical_failure"
     message: str
@@ -104,9 +100,9 @@ class FitResult:
         return len(self.starts.objective)
 
     @property
-    def params(self) -> dict[str, float]:
-        """E, A, B, alpha, beta."""
-        return {"E": self.E, "A": self.A, "B": self.B, "alpha": self.alpha, "beta": self.beta}
+    def law(self) -> Law:
+        """The fitted parameters alone."""
+        return Law(**self.params)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything but the per-start arrays, as plain Python values (for JSON)."""
