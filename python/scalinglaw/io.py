@@ -50,6 +50,8 @@ class Runs:
     loss: FloatArray
     source: str = ""
     notes: tuple[str, ...] = field(default=())
+    #: The sweep's nominal training budgets (FLOPs), when known; see ``isoflop.group_by_budget``.
+    budgets: tuple[float, ...] = field(default=())
 
     def __post_init__(self) -> None:
         n = positive_1d(self.N, "N", what="model size")
@@ -76,7 +78,7 @@ class Runs:
         """The runs at ``rows`` (indices or a boolean mask), in their order."""
         picked = np.arange(len(self))[rows]
         notes = (*self.notes, note) if note else self.notes
-        return Runs(self.N[picked], self.D[picked], self.loss[picked], self.source, notes)
+        return Runs(self.N[picked], self.D[picked], self.loss[picked], self.source, notes, self.budgets)
 
     def split_highest_loss(self, count: int) -> tuple[Runs, Runs]:
         """(kept, excluded): the ``count`` highest-loss runs set apart, both kept in file order."""
@@ -88,6 +90,10 @@ class Runs:
         return self.subset(~excluded, note=note), self.subset(excluded)
 
 
+#: The nine IsoFLOP budgets of Hoffmann et al.'s Figure 4 (FLOPs).
+CHINCHILLA_BUDGETS = (6e18, 1e19, 3e19, 6e19, 1e20, 3e20, 6e20, 1e21, 3e21)
+
+
 def load_chinchilla(*, epoch_exclusion: bool = False) -> Runs:
     """The built-in dataset: 245 runs Epoch AI extracted from Figure 4 of Hoffmann et al. (2022).
 
@@ -97,7 +103,8 @@ def load_chinchilla(*, epoch_exclusion: bool = False) -> Runs:
     """
     with resources.as_file(resources.files("scalinglaw") / "data" / "chinchilla_fig4_epoch.csv") as path:
         runs = read_csv(path)
-    runs = Runs(runs.N, runs.D, runs.loss, "built-in Chinchilla data (Epoch AI, from Hoffmann et al. Fig. 4)")
+    runs = Runs(runs.N, runs.D, runs.loss, "built-in Chinchilla data (Epoch AI, from Hoffmann et al. Fig. 4)",
+                budgets=CHINCHILLA_BUDGETS)
     if epoch_exclusion:
         runs, _ = runs.split_highest_loss(5)
     return runs
