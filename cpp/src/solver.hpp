@@ -27,10 +27,12 @@ Problem make_problem(const RunsView& runs, double delta, const std::vector<std::
 /// The objective at q (natural log-parameters, not centred).
 double objective_at(const Problem& problem, const LogParams& q);
 
-/// Per-thread scratch space; reused across starts to avoid allocations.
+/// Per-thread scratch space for two points (current and trial); reused across starts to avoid
+/// allocations. Per run: the shares p1, p2, p3 of the three terms in the prediction, the residual r.
 struct Workspace {
-    std::vector<double> p1, p2, p3, r;  // softmax shares of the three terms, and residuals
+    std::vector<double> p1, p2, p3, r;
     std::vector<double> trial_p1, trial_p2, trial_p3, trial_r;
+    void resize(std::size_t n);
 };
 
 /// Runs Levenberg-Marquardt from `start` until one of the options' tests passes.
