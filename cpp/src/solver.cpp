@@ -28,6 +28,8 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels.hpp"
+
 namespace scalinglaw::detail {
 namespace {
 
@@ -35,9 +37,6 @@ using Vec5 = Eigen::Matrix<double, 5, 1>;
 using Mat5 = Eigen::Matrix<double, 5, 5>;
 using Vec3 = Eigen::Vector3d;
 using Mat3 = Eigen::Matrix3d;
-using Array = Eigen::ArrayXd;
-using ArrayMap = Eigen::Map<Array>;
-using ConstArrayMap = Eigen::Map<const Array>;
 
 // Coordinates of the solver's x: centred log-amplitudes, then the exponents.
 constexpr int k_a = 0, k_b = 1, k_e = 2, k_alpha = 3, k_beta = 4;
@@ -58,139 +57,115 @@ LogParams uncentred(const Problem& problem, const Vec5& x) {
             x[k_alpha], x[k_beta]};
 }
 
-double huber_sum(const Array& r, double delta) {
-    const Array size = r.abs();
-    const double f = (size <= delta).select(0.5 * r.square(), delta * (size - 0.5 * delta)).sum();
-    return std::isfinite(f) ? f : infinity;
+RunLogs run_logs(const Problem& problem) {
+    return {problem.log_n.data(), problem.log_d.data(), problem.log_loss.data(), problem.log_n.size()};
 }
 
-// The state at one point: shares of the three terms and residuals, as views of workspace vectors.
+double finite_or_infinity(double f) { return std::isfinite(f) ? f : infinity; }
+
+// The state at one point: per run, the shares of the three terms and the residual.
 struct State {
-    ArrayMap p1, p2, p3, r;
-    State(std::vector<double>& a, std::vector<double>& b, std::vector<double>& c, std::vector<double>& d)
-        : p1(a.data(), static_cast<Eigen::Index>(a.size())),
-          p2(b.data(), static_cast<Eigen::Index>(b.size())),
-          p3(c.data(), static_cast<Eigen::Index>(c.size())),
-          r(d.data(), static_cast<Eigen::Index>(d.size())) {}
+    double *p1, *p2, *p3, *r;
 };
 
 // Fills `s` at x and returns the objective (+inf where it is not finite). The direct sum of
-// exponentials is used when no term overflows or underflows; otherwise the max-shifted logsumexp,
-// which is exact wherever the objective is finite.
-double evaluate(const Problem& problem, const Vec5& x, State& s) {
-    const Eigen::Index n = s.r.size();
-    const ConstArrayMap log_n(problem.log_n.data(), n), log_d(problem.log_d.data(), n),
-        log_loss(problem.log_loss.data(), n);
+// exponentials serves while every exponent is in fast_exp's range; otherwise the max-shifted
+// logsumexp, exact wherever the objective is finite.
+double evaluate(const Problem& problem, const Vec5& x, const State& s) {
     if (!x.allFinite()) return infinity;
-    const double term_e = std::exp(x[k_e]);
-    s.p1 = (x[k_a] - x[k_alpha] * log_n).exp();
-    s.p2 = (x[k_b] - x[k_beta] * log_d).exp();
-    s.r = s.p1 + s.p2 + term_e;  // the prediction, for now
-    if (std::isfinite(term_e) && s.r.allFinite() && s.r.minCoeff() >= DBL_MIN) {
-        s.p3 = term_e / s.r;
-        s.p1 /= s.r;
-        s.p2 /= s.r;
-        s.r = s.r.log() - log_loss;
-    } else {
-        const Array u1 = x[k_a] - x[k_alpha] * log_n, u2 = x[k_b] - x[k_beta] * log_d;
-        const Array top = u1.max(u2).max(x[k_e]);
-        s.p1 = (u1 - top).exp();
-        s.p2 = (u2 - top).exp();
-        s.p3 = (x[k_e] - top).exp();
-        const Array total = s.p1 + s.p2 + s.p3;  // in [1, 3]
-        s.p1 /= total;
-        s.p2 /= total;
-        s.p3 /= total;
-        s.r = top + total.log() - log_loss;
+    const RunLogs runs = run_logs(problem);
+    if (!shares_and_residuals(runs, x[k_a], x[k_b], x[k_e], x[k_alpha], x[k_beta], s.p1, s.p2, s.p3,
+                              s.r)) {
+        for (std::size_t i = 0; i < runs.n; ++i) {
+            const double u1 = x[k_a] - x[k_alpha] * runs.log_n[i];
+            const double u2 = x[k_b] - x[k_beta] * runs.log_d[i];
+            const double top = std::max({u1, u2, x[k_e]});
+            const double t1 = std::exp(u1 - top), t2 = std::exp(u2 - top), t3 = std::exp(x[k_e] - top);
+            const double total = t1 + t2 + t3;  // in [1, 3]
+            s.p1[i] = t1 / total;
+            s.p2[i] = t2 / total;
+            s.p3[i] = t3 / total;
+            s.r[i] = top + std::log(total) - runs.log_loss[i];
+        }
     }
-    return huber_sum(s.r, problem.delta);
+    return finite_or_infinity(huber_sum(s.r, runs.n, problem.delta, 0.0));
 }
 
-// The c minimising sum huber(r_i + c): a convex 1-D problem whose derivative sum psi(r_i + c) is
-// monotone. Safeguarded Newton inside the bracket where that derivative changes sign.
-double best_shift(const ConstArrayMap& r, double delta) {
-    double low = -r.maxCoeff() - delta, high = -r.minCoeff() + delta;
-    double c = (low <= 0.0 && 0.0 <= high) ? 0.0 : 0.5 * (low + high);
-    for (int k = 0; k < 100; ++k) {
-        double slope = 0.0;
-        int inside = 0;
-        for (Eigen::Index i = 0; i < r.size(); ++i) {
-            const double z = r[i] + c;
-            if (std::abs(z) <= delta) {
-                slope += z;
-                ++inside;
-            } else {
-                slope += z > 0 ? delta : -delta;
-            }
-        }
-        if (slope > 0) high = c;
-        else low = c;
+// The c minimising g(c) = sum huber(r_i + c): a convex 1-D problem whose derivative, sum psi(r_i + c),
+// is monotone and piecewise linear. Newton steps (exact once the set of runs inside delta settles)
+// from minus the median of r, the answer in the limit where every run lies beyond delta; when a step
+// leaves the bracket around the root, Illinois false position inside it. Stops once g(c) is provably
+// within `tolerance` of the minimum (convexity: g(c) - min g <= |g'| * bracket width).
+double best_shift(const double* r, std::size_t n, double delta, double tolerance,
+                  std::vector<double>& scratch) {
+    const auto [smallest, largest] = std::minmax_element(r, r + n);
+    double low = -*largest - delta, high = -*smallest + delta;  // g' = -n delta and +n delta there
+    double slope_low = -static_cast<double>(n) * delta, slope_high = -slope_low;
+    std::copy(r, r + n, scratch.begin());
+    const auto middle = scratch.begin() + static_cast<std::ptrdiff_t>(n / 2);
+    std::nth_element(scratch.begin(), middle, scratch.begin() + static_cast<std::ptrdiff_t>(n));
+    double c = -*middle;
+    int last_side = 0;
+    for (int pass = 0; pass < 100; ++pass) {
+        std::size_t inside = 0;
+        const double slope = huber_slope(r, n, delta, c, &inside);
         if (slope == 0.0) break;
-        double next = inside > 0 ? c - slope / inside : 0.5 * (low + high);
+        const int side = slope > 0 ? 1 : -1;
+        if (side > 0) {
+            high = c;
+            slope_high = slope;
+            if (last_side > 0) slope_low *= 0.5;  // Illinois: keep false position from stalling
+        } else {
+            low = c;
+            slope_low = slope;
+            if (last_side < 0) slope_high *= 0.5;
+        }
+        last_side = side;
+        if (std::max(-slope_low, slope_high) * (high - low) <= tolerance) break;
+        double next = inside > 0 ? c - slope / static_cast<double>(inside) : low - 1.0;
+        if (!(next > low && next < high)) next = low - slope_low * (high - low) / (slope_high - slope_low);
         if (!(next > low && next < high)) next = 0.5 * (low + high);
-        const bool settled = std::abs(next - c) <= 1e-15 * (1.0 + std::abs(c));
         c = next;
-        if (settled || high - low <= 1e-15 * (1.0 + std::abs(c))) break;
     }
     return c;
 }
 
 // Moves x (and s) by the best common shift if that lowers f; returns the new objective.
-double shift_exactly(const Problem& problem, Vec5& x, State& s, double f) {
-    const double c = best_shift(ConstArrayMap(s.r.data(), s.r.size()), problem.delta);
-    const double shifted = huber_sum(s.r + c, problem.delta);
+double shift_exactly(const Problem& problem, Vec5& x, const State& s, double f, Workspace& ws) {
+    const std::size_t n = problem.log_n.size();
+    const double c = best_shift(s.r, n, problem.delta, 1e-14 * f, ws.scratch);
+    const double shifted = huber_sum(s.r, n, problem.delta, c);
     if (!(shifted < f)) return f;
-    s.r += c;
+    for (std::size_t i = 0; i < n; ++i) s.r[i] += c;
     x.head<3>().array() += c;
     return shifted;
 }
 
-// sum_i c_i J_i J_i^T with J_i = (p1, p2, p3, -p1 l, -p2 m), the Jacobian row of r_i.
-Mat5 weighted_gram(const Array& c, const State& s, const ConstArrayMap& l, const ConstArrayMap& m) {
-    const Array cp1 = c * s.p1, cp2 = c * s.p2, cp3 = c * s.p3;
-    const Array cp1l = cp1 * l, cp2m = cp2 * m;
+Mat5 from_upper(const double* upper) {
     Mat5 h;
-    h(0, 0) = (cp1 * s.p1).sum();
-    h(0, 1) = (cp1 * s.p2).sum();
-    h(0, 2) = (cp1 * s.p3).sum();
-    h(0, 3) = -(cp1l * s.p1).sum();
-    h(0, 4) = -(cp2m * s.p1).sum();
-    h(1, 1) = (cp2 * s.p2).sum();
-    h(1, 2) = (cp2 * s.p3).sum();
-    h(1, 3) = -(cp1l * s.p2).sum();
-    h(1, 4) = -(cp2m * s.p2).sum();
-    h(2, 2) = (cp3 * s.p3).sum();
-    h(2, 3) = -(cp1l * s.p3).sum();
-    h(2, 4) = -(cp2m * s.p3).sum();
-    h(3, 3) = (cp1l * s.p1 * l).sum();
-    h(3, 4) = (cp1l * s.p2 * m).sum();
-    h(4, 4) = (cp2m * s.p2 * m).sum();
-    return h.selfadjointView<Eigen::Upper>();
+    for (int row = 0, k = 0; row < 5; ++row)
+        for (int col = row; col < 5; ++col, ++k) h(row, col) = h(col, row) = upper[k];
+    return h;
 }
 
 struct Derivatives {
     Vec5 gradient;
-    Mat5 exact;       // the Hessian of the objective
-    Mat5 reweighted;  // sum w_i J_i J_i^T
+    Mat5 exact;               // the Hessian of the objective
+    Vec5 reweighted_diagonal;  // of sum w_i J_i J_i^T
 };
 
-Derivatives derivatives(const Problem& problem, const State& s) {
-    const Eigen::Index n = s.r.size();
-    const ConstArrayMap l(problem.log_n.data(), n), m(problem.log_d.data(), n);
-    const double delta = problem.delta;
-    const Array size = s.r.abs();
-    const Array psi = s.r.max(-delta).min(delta);
-    const Array inside = (size <= delta).cast<double>();                // psi'(r)
-    const Array reweight = (size <= delta).select(1.0, delta / size);  // psi(r) / r
-
+Derivatives derivatives(const Problem& problem, const State& s, Workspace& ws) {
+    const RunLogs runs = run_logs(problem);
+    double sums[12], upper[15];
+    derivative_basics(runs, s.p1, s.p2, s.p3, s.r, problem.delta, ws.exact_weight.data(),
+                      ws.reweight.data(), sums);
+    weighted_gram(runs, s.p1, s.p2, s.p3, ws.exact_weight.data(), upper);
     Derivatives out;
-    const Array psi_p1 = psi * s.p1, psi_p2 = psi * s.p2;
-    out.gradient << psi_p1.sum(), psi_p2.sum(), (psi * s.p3).sum(), -(psi_p1 * l).sum(),
-        -(psi_p2 * m).sum();
-    out.reweighted = weighted_gram(reweight, s, l, m);
-    // Hess(r_i) = sum_k p_k m_k m_k^T - J_i J_i^T (the logsumexp of affine functions), whose
-    // psi-weighted sum reuses the gradient's entries; only the two squared-log sums are new.
-    out.exact = weighted_gram(inside - psi, s, l, m);
+    out.gradient = Eigen::Map<const Vec5>(sums);
+    out.reweighted_diagonal = Eigen::Map<const Vec5>(sums + 7);
+    // Hess(r_i) = sum_k p_k m_k m_k^T - J_i J_i^T (the logsumexp of affine functions): its
+    // psi-weighted sum is the psi-part of the weighted Gram plus these entries of the gradient.
+    out.exact = from_upper(upper);
     const Vec5& g = out.gradient;
     out.exact(k_a, k_a) += g[k_a];
     out.exact(k_b, k_b) += g[k_b];
@@ -199,9 +174,16 @@ Derivatives derivatives(const Problem& problem, const State& s) {
     out.exact(k_alpha, k_a) += g[k_alpha];
     out.exact(k_b, k_beta) += g[k_beta];
     out.exact(k_beta, k_b) += g[k_beta];
-    out.exact(k_alpha, k_alpha) += (psi_p1 * l * l).sum();
-    out.exact(k_beta, k_beta) += (psi_p2 * m * m).sum();
+    out.exact(k_alpha, k_alpha) += sums[5];
+    out.exact(k_beta, k_beta) += sums[6];
     return out;
+}
+
+// The reweighted model sum w_i J_i J_i^T (weights left in ws.reweight by derivatives()).
+Mat5 reweighted_model(const Problem& problem, const State& s, const Workspace& ws) {
+    double upper[15];
+    weighted_gram(run_logs(problem), s.p1, s.p2, s.p3, ws.reweight.data(), upper);
+    return from_upper(upper);
 }
 
 // Damping scale: the reweighted model's diagonal, floored so that no direction is undamped.
@@ -213,17 +195,18 @@ Vector damping_scale(const Vector& diagonal) {
 // Fits the log-amplitudes (a, b, e) with the exponents held, by damped Newton on the 3x3 block. A
 // change h of the amplitudes scales the terms by exp(h_k): the new residual is r + log(q) with
 // q = sum_k p_k exp(h_k) and the new shares p_k exp(h_k) / q, so a trial costs one log per run.
-double fit_amplitudes(const Problem& problem, Vec5& x, State& s, State& trial, double f,
-                      const FitOptions& options) {
+double fit_amplitudes(const Problem& problem, Vec5& x, const State& s, const State& scratch,
+                      Workspace& ws, double f, const FitOptions& options) {
+    const std::size_t n = problem.log_n.size();
     double lambda = 1e-6;
     for (int iteration = 0; iteration < amplitude_iterations; ++iteration) {
-        const Derivatives dv = derivatives(problem, s);
+        const Derivatives dv = derivatives(problem, s, ws);
         const Vec3 g = dv.gradient.head<3>();
         if (g.cwiseAbs().maxCoeff() <= options.gradient_tolerance * f) break;
         const Mat3 exact = dv.exact.topLeftCorner<3, 3>();
-        const Mat3 reweighted = dv.reweighted.topLeftCorner<3, 3>();
-        const Mat3& model = Eigen::LLT<Mat3>(exact).info() == Eigen::Success ? exact : reweighted;
-        const Vec3 scaling = damping_scale<Vec3>(reweighted.diagonal());
+        const bool newton = Eigen::LLT<Mat3>(exact).info() == Eigen::Success;
+        const Mat3 model = newton ? exact : Mat3(reweighted_model(problem, s, ws).topLeftCorner<3, 3>());
+        const Vec3 scaling = damping_scale<Vec3>(dv.reweighted_diagonal.head<3>());
         bool accepted = false;
         for (int attempt = 0; attempt < 6 && !accepted; ++attempt) {
             Mat3 damped = model;
@@ -239,17 +222,12 @@ double fit_amplitudes(const Problem& problem, Vec5& x, State& s, State& trial, d
             if (longest > options.max_step) h *= options.max_step / longest;
             const double predicted = -(g.dot(h) + 0.5 * h.dot(model * h));
             if (predicted <= options.function_tolerance * f) return f;
-            const Array q = s.p1 * std::exp(h[0]) + s.p2 * std::exp(h[1]) + s.p3 * std::exp(h[2]);
-            trial.r = s.r + q.log();
-            const double f_trial = huber_sum(trial.r, problem.delta);
+            const double scale[3] = {std::exp(h[0]), std::exp(h[1]), std::exp(h[2])};
+            const double f_trial = finite_or_infinity(
+                amplitude_trial(s.p1, s.p2, s.p3, s.r, n, scale, problem.delta, scratch.p1, scratch.r));
             if (f_trial < f) {
-                trial.p1 = s.p1 * std::exp(h[0]) / q;
-                trial.p2 = s.p2 * std::exp(h[1]) / q;
-                trial.p3 = s.p3 * std::exp(h[2]) / q;
-                s.p1 = trial.p1;
-                s.p2 = trial.p2;
-                s.p3 = trial.p3;
-                s.r = trial.r;
+                amplitude_accept(s.p1, s.p2, s.p3, n, scale, scratch.p1);
+                std::copy(scratch.r, scratch.r + n, s.r);
                 x.head<3>() += h;
                 const double ratio = (f - f_trial) / predicted;
                 f = f_trial;
@@ -292,25 +270,25 @@ Problem make_problem(const RunsView& runs, double delta, const std::vector<std::
 }
 
 void Workspace::resize(std::size_t n) {
-    for (auto* v : {&p1, &p2, &p3, &r, &trial_p1, &trial_p2, &trial_p3, &trial_r}) v->resize(n);
+    for (auto* v : {&p1, &p2, &p3, &r, &trial_p1, &trial_p2, &trial_p3, &trial_r, &exact_weight,
+                    &reweight, &scratch})
+        v->resize(n);
 }
 
 double objective_at(const Problem& problem, const LogParams& q) {
     Workspace ws;
     ws.resize(problem.log_n.size());
-    State s(ws.p1, ws.p2, ws.p3, ws.r);
-    return evaluate(problem, centred(problem, q), s);
+    return evaluate(problem, centred(problem, q), State{ws.p1.data(), ws.p2.data(), ws.p3.data(), ws.r.data()});
 }
 
 StartOutcome solve_from(const Problem& problem, const LogParams& start, const FitOptions& options,
                         Workspace& ws) {
     ws.resize(problem.log_n.size());
-    State first(ws.p1, ws.p2, ws.p3, ws.r), second(ws.trial_p1, ws.trial_p2, ws.trial_p3, ws.trial_r);
-    State* current = &first;  // swapped with `trial` when a step is accepted
-    State* trial = &second;
+    State current{ws.p1.data(), ws.p2.data(), ws.p3.data(), ws.r.data()};
+    State trial{ws.trial_p1.data(), ws.trial_p2.data(), ws.trial_p3.data(), ws.trial_r.data()};
 
     Vec5 x = centred(problem, start);
-    double f = evaluate(problem, x, *current);
+    double f = evaluate(problem, x, current);
     StartOutcome out{start, start, infinity, FitStatus::numerical_failure, 0};
     auto finish = [&](FitStatus status, int iterations) {
         out.params = uncentred(problem, x);
@@ -324,11 +302,11 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
         return out;
     };
     if (!std::isfinite(f)) return finish(FitStatus::numerical_failure, 0);
-    f = fit_amplitudes(problem, x, *current, *trial, f, options);
+    f = fit_amplitudes(problem, x, current, trial, ws, f, options);
 
     // Objectives below this are rounding noise in the residuals (|r| ~ 1e-15).
     const double f_floor = 1e-30 * static_cast<double>(problem.log_n.size());
-    Derivatives dv = derivatives(problem, *current);
+    Derivatives dv = derivatives(problem, current, ws);
     double lambda = 1e-3, nu = 2.0;
     int iteration = 0;
     while (iteration < options.max_iterations) {
@@ -340,9 +318,9 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
         if (scaled_gradient <= options.gradient_tolerance * f_scale)
             return finish(FitStatus::converged, iteration);
 
-        const Vec5 scaling = damping_scale<Vec5>(dv.reweighted.diagonal());
-        const Mat5& model =
-            Eigen::LLT<Mat5>(dv.exact).info() == Eigen::Success ? dv.exact : dv.reweighted;
+        const Vec5 scaling = damping_scale<Vec5>(dv.reweighted_diagonal);
+        const bool newton = Eigen::LLT<Mat5>(dv.exact).info() == Eigen::Success;
+        const Mat5 model = newton ? dv.exact : reweighted_model(problem, current, ws);
         Mat5 damped = model;
         damped.diagonal() += lambda * scaling;
         const Eigen::LLT<Mat5> factor(damped);
@@ -363,15 +341,15 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
             return finish(FitStatus::converged, iteration);
 
         Vec5 x_trial = x + step;
-        double f_trial = evaluate(problem, x_trial, *trial);
-        if (std::isfinite(f_trial)) f_trial = shift_exactly(problem, x_trial, *trial, f_trial);
+        double f_trial = evaluate(problem, x_trial, trial);
+        if (std::isfinite(f_trial)) f_trial = shift_exactly(problem, x_trial, trial, f_trial, ws);
         ++iteration;
         const double ratio = std::isfinite(f_trial) ? (f - f_trial) / predicted : -1.0;
         if (ratio > 0.0) {
             x = x_trial;
             f = f_trial;
             std::swap(current, trial);
-            dv = derivatives(problem, *current);
+            dv = derivatives(problem, current, ws);
             lambda *= ratio > 0.75 ? 1.0 / 5.0 : (ratio < 0.25 ? 2.0 : 1.0);
             nu = 2.0;
             if (step.norm() <= options.parameter_tolerance * (x.norm() + options.parameter_tolerance))

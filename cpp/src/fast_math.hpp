@@ -1,0 +1,112 @@
+#pragma once
+// Private: exp and log written so that compilers vectorise loops that call them (no branches, no
+// calls, only arithmetic and bit operations on 64-bit lanes), accurate to 1 ulp on their stated
+// domains (checked against std::exp/std::log in tests/cpp/test_fast_math.cpp). Callers keep arguments
+// in the domain and fall back to std:: functions otherwise.
+//
+// SCALINGLAW_MULTIVERSION compiles a function once per instruction set (AVX-512, AVX2+FMA, baseline)
+// and picks the best at load time (GCC/Clang function multi-versioning, x86-64 Linux). Functions
+// called inside must be inlined (SCALINGLAW_ALWAYS_INLINE) so that they are compiled for each.
+
+#include <cstdint>
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(SCALINGLAW_NO_MULTIVERSION) && !defined(__SANITIZE_ADDRESS__)
+#define SCALINGLAW_MULTIVERSION __attribute__((target_clones("avx512f", "avx2,fma", "default")))
+#else
+#define SCALINGLAW_MULTIVERSION
+#endif
+
+// A loop whose listed variables are sums (or other reductions) the compiler may vectorise: needs
+// -fopenmp-simd (GCC, Clang; no OpenMP runtime is linked), else it is an ordinary loop.
+#if defined(_OPENMP) || defined(SCALINGLAW_OPENMP_SIMD)
+#define SCALINGLAW_PRAGMA(x) _Pragma(#x)
+#define SCALINGLAW_SIMD_REDUCTION(...) SCALINGLAW_PRAGMA(omp simd reduction(__VA_ARGS__))
+#else
+#define SCALINGLAW_SIMD_REDUCTION(...)
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SCALINGLAW_ALWAYS_INLINE inline __attribute__((always_inline))
+#define SCALINGLAW_RESTRICT __restrict__
+#else
+#define SCALINGLAW_ALWAYS_INLINE inline
+#define SCALINGLAW_RESTRICT
+#endif
+
+namespace scalinglaw::detail {
+
+/// Arguments of fast_exp must lie in [-fast_exp_limit, fast_exp_limit]; then the result is normal.
+constexpr double fast_exp_limit = 700.0;
+
+SCALINGLAW_ALWAYS_INLINE double bits_to_double(std::uint64_t bits) {
+    double value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+SCALINGLAW_ALWAYS_INLINE std::uint64_t double_to_bits(double value) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+/// e^x for |x| <= fast_exp_limit. x = k ln2 + r with |r| <= ln2/2 (Cody-Waite), e^r by its Taylor
+/// polynomial to degree 13 (truncation < 5e-18), times 2^k built in the exponent bits.
+SCALINGLAW_ALWAYS_INLINE double fast_exp(double x) {
+    constexpr double shifter = 0x1.8p52;  // adding it rounds to an integer held in the low bits
+    double k = x * 1.4426950408889634 + shifter;
+    const std::uint64_t k_bits = double_to_bits(k);
+    k -= shifter;
+    double r = x - k * 6.93147180369123816490e-01;  // ln2 high part: k * it is exact
+    r -= k * 1.90821492927058770002e-10;            // ln2 low part
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    return p * bits_to_double((k_bits << 52) + (std::uint64_t{1023} << 52));
+}
+
+/// log(x) for positive, normal, finite x. x = 2^k m with m in [sqrt(1/2), sqrt(2)); with f = m - 1 and
+/// s = f / (2 + f), log(m) = 2 atanh(s) = f - f^2/2 + s (f^2/2 + R(s^2)), R by its series to s^22
+/// (fdlibm's arrangement, series instead of minimax coefficients).
+SCALINGLAW_ALWAYS_INLINE double fast_log(double x) {
+    const std::uint64_t bits = double_to_bits(x);
+    // Subtracting the bits of sqrt(1/2) carries mantissas >= sqrt(2) into the exponent; the offset
+    // 2^63 keeps the difference unsigned for every x >= DBL_MIN.
+    const std::uint64_t biased = bits - 0x3fe6a09e667f3bcdULL + 0x8000000000000000ULL;
+    const std::uint64_t k_field = biased >> 52;  // k + 2048
+    const double k = bits_to_double(0x4330000000000000ULL | k_field) - (0x1p52 + 2048.0);
+    const double m = bits_to_double(bits - (k_field << 52) + (std::uint64_t{2048} << 52));
+    const double f = m - 1.0;
+    const double s = f / (2.0 + f);
+    const double z = s * s;
+    double R = 2.0 / 23.0;
+    R = R * z + 2.0 / 21.0;
+    R = R * z + 2.0 / 19.0;
+    R = R * z + 2.0 / 17.0;
+    R = R * z + 2.0 / 15.0;
+    R = R * z + 2.0 / 13.0;
+    R = R * z + 2.0 / 11.0;
+    R = R * z + 2.0 / 9.0;
+    R = R * z + 2.0 / 7.0;
+    R = R * z + 2.0 / 5.0;
+    R = R * z + 2.0 / 3.0;
+    R = R * z;
+    const double half_f2 = 0.5 * f * f;
+    return k * 6.93147180369123816490e-01 -
+           ((half_f2 - (s * (half_f2 + R) + k * 1.90821492927058770002e-10)) - f);
+}
+
+}  // namespace scalinglaw::detail

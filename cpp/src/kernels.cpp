@@ -1,0 +1,171 @@
+// The solver's per-run loops; see kernels.hpp. Each loop is written for the compiler to vectorise
+// across runs: selects instead of branches, inlined fast_math, and sums declared as SIMD reductions
+// (OpenMP's simd pragma, no OpenMP runtime), whose order is fixed for a given instruction set.
+
+#include "kernels.hpp"
+
+#include <cmath>
+
+#include "fast_math.hpp"
+
+namespace scalinglaw::detail {
+namespace {
+
+// psi(r) = huber'(r): r clipped to [-delta, delta]. Nested selects, which compilers vectorise.
+SCALINGLAW_ALWAYS_INLINE double clip(double r, double delta) {
+    return r > delta ? delta : (r < -delta ? -delta : r);
+}
+
+// huber(r) = psi (r - psi / 2): r^2/2 inside delta, delta (|r| - delta/2) beyond, without a branch.
+SCALINGLAW_ALWAYS_INLINE double huber(double r, double delta) {
+    const double psi = clip(r, delta);
+    return psi * (r - 0.5 * psi);
+}
+
+}  // namespace
+
+SCALINGLAW_MULTIVERSION
+bool shares_and_residuals(const RunLogs& runs, double a, double b, double e, double alpha, double beta,
+                          double* SCALINGLAW_RESTRICT p1, double* SCALINGLAW_RESTRICT p2,
+                          double* SCALINGLAW_RESTRICT p3, double* SCALINGLAW_RESTRICT r) {
+    if (!(std::fabs(e) <= fast_exp_limit)) return false;
+    const double term_e = fast_exp(e);
+    const double* SCALINGLAW_RESTRICT l = runs.log_n;
+    const double* SCALINGLAW_RESTRICT m = runs.log_d;
+    const double* SCALINGLAW_RESTRICT log_loss = runs.log_loss;
+    int in_range = 1;  // the fast form holds while every exponent is in range (and not NaN)
+    SCALINGLAW_SIMD_REDUCTION(& : in_range)
+    for (std::size_t i = 0; i < runs.n; ++i) {
+        const double u1 = a - alpha * l[i], u2 = b - beta * m[i];
+        in_range &= (std::fabs(u1) <= fast_exp_limit) & (std::fabs(u2) <= fast_exp_limit);
+        const double t1 = fast_exp(u1), t2 = fast_exp(u2);
+        const double sum = t1 + t2 + term_e;
+        const double inverse = 1.0 / sum;
+        p1[i] = t1 * inverse;
+        p2[i] = t2 * inverse;
+        p3[i] = term_e * inverse;
+        r[i] = fast_log(sum) - log_loss[i];
+    }
+    return in_range != 0;
+}
+
+SCALINGLAW_MULTIVERSION
+double huber_sum(const double* SCALINGLAW_RESTRICT r, std::size_t n, double delta, double shift) {
+    double sum = 0.0;
+    SCALINGLAW_SIMD_REDUCTION(+ : sum)
+    for (std::size_t i = 0; i < n; ++i) sum += huber(r[i] + shift, delta);
+    return sum;
+}
+
+SCALINGLAW_MULTIVERSION
+double huber_slope(const double* SCALINGLAW_RESTRICT r, std::size_t n, double delta, double shift,
+                   std::size_t* inside) {
+    double slope = 0.0, count = 0.0;
+    SCALINGLAW_SIMD_REDUCTION(+ : slope, count)
+    for (std::size_t i = 0; i < n; ++i) {
+        const double z = r[i] + shift;
+        slope += clip(z, delta);
+        count += std::fabs(z) <= delta ? 1.0 : 0.0;
+    }
+    *inside = static_cast<std::size_t>(count);
+    return slope;
+}
+
+SCALINGLAW_MULTIVERSION
+void derivative_basics(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
+                       const double* SCALINGLAW_RESTRICT p2, const double* SCALINGLAW_RESTRICT p3,
+                       const double* SCALINGLAW_RESTRICT r, double delta,
+                       double* SCALINGLAW_RESTRICT exact_weight, double* SCALINGLAW_RESTRICT reweight,
+                       double* sums) {
+    const double* SCALINGLAW_RESTRICT l = runs.log_n;
+    const double* SCALINGLAW_RESTRICT m = runs.log_d;
+    double g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, c0 = 0, c1 = 0, d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0;
+    SCALINGLAW_SIMD_REDUCTION(+ : g0, g1, g2, g3, g4, c0, c1, d0, d1, d2, d3, d4)
+    for (std::size_t i = 0; i < runs.n; ++i) {
+        const double psi = clip(r[i], delta);
+        const double size = std::fabs(r[i]);
+        exact_weight[i] = (size <= delta ? 1.0 : 0.0) - psi;    // psi' - psi
+        const double w = delta / (size > delta ? size : delta);  // psi / r
+        reweight[i] = w;
+        const double psi_p1 = psi * p1[i], psi_p2 = psi * p2[i];
+        const double p1l = p1[i] * l[i], p2m = p2[i] * m[i];
+        g0 += psi_p1;
+        g1 += psi_p2;
+        g2 += psi * p3[i];
+        g3 -= psi_p1 * l[i];
+        g4 -= psi_p2 * m[i];
+        c0 += psi_p1 * l[i] * l[i];
+        c1 += psi_p2 * m[i] * m[i];
+        d0 += w * p1[i] * p1[i];
+        d1 += w * p2[i] * p2[i];
+        d2 += w * p3[i] * p3[i];
+        d3 += w * p1l * p1l;
+        d4 += w * p2m * p2m;
+    }
+    const double out[12] = {g0, g1, g2, g3, g4, c0, c1, d0, d1, d2, d3, d4};
+    for (int k = 0; k < 12; ++k) sums[k] = out[k];
+}
+
+SCALINGLAW_MULTIVERSION
+void weighted_gram(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
+                   const double* SCALINGLAW_RESTRICT p2, const double* SCALINGLAW_RESTRICT p3,
+                   const double* SCALINGLAW_RESTRICT weight, double* upper) {
+    const double* SCALINGLAW_RESTRICT l = runs.log_n;
+    const double* SCALINGLAW_RESTRICT m = runs.log_d;
+    double h00 = 0, h01 = 0, h02 = 0, h03 = 0, h04 = 0, h11 = 0, h12 = 0, h13 = 0, h14 = 0, h22 = 0,
+           h23 = 0, h24 = 0, h33 = 0, h34 = 0, h44 = 0;
+    SCALINGLAW_SIMD_REDUCTION(+ : h00, h01, h02, h03, h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44)
+    for (std::size_t i = 0; i < runs.n; ++i) {
+        const double j0 = p1[i], j1 = p2[i], j2 = p3[i], j3 = -p1[i] * l[i], j4 = -p2[i] * m[i];
+        const double w0 = weight[i] * j0, w1 = weight[i] * j1, w2 = weight[i] * j2,
+                     w3 = weight[i] * j3, w4 = weight[i] * j4;
+        h00 += w0 * j0;
+        h01 += w0 * j1;
+        h02 += w0 * j2;
+        h03 += w0 * j3;
+        h04 += w0 * j4;
+        h11 += w1 * j1;
+        h12 += w1 * j2;
+        h13 += w1 * j3;
+        h14 += w1 * j4;
+        h22 += w2 * j2;
+        h23 += w2 * j3;
+        h24 += w2 * j4;
+        h33 += w3 * j3;
+        h34 += w3 * j4;
+        h44 += w4 * j4;
+    }
+    const double out[15] = {h00, h01, h02, h03, h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44};
+    for (int k = 0; k < 15; ++k) upper[k] = out[k];
+}
+
+SCALINGLAW_MULTIVERSION
+double amplitude_trial(const double* SCALINGLAW_RESTRICT p1, const double* SCALINGLAW_RESTRICT p2,
+                       const double* SCALINGLAW_RESTRICT p3, const double* SCALINGLAW_RESTRICT r,
+                       std::size_t n, const double scale[3], double delta,
+                       double* SCALINGLAW_RESTRICT q, double* SCALINGLAW_RESTRICT r_out) {
+    const double s1 = scale[0], s2 = scale[1], s3 = scale[2];
+    double sum = 0.0;
+    SCALINGLAW_SIMD_REDUCTION(+ : sum)
+    for (std::size_t i = 0; i < n; ++i) {
+        // q is a convex combination of positive scales: normal and finite when they are
+        q[i] = p1[i] * s1 + p2[i] * s2 + p3[i] * s3;
+        r_out[i] = r[i] + fast_log(q[i]);
+        sum += huber(r_out[i], delta);
+    }
+    return sum;
+}
+
+SCALINGLAW_MULTIVERSION
+void amplitude_accept(double* SCALINGLAW_RESTRICT p1, double* SCALINGLAW_RESTRICT p2,
+                      double* SCALINGLAW_RESTRICT p3, std::size_t n, const double scale[3],
+                      const double* SCALINGLAW_RESTRICT q) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const double inverse = 1.0 / q[i];
+        p1[i] *= scale[0] * inverse;
+        p2[i] *= scale[1] * inverse;
+        p3[i] *= scale[2] * inverse;
+    }
+}
+
+}  // namespace scalinglaw::detail
