@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <thread>
 #include <vector>
 
 #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
@@ -46,9 +47,20 @@ void check_out(const void* out, std::size_t rows, std::size_t columns) {
     if (rows * columns != 0 && out == nullptr) detail::fail("out is a null pointer");
 }
 
+// With threads = 0, a job gets one thread per core but at least this many items per thread: starting
+// and joining a thread costs ~50 us on an idle machine and milliseconds on a busy one (the thread
+// waits for a core), more than a small grid takes on one thread.
+constexpr std::size_t cells_per_thread = std::size_t{1} << 20;   // one multiply-add each: ~0.3 ms
+constexpr std::size_t powers_per_thread = std::size_t{1} << 14;  // one or two pow() each: ~0.5 ms
+
 // Calls body(first, last) on consecutive ranges covering [0, count), in parallel.
 template <class Body>
-void for_blocks(std::size_t count, int threads, const std::atomic<bool>* cancel, Body&& body) {
+void for_blocks(std::size_t count, std::size_t per_thread, int threads,
+                const std::atomic<bool>* cancel, Body&& body) {
+    if (threads == 0) {
+        const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+        threads = static_cast<int>(std::clamp<std::size_t>(count / per_thread, 1, cores));
+    }
     const std::size_t blocks = (count + block_size - 1) / block_size;
     detail::parallel_for(
         blocks, threads,
@@ -58,19 +70,28 @@ void for_blocks(std::size_t count, int threads, const std::atomic<bool>* cancel,
         cancel);
 }
 
+// Calls item(k) for every k < count, in parallel, for items costing a pow() or two.
+template <class Item>
+void for_each_item(std::size_t count, int threads, const std::atomic<bool>* cancel, Item&& item) {
+    for_blocks(count, powers_per_thread, threads, cancel, [&](std::size_t first, std::size_t last) {
+        for (std::size_t k = first; k < last; ++k) item(k);
+    });
+}
+
 // Calls segment(i, j, length, k) for runs of cells (i, j) ... (i, j + length - 1) of one row, k the
 // row-major index of (i, j), covering the rows x columns grid in parallel blocks.
 template <class Segment>
-void for_row_segments(std::size_t rows, std::size_t columns, int threads,
+void for_row_segments(std::size_t rows, std::size_t columns, std::size_t per_thread, int threads,
                       const std::atomic<bool>* cancel, Segment&& segment) {
-    for_blocks(rows * columns, threads, cancel, [&](std::size_t first, std::size_t last) {
+    auto cells = [&](std::size_t first, std::size_t last) {
         std::size_t i = first / columns, j = first % columns;
         for (std::size_t k = first; k < last; ++i, j = 0) {
             const std::size_t length = std::min(last - k, columns - j);
             segment(i, j, length, k);
             k += length;
         }
-    });
+    };
+    for_blocks(rows * columns, per_thread, threads, cancel, cells);
 }
 
 // coefficient * x^exponent for x > 0. pow is accurate to an ulp, but x^exponent can overflow or
@@ -129,7 +150,7 @@ template <class T>
 void fill(const Separable& g, T* out, int threads, const std::atomic<bool>* cancel) {
     const std::size_t rows = g.row.size(), columns = g.column.size();
     const bool streaming = rows * columns * sizeof(T) > streaming_bytes;
-    for_row_segments(rows, columns, threads, cancel,
+    for_row_segments(rows, columns, cells_per_thread, threads, cancel,
                      [&](std::size_t i, std::size_t j, std::size_t length, std::size_t k) {
                          fill_segment(out + k, g.column.data() + j, length, g.row[i], g.scale[i],
                                       streaming);
@@ -140,9 +161,8 @@ void fill(const Separable& g, T* out, int threads, const std::atomic<bool>* canc
 std::vector<double> row_terms(const Params& p, const double* n_axis, std::size_t n_count, int threads,
                               const std::atomic<bool>* cancel) {
     std::vector<double> row(n_count);
-    for_blocks(n_count, threads, cancel, [&](std::size_t first, std::size_t last) {
-        for (std::size_t i = first; i < last; ++i) row[i] = p.E + power_term(p.A, n_axis[i], -p.alpha);
-    });
+    for_each_item(n_count, threads, cancel,
+                  [&](std::size_t i) { row[i] = p.E + power_term(p.A, n_axis[i], -p.alpha); });
     return row;
 }
 
@@ -173,13 +193,11 @@ bool split_budget_term(const Params& p, const double* n_axis, std::size_t n_coun
 
     g.scale.resize(n_count);
     g.column.resize(c_count);
-    for_blocks(n_count, threads, cancel, [&](std::size_t first, std::size_t last) {
-        for (std::size_t i = first; i < last; ++i)
-            g.scale[i] = power_term(p.B, std::ldexp(6.0 * n_axis[i], -s), p.beta);
+    for_each_item(n_count, threads, cancel, [&](std::size_t i) {
+        g.scale[i] = power_term(p.B, std::ldexp(6.0 * n_axis[i], -s), p.beta);
     });
-    for_blocks(c_count, threads, cancel, [&](std::size_t first, std::size_t last) {
-        for (std::size_t j = first; j < last; ++j)
-            g.column[j] = std::pow(std::ldexp(c_axis[j], -s), -p.beta);
+    for_each_item(c_count, threads, cancel, [&](std::size_t j) {
+        g.column[j] = std::pow(std::ldexp(c_axis[j], -s), -p.beta);
     });
     return all_normal(g.scale) && all_normal(g.column);
 }
@@ -208,7 +226,7 @@ void budget_grid(const Params& p, const double* n_axis, std::size_t n_count, con
         return v;
     }();
     const std::vector<double> c(c_axis, c_axis + c_count);
-    for_row_segments(n_count, c_count, threads, cancel,
+    for_row_segments(n_count, c_count, powers_per_thread, threads, cancel,
                      [&](std::size_t i, std::size_t j, std::size_t length, std::size_t k) {
                          for (std::size_t t = 0; t < length; ++t)
                              out[k + t] = static_cast<T>(
@@ -231,10 +249,8 @@ void token_grid(const Params& p, const double* n_axis, std::size_t n_count, cons
     g.row = row_terms(p, n_axis, n_count, threads, cancel);
     g.scale.assign(n_count, 1.0);  // x * 1.0 is exact
     g.column.resize(d_count);
-    for_blocks(d_count, threads, cancel, [&](std::size_t first, std::size_t last) {
-        for (std::size_t j = first; j < last; ++j)
-            g.column[j] = power_term(p.B, d_axis[j], -p.beta);
-    });
+    for_each_item(d_count, threads, cancel,
+                  [&](std::size_t j) { g.column[j] = power_term(p.B, d_axis[j], -p.beta); });
     fill(g, out, threads, cancel);
 }
 
@@ -247,9 +263,8 @@ void predict(const Params& p, const double* n, const double* d, std::size_t coun
     detail::check_positive_array(n, count, "n");
     detail::check_positive_array(d, count, "d");
     detail::check_threads(threads);
-    for_blocks(count, threads, cancel, [&](std::size_t first, std::size_t last) {
-        for (std::size_t k = first; k < last; ++k)
-            out[k] = p.E + power_term(p.A, n[k], -p.alpha) + power_term(p.B, d[k], -p.beta);
+    for_each_item(count, threads, cancel, [&](std::size_t k) {
+        out[k] = p.E + power_term(p.A, n[k], -p.alpha) + power_term(p.B, d[k], -p.beta);
     });
 }
 

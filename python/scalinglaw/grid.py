@@ -40,7 +40,8 @@ def predict(params: Any, N: Any, D: Any, *, threads: int = 0) -> FloatArray:
         Model sizes (parameters) and training tokens: array-likes of broadcastable shapes, every
         value finite and > 0.
     threads
-        Worker threads; 0 means one per core. The result does not depend on it.
+        Worker threads; 0 means one per core (fewer for small jobs). The result does not depend
+        on it.
 
     Returns
     -------
@@ -91,7 +92,8 @@ def loss_grid(
         float64 or float32. Default: ``out.dtype`` if ``out`` is given, else float64. Each float32
         cell is its float64 value rounded once.
     threads
-        Worker threads; 0 means one per core. The result does not depend on it.
+        Worker threads; 0 means one per core (fewer for small jobs). The result does not depend
+        on it.
 
     Returns
     -------

@@ -15,9 +15,10 @@
 namespace scalinglaw {
 
 // Every function below needs E, A, B finite and > 0, alpha and beta finite, every axis or array value
-// finite and > 0, `threads` >= 0 (0 = one per hardware thread), and `out` non-null unless it has no
-// cells. `out` may overlap the axes of a grid (they are read before any cell is written). A raised
-// `cancel` flag stops the work early with scalinglaw::cancelled; `out` is then incomplete.
+// finite and > 0, `threads` >= 0 (0 = one per hardware thread, fewer for jobs too small to gain from
+// them), and `out` non-null unless it has no cells. `out` may overlap the axes of a grid (they are
+// read before any cell is written). A raised `cancel` flag stops the work early with
+// scalinglaw::cancelled; `out` is then incomplete.
 
 /// out[k] = L(n[k], d[k]) for k < count. `out` must not overlap n or d, unless it is one of them.
 void predict(const Params& p, const double* n, const double* d, std::size_t count, double* out,
