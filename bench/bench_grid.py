@@ -5,13 +5,15 @@ Run:  pip install numexpr && python bench/bench_grid.py
 For each grid shape (rows = model sizes N, columns = FLOP budgets C) it times, best of a few runs:
 
   scalinglaw, out=          loss_grid into a preallocated array, all cores (and 1 thread)
+  scalinglaw float32        loss_grid into a preallocated float32 array (half the bytes)
   scalinglaw, new array     loss_grid allocating its result (page faults included)
   numpy broadcasting        E + A / N**alpha + B / (C / (6 N))**beta on N[:, None], C[None, :]
   numpy separable           row + outer(B (6N)^beta, C^-beta), written into out= (the trick we use)
   numexpr, out=             the broadcast formula compiled by numexpr, all cores
   write floor, out=         writing a constant into the same array: numpy's fill, from 1 thread and
                             from one Python thread per core (numpy releases the GIL), the faster of
-                            the two. No grid can be written faster, whatever it computes.
+                            the two (also for float32). No grid can be written faster, whatever
+                            it computes; numpy's fill stores as fast as a C++ loop does.
   write floor, new array    np.empty(shape).fill(1.0): allocation and page faults, then the fill
 
 and prints ratios from this one run, like compared with like: numpy broadcasting against ours
@@ -41,13 +43,16 @@ CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os
 
 
 def best_times(runs: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Fastest of `rounds` runs of each, after one warm-up, in seconds. The rounds interleave the
-    methods, so that load from other work on a shared machine falls on all of them alike."""
-    for run in runs.values():
-        run()
+    """Fastest of `rounds` timed runs of each, in seconds.
+
+    The rounds interleave the methods, so that load from other work on a shared machine falls on all
+    of them alike; each timed run follows an untimed one of the same method, so that none pays for
+    the state of caches (or numexpr's worker threads) its predecessor left behind.
+    """
     times: dict[str, list[float]] = {label: [] for label in runs}
     for _ in range(rounds):
         for label, run in runs.items():
+            run()
             start = time.perf_counter()
             run()
             times[label].append(time.perf_counter() - start)
@@ -88,7 +93,7 @@ def bench_shape(rows: int, columns: int) -> dict[str, float]:
     N = np.sort(10 ** rng.uniform(6, 12, rows))
     C = np.sort(10 ** rng.uniform(17, 25, columns))
     cells = rows * columns
-    rounds = 7 if cells <= 1 << 24 else 3
+    rounds = 5 if cells <= 1 << 24 else 3
     out = np.ones((rows, columns))  # touched once: timings into it exclude page faults
     out32 = np.ones((rows, columns), dtype=np.float32)
 
