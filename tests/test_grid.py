@@ -169,7 +169,7 @@ def test_out_may_hold_the_axes_themselves():
     np.testing.assert_array_equal(out, expected)
 
 
-@pytest.mark.parametrize("threads", [2, 3, 8])
+@pytest.mark.parametrize("threads", [0, 2, 3, 8])
 def test_any_thread_count_gives_identical_arrays(threads):
     # Shapes with several blocks of work, block edges inside rows, and grids large enough to be
     # written with streaming stores (> 16 MiB).

@@ -28,6 +28,12 @@ namespace {
 // costs nothing, small enough to balance the cores and to notice a cancel within a millisecond.
 constexpr std::size_t block_size = std::size_t{1} << 16;
 
+// With threads = 0, a job gets one thread per core but at least this many items per thread: starting
+// and joining a thread costs ~50 us on an idle machine and milliseconds on a busy one (the thread
+// waits for a core), more than a small grid takes on one thread.
+constexpr std::size_t cells_per_thread = std::size_t{1} << 20;   // one multiply-add each: ~0.3 ms
+constexpr std::size_t powers_per_thread = std::size_t{1} << 14;  // one or two pow() each: ~0.5 ms
+
 // Grids larger than this are written with streaming (non-temporal) stores, which skip reading each
 // cache line before overwriting it: a 4096 x 4096 grid is then written as fast as a constant by
 // ordinary stores, instead of 1.5-2x slower. Smaller grids stay in cache for whoever reads them next.
@@ -46,12 +52,6 @@ void check_out(const void* out, std::size_t rows, std::size_t columns) {
         detail::fail(detail::describe("a grid of ", rows, " x ", columns, " cells is too large"));
     if (rows * columns != 0 && out == nullptr) detail::fail("out is a null pointer");
 }
-
-// With threads = 0, a job gets one thread per core but at least this many items per thread: starting
-// and joining a thread costs ~50 us on an idle machine and milliseconds on a busy one (the thread
-// waits for a core), more than a small grid takes on one thread.
-constexpr std::size_t cells_per_thread = std::size_t{1} << 20;   // one multiply-add each: ~0.3 ms
-constexpr std::size_t powers_per_thread = std::size_t{1} << 14;  // one or two pow() each: ~0.5 ms
 
 // Calls body(first, last) on consecutive ranges covering [0, count), in parallel.
 template <class Body>
