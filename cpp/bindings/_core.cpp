@@ -6,6 +6,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -110,6 +111,44 @@ py::dict map_allocation(Allocation (*rule)(const Params&, double), const Params&
     out["d"] = d;
     out["loss"] = loss;
     out["tokens_per_parameter"] = ratio;
+    return out;
+}
+
+// Runs work(cancel) with the GIL released: jobs of fewer than 2^22 cells (a grid of them takes ~2 ms)
+// directly, larger ones through run_interruptible, whose helper thread costs ~0.1 ms.
+template <class Work>
+void run_released(std::size_t cells, Work&& work) {
+    if (cells < (std::size_t{1} << 22)) {
+        py::gil_scoped_release release;
+        work(nullptr);
+        return;
+    }
+    run_interruptible([&](const std::atomic<bool>& cancel) {
+        work(&cancel);
+        return true;
+    });
+}
+
+// Fills `out` (C-contiguous, writeable, float64 or float32, shape (len(rows), len(columns))) with
+// grid(pointer, cancel) for the pointer type of its dtype; returns `out`.
+template <class Grid>
+py::array write_grid(const DoubleArray& rows, const DoubleArray& columns, py::array out,
+                     Grid&& grid) {
+    if (rows.ndim() != 1 || columns.ndim() != 1) throw std::invalid_argument("the axes must be 1-D");
+    if (out.ndim() != 2 || out.shape(0) != rows.size() || out.shape(1) != columns.size())
+        throw std::invalid_argument("out must have shape (len(rows axis), len(columns axis))");
+    if (!(out.flags() & py::array::c_style)) throw std::invalid_argument("out must be C-contiguous");
+    if (!out.writeable()) throw std::invalid_argument("out must be writeable");
+    const auto cells = static_cast<std::size_t>(out.size());
+    if (py::isinstance<py::array_t<double>>(out)) {
+        double* data = static_cast<double*>(out.mutable_data());
+        run_released(cells, [&](const std::atomic<bool>* cancel) { grid(data, cancel); });
+    } else if (py::isinstance<py::array_t<float>>(out)) {
+        float* data = static_cast<float*>(out.mutable_data());
+        run_released(cells, [&](const std::atomic<bool>* cancel) { grid(data, cancel); });
+    } else {
+        throw std::invalid_argument("out must have dtype float64 or float32");
+    }
     return out;
 }
 
@@ -232,6 +271,53 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
         "optimal_for_size",
         [](const Params& p, const DoubleArray& n) { return map_allocation(optimal_for_size, p, n); },
         py::arg("params"), py::arg("n"), "Tokens (and budget) for which each size is compute-optimal.");
+
+    m.def(
+        "predict",
+        [](const Params& p, const DoubleArray& n, const DoubleArray& d, int threads) {
+            if (n.ndim() != d.ndim() || !std::equal(n.shape(), n.shape() + n.ndim(), d.shape()))
+                throw std::invalid_argument("n and d must have the same shape");
+            py::array_t<double> out(std::vector<py::ssize_t>(n.shape(), n.shape() + n.ndim()));
+            const double *pn = n.data(), *pd = d.data();
+            double* po = out.mutable_data();
+            const auto count = static_cast<std::size_t>(n.size());
+            run_released(count, [&](const std::atomic<bool>* cancel) {
+                scalinglaw::predict(p, pn, pd, count, po, threads, cancel);
+            });
+            return out;
+        },
+        py::arg("params"), py::arg("n"), py::arg("d"), py::arg("threads") = 0,
+        "L(n, d) elementwise over two arrays of one shape.");
+    m.def(
+        "loss_grid",
+        [](const Params& p, const DoubleArray& n_axis, const DoubleArray& c_axis, py::array out,
+           int threads) {
+            const auto rows = static_cast<std::size_t>(n_axis.size());
+            const auto columns = static_cast<std::size_t>(c_axis.size());
+            return write_grid(n_axis, c_axis, std::move(out),
+                              [&](auto* data, const std::atomic<bool>* cancel) {
+                                  scalinglaw::loss_grid(p, n_axis.data(), rows, c_axis.data(),
+                                                        columns, data, threads, cancel);
+                              });
+        },
+        py::arg("params"), py::arg("n_axis"), py::arg("c_axis"), py::arg("out"),
+        py::arg("threads") = 0,
+        "Fills out[i, j] = L(n_axis[i], c_axis[j] / (6 n_axis[i])); returns out.");
+    m.def(
+        "loss_grid_nd",
+        [](const Params& p, const DoubleArray& n_axis, const DoubleArray& d_axis, py::array out,
+           int threads) {
+            const auto rows = static_cast<std::size_t>(n_axis.size());
+            const auto columns = static_cast<std::size_t>(d_axis.size());
+            return write_grid(n_axis, d_axis, std::move(out),
+                              [&](auto* data, const std::atomic<bool>* cancel) {
+                                  scalinglaw::loss_grid_nd(p, n_axis.data(), rows, d_axis.data(),
+                                                           columns, data, threads, cancel);
+                              });
+        },
+        py::arg("params"), py::arg("n_axis"), py::arg("d_axis"), py::arg("out"),
+        py::arg("threads") = 0,
+        "Fills out[i, j] = L(n_axis[i], d_axis[j]); returns out.");
 
     py::list statuses;
     for (FitStatus s : {FitStatus::converged, FitStatus::max_iterations, FitStatus::numerical_failure})

@@ -24,6 +24,7 @@ from .frontier import (
     frontier_coefficients,
     optimal_for_size,
 )
+from .grid import loss_grid, loss_grid_nd, predict
 from .io import Runs, load_chinchilla, read_csv
 from .law import Law
 
@@ -35,6 +36,9 @@ __all__ = [
     "budget_for_loss",
     "compute_optimal",
     "frontier_coefficients",
+    "loss_grid",
+    "loss_grid_nd",
+    "predict",
     "optimal_for_size",
     "ConvergenceWarning",
     "FitResult",

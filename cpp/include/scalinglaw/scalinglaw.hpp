@@ -5,6 +5,7 @@
 
 #include "scalinglaw/fit.hpp"
 #include "scalinglaw/frontier.hpp"
+#include "scalinglaw/grid.hpp"
 #include "scalinglaw/huber.hpp"
 #include "scalinglaw/law.hpp"
 #include "scalinglaw/version.hpp"

@@ -1,0 +1,46 @@
+#pragma once
+// The law evaluated on many points at once, in parallel: predict() over arrays of (N, D) pairs, and
+// loss_grid() / loss_grid_nd() over every pair of two axes, written row-major into memory the caller
+// owns: out[i * columns + j] is the loss at row i (N = n_axis[i] parameters) and column j (C = c_axis[j]
+// FLOPs, i.e. D = C / (6 N) tokens; or D = d_axis[j] tokens). Units as in law.hpp.
+// A call holds no global state: concurrent calls on distinct outputs are safe, and every result is
+// bit-identical for any thread count. Bad arguments throw std::invalid_argument naming the argument.
+
+#include <atomic>
+#include <cstddef>
+
+#include "scalinglaw/fit.hpp"  // scalinglaw::cancelled
+#include "scalinglaw/law.hpp"
+
+namespace scalinglaw {
+
+// Every function below needs E, A, B finite and > 0, alpha and beta finite, every axis or array value
+// finite and > 0, `threads` >= 0 (0 = one per hardware thread, fewer for jobs too small to gain from
+// them), and `out` non-null unless it has no cells. `out` may overlap the axes of a grid (they are
+// read before any cell is written). A raised `cancel` flag stops the work early with
+// scalinglaw::cancelled; `out` is then incomplete.
+
+/// out[k] = L(n[k], d[k]) for k < count. `out` must not overlap n or d, unless it is one of them.
+void predict(const Params& p, const double* n, const double* d, std::size_t count, double* out,
+             int threads = 0, const std::atomic<bool>* cancel = nullptr);
+
+/// out[i * c_count + j] = L(N, C / (6 N)) at N = n_axis[i], C = c_axis[j]: rows follow N, columns C.
+/// The law is separable in these axes, L = E + A N^-alpha + [B (6N)^beta] C^-beta, so a grid costs
+/// O(n_count + c_count) powers and one multiply-add per cell. The float overload rounds each cell once
+/// from its double value (half the memory, for grids of 10^9 cells).
+void loss_grid(const Params& p, const double* n_axis, std::size_t n_count, const double* c_axis,
+               std::size_t c_count, double* out, int threads = 0,
+               const std::atomic<bool>* cancel = nullptr);
+void loss_grid(const Params& p, const double* n_axis, std::size_t n_count, const double* c_axis,
+               std::size_t c_count, float* out, int threads = 0,
+               const std::atomic<bool>* cancel = nullptr);
+
+/// out[i * d_count + j] = L(n_axis[i], d_axis[j]): rows follow N, columns D; one add per cell.
+void loss_grid_nd(const Params& p, const double* n_axis, std::size_t n_count, const double* d_axis,
+                  std::size_t d_count, double* out, int threads = 0,
+                  const std::atomic<bool>* cancel = nullptr);
+void loss_grid_nd(const Params& p, const double* n_axis, std::size_t n_count, const double* d_axis,
+                  std::size_t d_count, float* out, int threads = 0,
+                  const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace scalinglaw
