@@ -5,6 +5,7 @@
 // b' = b - beta mean(log D). Same objective, but the a'-alpha and b'-beta columns of the Jacobian are
 // nearly orthogonal, which keeps the damped steps well scaled.
 
+#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -40,5 +41,16 @@ struct Workspace {
 /// Runs Levenberg-Marquardt from `start` until one of the options' tests passes.
 StartOutcome solve_from(const Problem& problem, const LogParams& start, const FitOptions& options,
                         Workspace& workspace);
+
+/// For the tests (tests/cpp/test_fit.cpp): what the solver computes at one point x of its own
+/// coordinates (a', b', e, alpha, beta), so that each derivative can be checked by finite differences.
+struct PointDerivatives {
+    double objective;
+    std::vector<double> residuals;                ///< r_i
+    std::vector<std::array<double, 5>> jacobian;  ///< d r_i / d x, one row per run
+    std::array<double, 5> gradient;               ///< d objective / d x
+    std::array<double, 25> hessian;               ///< exact Hessian of the objective, row-major
+};
+PointDerivatives derivatives_at(const Problem& problem, const std::array<double, 5>& x);
 
 }  // namespace scalinglaw::detail

@@ -17,7 +17,8 @@
 
 namespace scalinglaw {
 
-/// Read-only view of n runs: three arrays of length `size`, not owned. Every value must be finite and > 0.
+/// Read-only view of n runs: three separate arrays of length `size` (run i is n[i], d[i], loss[i]), not
+/// owned: they are only read, and only during the call. Every value must be finite and > 0.
 struct RunsView {
     const double* n;     ///< model size N, parameters
     const double* d;     ///< training tokens D

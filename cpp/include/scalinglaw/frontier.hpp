@@ -22,7 +22,7 @@ struct Allocation {
     double flops;                 ///< C, FLOPs
     double n;                     ///< N_opt, parameters
     double d;                     ///< D_opt, tokens
-    double loss;                  ///< L(N_opt, D_opt)
+    double loss;                  ///< L(N_opt, D_opt), in the unit of the fitted losses
     double tokens_per_parameter;  ///< D_opt / N_opt
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // scalinglaw: fit the Chinchilla scaling law L(N, D) = E + A/N^alpha + B/D^beta and plan compute-optimal
 // training. This umbrella header is the one include an embedder needs; link the CMake target
-// scalinglaw::core. Public headers use standard types only.
+// scalinglaw::core (find_package(scalinglaw CONFIG), or add_subdirectory). Public headers use standard
+// types only. Nothing holds global state: any function may be called from several threads at once.
 
 #include "scalinglaw/fit.hpp"
 #include "scalinglaw/frontier.hpp"
