@@ -284,16 +284,17 @@ double objective_at(const Problem& problem, const LogParams& q) {
 PointDerivatives derivatives_at(const Problem& problem, const std::array<double, 5>& x) {
     const std::size_t n = problem.log_n.size();
     Workspace ws;
-    for (auto* v : {&ws.p1, &ws.p2, &ws.p3, &ws.r}) v->resize(n);
+    ws.resize(n);
+    const State s{ws.p1.data(), ws.p2.data(), ws.p3.data(), ws.r.data()};
     const Vec5 at = Eigen::Map<const Vec5>(x.data());
     PointDerivatives out;
-    out.objective = evaluate(problem, at, ws.p1, ws.p2, ws.p3, ws.r);
+    out.objective = evaluate(problem, at, s);
     out.residuals = ws.r;
     out.jacobian.resize(n);
     for (std::size_t i = 0; i < n; ++i)  // the rows weighted_gram sums: (p1, p2, p3, -p1 l, -p2 m)
         out.jacobian[i] = {ws.p1[i], ws.p2[i], ws.p3[i], -ws.p1[i] * problem.log_n[i],
                            -ws.p2[i] * problem.log_d[i]};
-    const Derivatives dv = derivatives(problem, ws);
+    const Derivatives dv = derivatives(problem, s, ws);
     for (int j = 0; j < 5; ++j) {
         out.gradient[static_cast<std::size_t>(j)] = dv.gradient[j];
         for (int k = 0; k < 5; ++k) out.hessian[static_cast<std::size_t>(5 * j + k)] = dv.exact(j, k);
