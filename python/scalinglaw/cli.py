@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -112,12 +113,24 @@ def record(result: FitResult, runs: Runs, excluded: Runs | None, budgets: Sequen
     }
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse unwritable outputs before the work, not after it."""
+    if args.plot and os.path.splitext(args.plot)[1].lower() not in {".png", ".pdf", ".svg"}:
+        raise UserError(f"--plot must name a .png, .pdf or .svg file, got {args.plot!r}")
+    for option, path in (("--plot", args.plot), ("--json", args.json)):
+        if path:
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                raise UserError(f"{option}: no such directory: {folder}")
+
+
 def _run_fit(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.delta) and args.delta > 0):
         raise UserError(f"--delta must be finite and > 0, got {args.delta!r}")
     if args.threads < 0:
         raise UserError(f"--threads must be >= 0 (0 = all cores), got {args.threads}")
     budgets = _budgets(args)
+    _check_outputs(args)
     runs, excluded = _load(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)

@@ -1,0 +1,115 @@
+"""The command line: summary lines, JSON keys, figure, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import scalinglaw
+from scalinglaw.cli import main
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli")
+    result = subprocess.run(
+        [sys.executable, "-m", "scalinglaw", "fit", "--budget", "1e21", "--json", str(out / "fit.json"),
+         "--plot", str(out / "figure4.png")],
+        capture_output=True, text=True, timeout=300,
+    )
+    return result, out
+
+
+def test_default_job_fits_the_builtin_data_with_epochs_exclusion(default_run, fit_240):
+    result, _ = default_run
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "built-in Chinchilla data" in text and "240 runs" in text
+    assert "left out the 5 highest-loss runs, as Epoch AI did" in text
+    assert "converged" in text and "4500 of 4500 starts reached the best objective" in text
+    for name, value in (("E", fit_240.E), ("alpha", fit_240.alpha), ("beta", fit_240.beta)):
+        assert f"{name:<5} = {value:12.6g}" in text
+    assert "objective = 1.01827401780e-03" in text
+    gopher_line = next(line for line in text.splitlines() if "Gopher 5.76e+23" in line)
+    assert "73.2B" in gopher_line and "1.31T" in gopher_line and "17.92" in gopher_line
+    assert "1.97391" in gopher_line
+    assert any(line.strip().startswith("1e+21") for line in text.splitlines())
+    assert "Figure 4 written to" in text and "JSON written to" in text
+
+
+def test_json_holds_everything(default_run, fit_240):
+    _, out = default_run
+    document = json.loads((out / "fit.json").read_text())
+    assert set(document) >= {"scalinglaw_version", "data", "fit", "frontier", "budgets"}
+    assert document["data"]["n_runs"] == 240 and document["data"]["n_excluded"] == 5
+    assert document["fit"]["objective"] == pytest.approx(fit_240.objective, rel=1e-12)
+    assert set(document["fit"]) >= {"E", "A", "B", "alpha", "beta", "status", "starts_at_best", "n_starts"}
+    assert document["frontier"]["a"] == pytest.approx(0.51390, abs=5e-6)
+    gopher, extra = document["budgets"]
+    assert gopher["label"] == "Gopher" and gopher["N_opt"] == pytest.approx(73.19e9, rel=1e-3)
+    assert extra["C"] == 1e21
+
+
+def test_figure_is_a_png(default_run):
+    _, out = default_run
+    assert (out / "figure4.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_installed_entry_point_runs():
+    executable = shutil.which("scalinglaw")
+    assert executable is not None
+    result = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == f"scalinglaw {scalinglaw.__version__}"
+
+
+def test_a_users_csv_with_named_columns(tmp_path, capsys):
+    runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
+    path = tmp_path / "sweep.csv"
+    path.write_text("params,budget,final\n" + "".join(
+        f"{float(n)!r},{float(c)!r},{float(l)!r}\n" for n, c, l in zip(runs.N, runs.C, runs.loss)))
+    assert main(["fit", str(path), "--n", "params", "--c", "budget", "--loss", "final", "--threads", "1"]) == 0
+    text = capsys.readouterr().out
+    assert f"{path}: 240 runs" in text and "objective = 1.01827401780e-03" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit", "missing.csv"], "no such file: missing.csv"),
+        (["fit", "--delta", "0"], "--delta must be finite and > 0"),
+        (["fit", "--delta", "nan"], "--delta must be finite and > 0"),
+        (["fit", "--budget", "-5"], "--budget must be a finite number of FLOPs > 0"),
+        (["fit", "--threads", "-1"], "--threads must be >= 0"),
+        (["fit", "--n", "size"], "give the CSV too"),
+        (["fit", "--exclude-highest-loss", "245"], "would leave no runs"),
+        (["fit", "--plot", "figure.gif"], ".png, .pdf or .svg"),
+        (["fit", "--json", "/nonexistent-dir/out.json"], "--json: no such directory: /nonexistent-dir"),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err
+    assert captured.out == ""  # refused before any work
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_options_exit_2_from_argparse(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["fit", "--no-such-option"])
+    assert stop.value.code == 2
+    with pytest.raises(SystemExit) as stop:
+        main([])
+    assert stop.value.code == 2
+
+
+def test_a_csv_without_the_columns_is_a_user_error(tmp_path, capsys):
+    path = tmp_path / "runs.csv"
+    path.write_text("step,accuracy\n1,0.5\n")
+    assert main(["fit", str(path)]) == 2
+    assert "no column for model size N" in capsys.readouterr().err
