@@ -72,38 +72,56 @@ double huber_slope(const double* SCALINGLAW_RESTRICT r, std::size_t n, double de
 }
 
 SCALINGLAW_MULTIVERSION
-void derivative_basics(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
-                       const double* SCALINGLAW_RESTRICT p2, const double* SCALINGLAW_RESTRICT p3,
-                       const double* SCALINGLAW_RESTRICT r, double delta,
-                       double* SCALINGLAW_RESTRICT exact_weight, double* SCALINGLAW_RESTRICT reweight,
-                       double* sums) {
+void derivative_sums(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
+                     const double* SCALINGLAW_RESTRICT p2, const double* SCALINGLAW_RESTRICT p3,
+                     const double* SCALINGLAW_RESTRICT r, double delta,
+                     double* SCALINGLAW_RESTRICT reweight, double* sums) {
     const double* SCALINGLAW_RESTRICT l = runs.log_n;
     const double* SCALINGLAW_RESTRICT m = runs.log_d;
     double g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, c0 = 0, c1 = 0, d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0;
-    SCALINGLAW_SIMD_REDUCTION(+ : g0, g1, g2, g3, g4, c0, c1, d0, d1, d2, d3, d4)
+    double h00 = 0, h01 = 0, h02 = 0, h03 = 0, h04 = 0, h11 = 0, h12 = 0, h13 = 0, h14 = 0, h22 = 0,
+           h23 = 0, h24 = 0, h33 = 0, h34 = 0, h44 = 0;
+    SCALINGLAW_SIMD_REDUCTION(+ : g0, g1, g2, g3, g4, c0, c1, d0, d1, d2, d3, d4, h00, h01, h02, h03, \
+                              h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44)
     for (std::size_t i = 0; i < runs.n; ++i) {
         const double psi = clip(r[i], delta);
         const double size = std::fabs(r[i]);
-        exact_weight[i] = (size <= delta ? 1.0 : 0.0) - psi;    // psi' - psi
+        const double exact = (size <= delta ? 1.0 : 0.0) - psi;  // psi' - psi
         const double w = delta / (size > delta ? size : delta);  // psi / r
         reweight[i] = w;
-        const double psi_p1 = psi * p1[i], psi_p2 = psi * p2[i];
-        const double p1l = p1[i] * l[i], p2m = p2[i] * m[i];
-        g0 += psi_p1;
-        g1 += psi_p2;
-        g2 += psi * p3[i];
-        g3 -= psi_p1 * l[i];
-        g4 -= psi_p2 * m[i];
-        c0 += psi_p1 * l[i] * l[i];
-        c1 += psi_p2 * m[i] * m[i];
-        d0 += w * p1[i] * p1[i];
-        d1 += w * p2[i] * p2[i];
-        d2 += w * p3[i] * p3[i];
-        d3 += w * p1l * p1l;
-        d4 += w * p2m * p2m;
+        const double j0 = p1[i], j1 = p2[i], j2 = p3[i], j3 = -p1[i] * l[i], j4 = -p2[i] * m[i];
+        g0 += psi * j0;
+        g1 += psi * j1;
+        g2 += psi * j2;
+        g3 += psi * j3;
+        g4 += psi * j4;
+        c0 -= psi * j3 * l[i];
+        c1 -= psi * j4 * m[i];
+        d0 += w * j0 * j0;
+        d1 += w * j1 * j1;
+        d2 += w * j2 * j2;
+        d3 += w * j3 * j3;
+        d4 += w * j4 * j4;
+        const double e0 = exact * j0, e1 = exact * j1, e2 = exact * j2, e3 = exact * j3, e4 = exact * j4;
+        h00 += e0 * j0;
+        h01 += e0 * j1;
+        h02 += e0 * j2;
+        h03 += e0 * j3;
+        h04 += e0 * j4;
+        h11 += e1 * j1;
+        h12 += e1 * j2;
+        h13 += e1 * j3;
+        h14 += e1 * j4;
+        h22 += e2 * j2;
+        h23 += e2 * j3;
+        h24 += e2 * j4;
+        h33 += e3 * j3;
+        h34 += e3 * j4;
+        h44 += e4 * j4;
     }
-    const double out[12] = {g0, g1, g2, g3, g4, c0, c1, d0, d1, d2, d3, d4};
-    for (int k = 0; k < 12; ++k) sums[k] = out[k];
+    const double out[27] = {g0,  g1,  g2,  g3,  g4,  c0,  c1,  d0,  d1,  d2,  d3,  d4,  h00, h01,
+                            h02, h03, h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44};
+    for (int k = 0; k < 27; ++k) sums[k] = out[k];
 }
 
 SCALINGLAW_MULTIVERSION

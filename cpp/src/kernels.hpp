@@ -27,13 +27,13 @@ double huber_sum(const double* r, std::size_t n, double delta, double shift);
 /// sum_i psi(r_i + shift) (psi = huber'), and how many |r_i + shift| <= delta.
 double huber_slope(const double* r, std::size_t n, double delta, double shift, std::size_t* inside);
 
-/// Per-run weights and the sums that need no 5x5 product:
-///   exact_weight = psi'(r) - psi(r),  reweight = psi(r) / r;
-///   sums[0..4]  gradient (sum psi J),  sums[5..6]  sum psi p1 l^2, sum psi p2 m^2,
-///   sums[7..11] diagonal of sum reweight J J^T.
-void derivative_basics(const RunLogs& runs, const double* p1, const double* p2, const double* p3,
-                       const double* r, double delta, double* exact_weight, double* reweight,
-                       double* sums);
+/// The derivatives' sums in one pass, with J_i = (p1, p2, p3, -p1 l, -p2 m) and psi = huber':
+///   sums[0..4]   gradient, sum psi J;
+///   sums[5..6]   sum psi p1 l^2, sum psi p2 m^2 (the exponents' second derivatives of r);
+///   sums[7..11]  diagonal of sum w J J^T, with w = psi(r) / r stored in `reweight`;
+///   sums[12..26] upper triangle (row by row) of sum (psi' - psi) J J^T.
+void derivative_sums(const RunLogs& runs, const double* p1, const double* p2, const double* p3,
+                     const double* r, double delta, double* reweight, double* sums);
 
 /// The 15 entries (upper triangle, row by row) of sum_i weight_i J_i J_i^T, J_i = (p1, p2, p3, -p1 l,
 /// -p2 m).

@@ -92,19 +92,15 @@ double evaluate(const Problem& problem, const Vec5& x, const State& s) {
 }
 
 // The c minimising g(c) = sum huber(r_i + c): a convex 1-D problem whose derivative, sum psi(r_i + c),
-// is monotone and piecewise linear. Newton steps (exact once the set of runs inside delta settles)
-// from minus the median of r, the answer in the limit where every run lies beyond delta; when a step
-// leaves the bracket around the root, Illinois false position inside it. Stops once g(c) is provably
-// within `tolerance` of the minimum (convexity: g(c) - min g <= |g'| * bracket width).
-double best_shift(const double* r, std::size_t n, double delta, double tolerance,
-                  std::vector<double>& scratch) {
+// is monotone and piecewise linear. Newton steps from c = 0 (exact once the set of runs inside delta
+// settles; the trial points of a converging fit need little shift); when a step leaves the bracket
+// around the root, Illinois false position inside it. Stops once g(c) is provably within `tolerance`
+// of the minimum (convexity: g(c) - min g <= |g'| * bracket width).
+double best_shift(const double* r, std::size_t n, double delta, double tolerance) {
     const auto [smallest, largest] = std::minmax_element(r, r + n);
     double low = -*largest - delta, high = -*smallest + delta;  // g' = -n delta and +n delta there
     double slope_low = -static_cast<double>(n) * delta, slope_high = -slope_low;
-    std::copy(r, r + n, scratch.begin());
-    const auto middle = scratch.begin() + static_cast<std::ptrdiff_t>(n / 2);
-    std::nth_element(scratch.begin(), middle, scratch.begin() + static_cast<std::ptrdiff_t>(n));
-    double c = -*middle;
+    double c = 0.0;
     int last_side = 0;
     for (int pass = 0; pass < 100; ++pass) {
         std::size_t inside = 0;
@@ -131,9 +127,9 @@ double best_shift(const double* r, std::size_t n, double delta, double tolerance
 }
 
 // Moves x (and s) by the best common shift if that lowers f; returns the new objective.
-double shift_exactly(const Problem& problem, Vec5& x, const State& s, double f, Workspace& ws) {
+double shift_exactly(const Problem& problem, Vec5& x, const State& s, double f) {
     const std::size_t n = problem.log_n.size();
-    const double c = best_shift(s.r, n, problem.delta, 1e-14 * f, ws.scratch);
+    const double c = best_shift(s.r, n, problem.delta, 1e-14 * f);
     const double shifted = huber_sum(s.r, n, problem.delta, c);
     if (!(shifted < f)) return f;
     for (std::size_t i = 0; i < n; ++i) s.r[i] += c;
@@ -156,10 +152,9 @@ struct Derivatives {
 
 Derivatives derivatives(const Problem& problem, const State& s, Workspace& ws) {
     const RunLogs runs = run_logs(problem);
-    double sums[12], upper[15];
-    derivative_basics(runs, s.p1, s.p2, s.p3, s.r, problem.delta, ws.exact_weight.data(),
-                      ws.reweight.data(), sums);
-    weighted_gram(runs, s.p1, s.p2, s.p3, ws.exact_weight.data(), upper);
+    double sums[27];
+    derivative_sums(runs, s.p1, s.p2, s.p3, s.r, problem.delta, ws.reweight.data(), sums);
+    const double* upper = sums + 12;
     Derivatives out;
     out.gradient = Eigen::Map<const Vec5>(sums);
     out.reweighted_diagonal = Eigen::Map<const Vec5>(sums + 7);
@@ -270,8 +265,7 @@ Problem make_problem(const RunsView& runs, double delta, const std::vector<std::
 }
 
 void Workspace::resize(std::size_t n) {
-    for (auto* v : {&p1, &p2, &p3, &r, &trial_p1, &trial_p2, &trial_p3, &trial_r, &exact_weight,
-                    &reweight, &scratch})
+    for (auto* v : {&p1, &p2, &p3, &r, &trial_p1, &trial_p2, &trial_p3, &trial_r, &reweight})
         v->resize(n);
 }
 
@@ -363,7 +357,7 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
 
         Vec5 x_trial = x + step;
         double f_trial = evaluate(problem, x_trial, trial);
-        if (std::isfinite(f_trial)) f_trial = shift_exactly(problem, x_trial, trial, f_trial, ws);
+        if (std::isfinite(f_trial)) f_trial = shift_exactly(problem, x_trial, trial, f_trial);
         ++iteration;
         const double ratio = std::isfinite(f_trial) ? (f - f_trial) / predicted : -1.0;
         if (ratio > 0.0) {

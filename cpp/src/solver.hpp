@@ -33,8 +33,7 @@ double objective_at(const Problem& problem, const LogParams& q);
 struct Workspace {
     std::vector<double> p1, p2, p3, r;
     std::vector<double> trial_p1, trial_p2, trial_p3, trial_r;
-    std::vector<double> exact_weight, reweight;  // per-run weights of the two Hessian models
-    std::vector<double> scratch;
+    std::vector<double> reweight;  // per-run weights of the reweighted Gauss-Newton model
     void resize(std::size_t n);
 };
 
