@@ -30,13 +30,20 @@ def test_chinchilla_240_matches_independent_scipy_fit(fit_240, scipy_reference_2
 
 def test_reported_objective_is_the_objective_at_the_reported_parameters(fit_240, chinchilla_240):
     n, d, loss = chinchilla_240
-    x = (fit_240.a, fit_240.b, fit_240.e, fit_240.alpha, fit_240.beta)
+    x = np.array([fit_240.a, fit_240.b, fit_240.e, fit_240.alpha, fit_240.beta])
     value, gradient = huber_objective_and_gradient(x, np.log(n), np.log(d), np.log(loss), 1e-3)
     assert fit_240.objective == pytest.approx(value, rel=1e-12)
-    # Stationary: moving any parameter by 0.1% of itself changes the objective by < 1e-10 of itself
-    # at first order.
-    scale = 1e-3 * np.maximum(np.abs(x), 1.0)
-    assert np.max(np.abs(gradient) * scale) < 1e-10 * value
+    # Stationary: the Newton decrement g' H^-1 g / 2, what one more Newton step could still gain, is
+    # at rounding level (H by central differences of the independent gradient).
+    logs = (np.log(n), np.log(d), np.log(loss), 1e-3)
+    h = 1e-6
+    hessian = np.array([
+        (huber_objective_and_gradient(x + h * unit, *logs)[1] - huber_objective_and_gradient(x - h * unit, *logs)[1])
+        / (2 * h)
+        for unit in np.eye(5)
+    ])
+    decrement = 0.5 * gradient @ np.linalg.solve(0.5 * (hessian + hessian.T), gradient)
+    assert abs(decrement) < 1e-14 * value
 
 
 def test_fit_is_strictly_better_than_the_papers_parameters(fit_240, chinchilla_240):
