@@ -232,6 +232,9 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
             out["iterations"] = result.iterations;
             out["best_start"] = result.best_start;
             out["starts_at_best"] = result.starts_at_best;
+            out["hessian_condition"] = result.hessian_condition;
+            out["largest_share"] = py::make_tuple(result.largest_share[0], result.largest_share[1],
+                                                  result.largest_share[2]);
             out["start_params"] = params;
             out["start_objective"] = objective;
             out["start_status"] = status;

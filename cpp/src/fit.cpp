@@ -2,6 +2,7 @@
 
 #include "scalinglaw/fit.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -21,6 +22,18 @@ void check_runs(const RunsView& runs) {
     check_positive_array(runs.n, runs.size, "n");
     check_positive_array(runs.d, runs.size, "d");
     check_positive_array(runs.loss, runs.size, "loss");
+    // With a single model size (or token count) A/N^alpha is one constant beside E: not identifiable.
+    struct Column {
+        const double* values;
+        const char* name;
+        const char* what;
+    };
+    for (const Column& c : {Column{runs.n, "n", "model size"}, Column{runs.d, "d", "token count"}}) {
+        const double first = c.values[0];
+        if (std::all_of(c.values, c.values + runs.size, [first](double v) { return v == first; }))
+            fail(describe("every run has the same ", c.name, " = ", first, ": with one ", c.what,
+                          " the law's terms cannot be told apart; the fit needs runs at several"));
+    }
 }
 
 void check_delta(double delta) {
@@ -128,6 +141,11 @@ FitResult fit_chinchilla(const RunsView& runs, const std::vector<LogParams>& sta
             if (o.status != FitStatus::numerical_failure &&
                 o.objective <= best.objective + 1e-8 * std::abs(best.objective))
                 ++result.starts_at_best;
+    if (best.status != FitStatus::numerical_failure) {
+        const detail::Diagnostics diagnostics = detail::diagnose(problem, best.params);
+        result.hessian_condition = diagnostics.hessian_condition;
+        std::copy(diagnostics.largest_share, diagnostics.largest_share + 3, result.largest_share);
+    }
     result.message = detail::summary(result, outcomes.size());
     result.starts = std::move(outcomes);
     return result;

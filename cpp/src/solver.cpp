@@ -296,6 +296,27 @@ PointDerivatives derivatives_at(const Problem& problem, const std::array<double,
     return out;
 }
 
+Diagnostics diagnose(const Problem& problem, const LogParams& q) {
+    Workspace ws;
+    ws.resize(problem.log_n.size());
+    const State s{ws.p1.data(), ws.p2.data(), ws.p3.data(), ws.r.data()};
+    Diagnostics out{infinity, {0.0, 0.0, 0.0}};
+    if (!std::isfinite(evaluate(problem, centred(problem, q), s))) return out;
+    const std::size_t n = problem.log_n.size();
+    out.largest_share[0] = *std::max_element(s.p1, s.p1 + n);
+    out.largest_share[1] = *std::max_element(s.p2, s.p2 + n);
+    out.largest_share[2] = *std::max_element(s.p3, s.p3 + n);
+    const Mat5 hessian = derivatives(problem, s, ws).exact;
+    const Vec5 diagonal = hessian.diagonal();
+    if ((diagonal.array() <= 0.0).any()) return out;
+    const Vec5 scale = diagonal.cwiseSqrt().cwiseInverse();
+    const Eigen::SelfAdjointEigenSolver<Mat5> eigen(scale.asDiagonal() * hessian * scale.asDiagonal(),
+                                                    Eigen::EigenvaluesOnly);
+    const double smallest = eigen.eigenvalues().minCoeff(), largest = eigen.eigenvalues().maxCoeff();
+    if (eigen.info() == Eigen::Success && smallest > 0.0) out.hessian_condition = largest / smallest;
+    return out;
+}
+
 StartOutcome solve_from(const Problem& problem, const LogParams& start, const FitOptions& options,
                         Workspace& ws) {
     ws.resize(problem.log_n.size());

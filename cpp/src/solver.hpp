@@ -37,6 +37,13 @@ struct Workspace {
     void resize(std::size_t n);
 };
 
+/// The conditioning of the objective at q and each term's largest share (see FitResult).
+struct Diagnostics {
+    double hessian_condition;
+    double largest_share[3];
+};
+Diagnostics diagnose(const Problem& problem, const LogParams& q);
+
 /// Runs Levenberg-Marquardt from `start` until one of the options' tests passes.
 StartOutcome solve_from(const Problem& problem, const LogParams& start, const FitOptions& options,
                         Workspace& workspace);

@@ -80,6 +80,13 @@ struct FitResult {
     int iterations;         ///< the best start's iterations
     std::size_t best_start;      ///< index into the starts; ties go to the lowest index
     std::size_t starts_at_best;  ///< starts whose objective is within 1e-8 relative of the best
+    /// How well the optimum is determined: the condition number of the objective's exact Hessian at
+    /// params (in the solver's coordinates, scaled to unit diagonal); infinity when it is not positive
+    /// definite, i.e. some direction is flat or not a minimum.
+    double hessian_condition = 0.0;
+    /// For each term (A/N^alpha, B/D^beta, E), its largest share of the predicted loss over the runs.
+    /// Near 0, the term has vanished: the optimum lies on a boundary of the law (a, b or e -> -inf).
+    double largest_share[3] = {0.0, 0.0, 0.0};
     std::vector<StartOutcome> starts;  ///< one per start, in the order given
 };
 
