@@ -9,6 +9,8 @@ from ._core import __version__
 from .fit import (
     ConvergenceWarning,
     FitResult,
+    IllConditionedWarning,
+    ScalingLawWarning,
     StartOutcomes,
     default_starts,
     fit,
@@ -42,7 +44,9 @@ __all__ = [
     "optimal_for_size",
     "ConvergenceWarning",
     "FitResult",
+    "IllConditionedWarning",
     "Runs",
+    "ScalingLawWarning",
     "StartOutcomes",
     "__version__",
     "default_starts",
