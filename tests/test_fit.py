@@ -159,3 +159,81 @@ def test_other_python_threads_run_during_a_fit(chinchilla_240):
     counter.join()
     # The GIL is released: the counter ticks through the fit (at most one tick per ms).
     assert ticks > 0.2 * elapsed * 1000
+
+
+def centred_objective(n, d, loss):
+    """The objective in the solver's coordinates (a - alpha mean log N, b - beta mean log D, e, alpha,
+    beta), in which the reported Hessian condition number is defined; written here independently."""
+    log_n, log_d, log_loss = np.log(n), np.log(d), np.log(loss)
+    mean_n, mean_d = log_n.mean(), log_d.mean()
+
+    def f(x):
+        a_c, b_c, e, alpha, beta = x
+        original = np.array([a_c + alpha * mean_n, b_c + beta * mean_d, e, alpha, beta])
+        return huber_objective_and_gradient(original, log_n, log_d, log_loss, 1e-3)[1]
+
+    def to_centred(result):
+        return np.array([result.a - result.alpha * mean_n, result.b - result.beta * mean_d, result.e,
+                         result.alpha, result.beta])
+
+    return f, to_centred
+
+
+def test_a_well_determined_fit_reports_its_conditioning_and_no_problems(fit_240, chinchilla_240):
+    n, d, loss = chinchilla_240
+    gradient_original, to_centred = centred_objective(n, d, loss)
+    x = to_centred(fit_240)
+    # The Hessian in the solver's coordinates by central differences of the gradient. The gradient
+    # is taken in original coordinates, so map it: d/dx' = T^T d/dx with x = T x'.
+    mean_n, mean_d = np.log(n).mean(), np.log(d).mean()
+    t = np.eye(5)
+    t[0, 3], t[1, 4] = mean_n, mean_d
+    h = 1e-6
+    hessian = np.array([(t.T @ gradient_original(x + h * u) - t.T @ gradient_original(x - h * u)) / (2 * h)
+                        for u in np.eye(5)])
+    hessian = 0.5 * (hessian + hessian.T)
+    scale = 1 / np.sqrt(np.diag(hessian))
+    eigenvalues = np.linalg.eigvalsh(hessian * np.outer(scale, scale))
+    assert fit_240.hessian_condition == pytest.approx(eigenvalues.max() / eigenvalues.min(), rel=1e-3)
+    # Each term's largest share of the predicted loss, computed here from the parameters.
+    terms = np.stack([fit_240.A / n**fit_240.alpha, fit_240.B / d**fit_240.beta, np.full_like(n, fit_240.E)])
+    np.testing.assert_allclose(fit_240.term_shares, (terms / terms.sum(axis=0)).max(axis=1), rtol=1e-9)
+    assert fit_240.problems == ()
+    assert fit_240.to_dict()["problems"] == []
+
+
+def test_a_vanished_term_is_flagged_not_presented_as_a_clean_fit():
+    # The loss does not depend on D at all: the optimum sends B / D^beta to zero, a boundary of the law.
+    rng = np.random.default_rng(0)
+    n = np.geomspace(1e8, 1e10, 20)
+    d = np.geomspace(1e9, 1e11, 20)[rng.permutation(20)]
+    loss = 1.7 + 400 / n**0.34
+    with pytest.warns(scalinglaw.IllConditionedWarning) as caught:
+        result = scalinglaw.fit(n, d, loss, starts=scalinglaw.default_starts()[::10])
+    assert any("B / D^beta has vanished" in problem for problem in result.problems)
+    assert result.term_shares[1] < 1e-6
+    assert {str(w.message) for w in caught} == set(result.problems)
+    assert "problems=" in repr(result)
+
+
+def test_an_exponent_that_is_not_positive_is_flagged():
+    # Loss that grows with model size: the best fit has alpha < 0.
+    n = np.geomspace(1e8, 1e10, 12)
+    d = np.tile([1e10, 3e10, 1e11], 4)
+    loss = 1.5 + 1e-4 * n**0.2 + 300 / d**0.3
+    with pytest.warns(scalinglaw.IllConditionedWarning):
+        result = scalinglaw.fit(n, d, loss, starts=[[6.0, 7.0, 0.5, -0.2, 0.3], [0.0, 7.0, 0.4, 0.3, 0.3]])
+    assert result.alpha < 0
+    assert any(problem.startswith("alpha = ") and "does not fall with model size" in problem
+               for problem in result.problems)
+
+
+@pytest.mark.parametrize("column", ["N", "D"])
+def test_runs_that_all_share_one_size_or_token_count_are_refused(column):
+    n = np.geomspace(1e8, 1e10, 8)
+    d = np.geomspace(1e9, 1e11, 8)
+    arrays = {"N": n, "D": d}
+    arrays[column] = np.full(8, 3e9)
+    loss = 1.7 + 400 / arrays["N"] ** 0.34 + 400 / arrays["D"] ** 0.28
+    with pytest.raises(ValueError, match=rf"every run has the same {column} = 3e\+09: .* cannot be told apart"):
+        scalinglaw.fit(arrays["N"], arrays["D"], loss)

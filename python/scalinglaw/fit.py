@@ -25,8 +25,27 @@ from .law import Law
 START_COLUMNS = ("a", "b", "e", "alpha", "beta")
 
 
-class ConvergenceWarning(UserWarning):
+#: Condition number of the objective's Hessian at the optimum (scaled to unit diagonal) beyond which
+#: the fit is flagged: some combination of the parameters is then barely determined by the data. The
+#: Chinchilla data give ~2.5e3; a law with a vanished term gives ~1e10 or more.
+ILL_CONDITIONED = 1e8
+#: A term whose share of every predicted loss is below this has vanished: the optimum lies on a
+#: boundary of the law (its log-amplitude -> -inf), where its amplitude and exponent mean nothing.
+VANISHED_SHARE = 1e-6
+_TERMS = ("A / N^alpha", "B / D^beta", "E")
+
+
+class ScalingLawWarning(UserWarning):
+    """Base of scalinglaw's warnings: a result was computed, but needs care."""
+
+
+class ConvergenceWarning(ScalingLawWarning):
     """The best start stopped before a convergence test passed; the result may not be the optimum."""
+
+
+class IllConditionedWarning(ScalingLawWarning):
+    """The optimum is ill-conditioned or on a boundary of the law: the data do not determine every
+    parameter (see ``FitResult.problems``)."""
 
 
 def default_starts() -> FloatArray:
@@ -77,6 +96,11 @@ class FitResult(Law):
     starts_at_best: int    #: starts whose objective is within 1e-8 relative of the best
     n_runs: int
     delta: float
+    #: Condition number of the objective's Hessian at the optimum, scaled to unit diagonal (inf when it
+    #: is not positive definite): large means some parameter combination is barely determined.
+    hessian_condition: float
+    #: Largest share, over the runs, of each term (A / N^alpha, B / D^beta, E) in the predicted loss.
+    term_shares: tuple[float, float, float]
     starts: StartOutcomes = field(compare=False)
 
     @property
@@ -100,6 +124,28 @@ class FitResult(Law):
         return len(self.starts.objective)
 
     @property
+    def problems(self) -> tuple[str, ...]:
+        """Why the parameters should not be read as a clean fit (empty when there is no such reason):
+        an ill-conditioned optimum, a vanished term, an exponent that is not positive."""
+        found = []
+        for term, share in zip(_TERMS, self.term_shares):
+            if share < VANISHED_SHARE:
+                found.append(
+                    f"the term {term} has vanished (at most {share:.1e} of any predicted loss): the optimum "
+                    "lies on a boundary of the law and the data do not determine that term"
+                )
+        for name, value, what in (("alpha", self.alpha, "model size"), ("beta", self.beta, "tokens")):
+            if not value > 0:
+                found.append(f"{name} = {value:.4g} is not > 0: the fitted loss does not fall with {what}")
+        # Only an optimum has a conditioning worth reporting; an early stop is reported on its own.
+        if self.converged and not self.hessian_condition <= ILL_CONDITIONED:
+            found.append(
+                f"the optimum is ill-conditioned (Hessian condition number {self.hessian_condition:.2g} > "
+                f"{ILL_CONDITIONED:.0e}): some combination of the parameters is barely determined by the data"
+            )
+        return tuple(found)
+
+    @property
     def law(self) -> Law:
         """The fitted parameters alone."""
         return Law(**self.params)
@@ -117,13 +163,17 @@ class FitResult(Law):
             "n_starts": self.n_starts,
             "n_runs": self.n_runs,
             "delta": self.delta,
+            "hessian_condition": self.hessian_condition,
+            "term_shares": list(self.term_shares),
+            "problems": list(self.problems),
         }
 
     def __repr__(self) -> str:
         return (
             f"FitResult(E={self.E:.6g}, A={self.A:.6g}, B={self.B:.6g}, alpha={self.alpha:.6g}, "
             f"beta={self.beta:.6g}, objective={self.objective:.12g}, status={self.status!r}, "
-            f"starts_at_best={self.starts_at_best}/{self.n_starts}, n_runs={self.n_runs})"
+            f"starts_at_best={self.starts_at_best}/{self.n_starts}, n_runs={self.n_runs}"
+            + (f", problems={len(self.problems)})" if self.problems else ")")
         )
 
 
@@ -152,6 +202,12 @@ def runs_arrays(N: Any, D: Any, loss: Any) -> tuple[FloatArray, FloatArray, Floa
     count = _checks.same_length(N=n, D=d, loss=l_)
     if count < 5:
         raise ValueError(f"the fit needs at least 5 runs (one per parameter of the law), got {count}")
+    for name, values, what in (("N", n, "model size"), ("D", d, "token count")):
+        if (values == values[0]).all():
+            raise ValueError(
+                f"every run has the same {name} = {values[0]:g}: with a single {what} the law's terms "
+                f"cannot be told apart (the fit is not identifiable); it needs runs at several {what}s"
+            )
     return n, d, l_
 
 
@@ -184,7 +240,9 @@ def fit(
     Returns
     -------
     FitResult
-        The best start's optimum. A ``ConvergenceWarning`` is issued when it did not converge.
+        The best start's optimum. A ``ConvergenceWarning`` is issued when it did not converge, an
+        ``IllConditionedWarning`` for each of ``FitResult.problems`` (an ill-conditioned optimum, a
+        vanished term, an exponent that is not positive).
     """
     n, d, l_ = runs_arrays(N, D, loss)
     delta = _checks.positive_number(delta, "delta")
@@ -208,6 +266,7 @@ def fit(
         objective=raw["objective"], status=raw["status"], message=raw["message"],
         iterations=raw["iterations"], best_start=raw["best_start"],
         starts_at_best=raw["starts_at_best"], n_runs=len(n), delta=delta,
+        hessian_condition=raw["hessian_condition"], term_shares=tuple(raw["largest_share"]),
         starts=StartOutcomes(
             starts=start_array, params=raw["start_params"], objective=raw["start_objective"],
             status=status_names[raw["start_status"]], iterations=raw["start_iterations"],
@@ -215,6 +274,8 @@ def fit(
     )
     if not result.converged:
         warnings.warn(f"the fit did not converge: {result.message}", ConvergenceWarning, stacklevel=2)
+    for problem in result.problems:
+        warnings.warn(problem, IllConditionedWarning, stacklevel=2)
     return result
 
 

@@ -29,6 +29,7 @@ def format_summary(result: FitResult, runs: Runs, excluded: Runs | None, documen
         f"Data:  {data}",
         f"Fit:   Huber delta {result.delta:g} on log-residuals; {result.status} "
         f"({result.iterations} iterations); {at_best}",
+        *(f"Warning: {problem}" for problem in result.problems),
         "",
         f"  E     = {result.E:12.6g}   loss no model size or data reaches",
         f"  A     = {result.A:12.6g}",
