@@ -143,6 +143,26 @@ TEST_CASE("the fit recovers known parameters from noise-free runs") {
     }
 }
 
+TEST_CASE("the result reports the optimum's conditioning and each term's share") {
+    // Well determined: every term matters and the Hessian is positive definite.
+    const Runs runs = synthetic_runs(epoch, noise);
+    const FitResult good = fit_chinchilla(runs.view(), some_starts());
+    CHECK(good.hessian_condition > 1.0);
+    CHECK(good.hessian_condition < 1e8);
+    for (double share : good.largest_share) {
+        CHECK(share > 0.01);
+        CHECK(share <= 1.0);
+    }
+    // The loss does not depend on D: the optimum lies where B / D^beta has vanished.
+    Runs flat = runs;
+    for (std::size_t i = 0; i < flat.n.size(); ++i)
+        flat.loss[i] = epoch.E + epoch.A * std::pow(flat.n[i], -epoch.alpha);
+    const FitResult boundary = fit_chinchilla(flat.view(), some_starts());
+    CHECK(boundary.largest_share[1] < 1e-6);
+    CHECK(boundary.largest_share[0] > 0.01);
+    CHECK(!(boundary.hessian_condition < 1e8));
+}
+
 TEST_CASE("every status is reachable and failed starts never win") {
     const Runs runs = synthetic_runs(paper, noise);
     const LogParams plain{0, 0, 0, 0, 0};
@@ -223,6 +243,14 @@ TEST_CASE("every bad argument throws std::invalid_argument naming it") {
         view.size = 4;
         CHECK_THROWS_WITH_AS(fit_chinchilla(view, one_start), doctest::Contains("at least 5 runs"),
                              std::invalid_argument);
+        for (bool same_n : {true, false}) {  // one model size or one token count: not identifiable
+            Runs r = good;
+            std::vector<double>& column = same_n ? r.n : r.d;
+            std::fill(column.begin(), column.end(), 3e9);
+            CHECK_THROWS_WITH_AS(fit_with(r), doctest::Contains(same_n ? "every run has the same n"
+                                                                        : "every run has the same d"),
+                                 std::invalid_argument);
+        }
         std::vector<double> shorter(good.d.begin(), good.d.end() - 1);
         CHECK_THROWS_WITH_AS(fit_chinchilla(good.n, shorter, good.loss),
                              doctest::Contains("same length"), std::invalid_argument);
