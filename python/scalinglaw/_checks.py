@@ -11,11 +11,20 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
+#: The largest thread or iteration count the C++ core takes (its parameters are C ints).
+LARGEST_INT = 2**31 - 1
+
 
 def as_float_array(values: Any, name: str) -> FloatArray:
     """`values` as a float64 array, refusing what is not real numbers (text, objects, complex, bool)."""
     if values is None:
         raise ValueError(f"{name} is missing (got None)")
+    masked = int(np.count_nonzero(values.mask)) if isinstance(values, np.ma.MaskedArray) else 0
+    if masked:  # np.asarray would drop the mask and use whatever value hides under it
+        raise ValueError(
+            f"{name} is a masked array with {masked} masked values: leave those "
+            "entries out (e.g. with .compressed() on every array) rather than mask them"
+        )
     try:
         array = np.asarray(values)
     except Exception as error:  # ragged nested lists, exotic objects
@@ -25,7 +34,7 @@ def as_float_array(values: Any, name: str) -> FloatArray:
         problem = _first_non_number(array)
         if problem:
             raise ValueError(f"{name} must hold numbers only, got {problem}")
-        array = array.astype(np.float64)
+        return _to_float64(array, name)
     elif kind == "c":
         raise ValueError(f"{name} must be real numbers, got complex values")
     elif kind == "b":
@@ -34,7 +43,33 @@ def as_float_array(values: Any, name: str) -> FloatArray:
         raise ValueError(f"{name} must be numbers, got text ({array.dtype})")
     elif kind not in "iuf":
         raise ValueError(f"{name} must be numbers, got dtype {array.dtype}")
+    if kind == "f" and array.dtype.itemsize > 8:
+        return _to_float64(array, name)  # long double holds values beyond float64's range
     return np.asarray(array, dtype=np.float64, order="C")
+
+
+def _to_float64(array: NDArray[Any], name: str) -> FloatArray:
+    """`array` (objects or long doubles) as float64, refusing a finite value float64 cannot hold: it
+    would become inf (or an OverflowError) and then be reported as a value the caller never gave."""
+    try:
+        with np.errstate(over="ignore"):
+            converted = np.asarray(array.astype(np.float64), order="C")
+    except OverflowError:  # a Python int beyond 1.8e308
+        converted = None
+    if converted is None or np.isinf(converted).any():
+        for index, item in np.ndenumerate(array):
+            try:
+                with np.errstate(over="ignore"):
+                    lost = math.isinf(float(item)) and abs(item) != math.inf
+            except OverflowError:
+                lost = True
+            if lost:
+                raise ValueError(
+                    f"{name}{name_index(index)} = {shown(item)} is beyond the range of double "
+                    "precision (about 1.8e308)"
+                )
+    assert converted is not None
+    return converted
 
 
 def _first_non_number(array: NDArray[Any]) -> str:
@@ -43,6 +78,21 @@ def _first_non_number(array: NDArray[Any]) -> str:
         if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.integer, np.floating)):
             return f"{name_index(index)} = {item!r}"
     return ""
+
+
+def shown(value: Any) -> str:
+    """`value` for a message: huge numbers in scientific notation, anything else by repr, cut short
+    (a 400-digit integer or a long text would drown the message)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        whole = int(value)
+        if abs(whole) < 10**15:
+            return str(whole)
+        if whole.bit_length() > 16000:  # beyond long double too
+            return f"an integer of about {int(whole.bit_length() * 0.30103)} digits"
+    if isinstance(value, (int, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return np.format_float_scientific(np.longdouble(value), precision=6, trim="-")
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def name_index(index: tuple[int, ...]) -> str:
@@ -91,17 +141,22 @@ def positive_number(value: Any, name: str) -> float:
 def real_number(value: Any, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{name} must be a real number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a Python int beyond 1.8e308
+        raise ValueError(f"{name} must be finite, got {shown(value)} (beyond double precision)") from None
     if not math.isfinite(number):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return number
 
 
-def whole_number(value: Any, name: str, *, minimum: int) -> int:
+def whole_number(value: Any, name: str, *, minimum: int, maximum: int = LARGEST_INT) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be a whole number, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {shown(value)}")
     return int(value)
 
 
