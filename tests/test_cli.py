@@ -113,3 +113,23 @@ def test_a_csv_without_the_columns_is_a_user_error(tmp_path, capsys):
     path.write_text("step,accuracy\n1,0.5\n")
     assert main(["fit", str(path)]) == 2
     assert "no column for model size N" in capsys.readouterr().err
+
+
+def test_skip_bad_rows_says_how_many_and_which(tmp_path, capsys):
+    runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
+    rows = [f"{float(n)!r},{float(c)!r},{float(l)!r}" for n, c, l in zip(runs.N, runs.C, runs.loss)]
+    rows[3:3] = ["1e9,1.2e20,", "2e9,n/a,2.5"]  # file rows 5 and 6
+    path = tmp_path / "sweep.csv"
+    path.write_text("Model Size,Training FLOP,loss\n" + "\n".join(rows) + "\n")
+    assert main(["fit", str(path), "--threads", "1"]) == 2
+    assert "column 'loss', row 5: empty is not a number; 2 of 242 rows" in capsys.readouterr().err
+    out = tmp_path / "fit.json"
+    assert main(["fit", str(path), "--skip-bad-rows", "--threads", "1", "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    warning = next(line for line in captured.err.splitlines() if "skipped" in line)
+    assert warning.startswith(f"warning: {path}: skipped 2 of 242 rows with bad cells")
+    assert "row 5: empty is not a number" in warning and "row 6: 'n/a' is not a number" in warning
+    assert f"{path}: 240 runs" in captured.out and "objective = 1.01827401780e-03" in captured.out
+    document = json.loads(out.read_text())
+    assert document["data"]["n_runs"] == 240
+    assert document["data"]["notes"] == [warning.removeprefix(f"warning: {path}: ")]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .fit import ConvergenceWarning, FitResult, fit
+from .fit import FitResult, ScalingLawWarning, fit
 from .frontier import GOPHER_FLOPS, compute_optimal, frontier_coefficients
 from .io import Runs, load_chinchilla, read_csv, write_json
 from .summary import format_summary
@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     columns.add_argument("--d", metavar="COLUMN", help="training tokens column")
     columns.add_argument("--c", metavar="COLUMN", help="training FLOPs column (D = C / (6 N))")
     columns.add_argument("--loss", metavar="COLUMN", help="final loss column")
+    fit_cmd.add_argument("--skip-bad-rows", action="store_true",
+                         help="leave out rows whose N, D (or C) or loss cell is empty, text, NaN, infinite, "
+                         "zero or negative, and say how many and which (default: refuse the file)")
     fit_cmd.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3)")
     fit_cmd.add_argument("--exclude-highest-loss", type=int, metavar="K", default=None,
                          help="leave out the K highest-loss runs (default 5 for the built-in data, else 0)")
@@ -67,7 +70,8 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
         runs = load_chinchilla()
         exclude = 5 if args.exclude_highest_loss is None else args.exclude_highest_loss
     else:
-        runs = read_csv(args.csv, n=args.n, d=args.d, c=args.c, loss=args.loss)
+        runs = read_csv(args.csv, n=args.n, d=args.d, c=args.c, loss=args.loss,
+                        on_bad_row="skip" if args.skip_bad_rows else "raise")
         exclude = args.exclude_highest_loss or 0
     if exclude < 0:
         raise UserError(f"--exclude-highest-loss must be >= 0, got {exclude}")
@@ -131,14 +135,16 @@ def _run_fit(args: argparse.Namespace) -> int:
         raise UserError(f"--threads must be >= 0 (0 = all cores), got {args.threads}")
     budgets = _budgets(args)
     _check_outputs(args)
-    runs, excluded = _load(args)
+    # Our warnings are part of the output: each printed once, whatever filters the caller set (an
+    # "error" filter must not turn a skipped row or an early stop into a traceback).
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+        warnings.simplefilter("always", ScalingLawWarning)
+        runs, excluded = _load(args)
+        _print_warnings(caught)
         result = fit(*runs, delta=args.delta, threads=args.threads)
     document = record(result, runs, excluded, budgets)
     print(format_summary(result, runs, excluded, document))
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+    _print_warnings(caught)
     if args.plot:
         from .plot import save_figure4
 
@@ -148,6 +154,13 @@ def _run_fit(args: argparse.Namespace) -> int:
         write_json(args.json, document)
         print(f"JSON written to {args.json}")
     return 0
+
+
+def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Print the warnings recorded so far to stderr, and forget them."""
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    caught.clear()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

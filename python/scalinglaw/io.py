@@ -8,10 +8,14 @@ training FLOPs (Kaplan et al. 2020; Hoffmann et al. 2022).
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import json
 import math
 import os
 import re
+import stat
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -19,8 +23,10 @@ from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._checks import FloatArray, positive_1d, same_length
+from .fit import ScalingLawWarning
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -42,7 +48,9 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
 class Runs:
     """Training runs as float64 arrays of equal length: ``N`` (parameters), ``D`` (tokens), ``loss``.
 
-    Iterating gives ``(N, D, loss)``, so ``scalinglaw.fit(*runs)`` fits them.
+    Every value is finite and > 0, and so is each run's training compute C = 6 N D (ValueError
+    otherwise). Iterating gives ``(N, D, loss)``, so ``scalinglaw.fit(*runs)`` fits them. ``notes``
+    records what was done to the data on the way (rows skipped, runs excluded).
     """
 
     N: FloatArray
@@ -58,6 +66,14 @@ class Runs:
         d = positive_1d(self.D, "D", what="token count")
         loss = positive_1d(self.loss, "loss", what="loss")
         same_length(N=n, D=d, loss=loss)
+        with np.errstate(over="ignore", under="ignore"):
+            bad = ~(np.isfinite(6.0 * n * d) & (6.0 * n * d > 0))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"run [{i}]: the training compute C = 6 N D = 6 * {n[i]:g} * {d[i]:g} is beyond double "
+                f"precision ({int(bad.sum())} of {len(n)} runs)"
+            )
         for name, array in (("N", n), ("D", d), ("loss", loss)):
             array = array.copy()
             array.setflags(write=False)
@@ -110,26 +126,142 @@ def load_chinchilla(*, epoch_exclusion: bool = False) -> Runs:
     return runs
 
 
+class SkippedRowsWarning(ScalingLawWarning):
+    """``read_csv(..., on_bad_row="skip")`` left rows out; ``Runs.notes`` says how many, which and why."""
+
+
+#: How many skipped rows a note or warning names one by one.
+ROWS_NAMED = 5
+
+# Numbers written for people rather than for programs. float() refuses them all; each gets a message
+# that says what is wrong, because a guess ("1,500" is 1500 or 1.5 depending on the locale) could
+# silently fit the wrong data. Separators: comma, space, apostrophe, no-break spaces.
+_GROUPED = re.compile(r"[+-]?\d{1,3}([,' \u00a0\u202f]\d{3})+([.]\d*)?([eE][+-]?\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+([eE][+-]?\d+)?")
+_POINT_GROUPED = re.compile(r"[+-]?\d{1,3}([.]\d{3})+(,\d*)?")  # "1.000.000", "1.234,5"
+_SUFFIXED = re.compile(r"[+-]?(\d+[.]?\d*|[.]\d+)\s*([kKMGBT])")
+_SUFFIX_POWERS = {"k": 3, "K": 3, "M": 6, "G": 9, "B": 9, "T": 12}
+
+
+class _FormatError(ValueError):
+    """A cell in a number format read_csv will not guess at: refused even when skipping bad rows."""
+
+
 def _normalise(name: str) -> str:
     return re.sub(r"[\s_\-.()\[\]]+", "", name.strip().lower())
 
 
-def _find_column(header: Sequence[str], quantity: str, chosen: str | None, path: str) -> int | None:
+def _listed(header: Sequence[str]) -> str:
+    return ", ".join(map(repr, header))
+
+
+def _find_column(header: Sequence[str], quantity: str, chosen: str | None, where: str) -> int | None:
     """Index of the column for `quantity`: the one the caller named, or the one recognised by name."""
+    option = {"N": "n", "D": "d", "C": "c", "loss": "loss"}[quantity]
     if chosen is not None:
+        if not isinstance(chosen, str):
+            raise ValueError(f"{option}= must be a column name (a string), got {chosen!r}")
         if chosen in header:
             return header.index(chosen)
         matches = [i for i, name in enumerate(header) if _normalise(name) == _normalise(chosen)]
         if len(matches) == 1:
             return matches[0]
-        raise ValueError(f"{path}: no column {chosen!r} (columns: {', '.join(map(repr, header))})")
+        if matches:
+            names = " and ".join(repr(header[i]) for i in matches)
+            raise ValueError(f"{where}: {option}={chosen!r} could be {names}; give the exact column name")
+        raise ValueError(f"{where}: no column {chosen!r} for {option}= (columns: {_listed(header)})")
     known = COLUMN_NAMES[quantity]
     matches = [i for i, name in enumerate(header) if _normalise(name) in known]
     if len(matches) > 1:
         names = " and ".join(repr(header[i]) for i in matches)
-        option = {"N": "n", "D": "d", "C": "c", "loss": "loss"}[quantity]
-        raise ValueError(f"{path}: ambiguous columns {names} could each be {quantity}; choose one with {option}=...")
+        raise ValueError(
+            f"{where}: ambiguous columns {names} could each be {quantity}; choose one with {option}=... "
+            f"(columns: {_listed(header)})"
+        )
     return matches[0] if matches else None
+
+
+def _columns(
+    header: list[str], where: str, n: str | None, d: str | None, c: str | None, loss: str | None
+) -> tuple[int, int, bool, int]:
+    """(N column, D or C column, whether it holds C, loss column), refusing what is missing or unclear."""
+    if d is not None and c is not None:
+        raise ValueError(f"{where}: give d= (tokens) or c= (FLOPs), not both")
+    n_col = _find_column(header, "N", n, where)
+    loss_col = _find_column(header, "loss", loss, where)
+    # A column the caller named wins over one recognised by name: c= must not lose to a "tokens" column.
+    d_col = _find_column(header, "D", d, where) if c is None else None
+    c_col = _find_column(header, "C", c, where) if d_col is None else None
+    missing = [what for what, col in (("model size N", n_col), ("loss", loss_col)) if col is None]
+    if d_col is None and c_col is None:
+        missing.append("tokens D or training FLOPs C")
+    if missing:
+        hint = ""
+        if len(header) == 1 and any(mark in header[0] for mark in ";\t|"):
+            hint = " (the header is one column: is the file separated by semicolons or tabs? save it with commas)"
+        raise ValueError(
+            f"{where}: no column for {' and '.join(missing)} (columns: {_listed(header)}){hint}; "
+            "name them with n=, d=, c=, loss="
+        )
+    assert n_col is not None and loss_col is not None
+    tokens_col = d_col if d_col is not None else c_col
+    assert tokens_col is not None
+    chosen = {"N": n_col, "D" if d_col is not None else "C": tokens_col, "loss": loss_col}
+    for first, second in itertools.combinations(chosen, 2):
+        if chosen[first] == chosen[second]:
+            raise ValueError(
+                f"{where}: column {header[chosen[first]]!r} cannot be both {first} and {second}; "
+                "name distinct columns with n=, d=, c=, loss="
+            )
+    return n_col, tokens_col, d_col is None, loss_col
+
+
+def _cell_value(cell: str) -> float:
+    """The positive finite number in `cell`; ValueError saying what is wrong (_FormatError for a number
+    written in a format that would need a guess)."""
+    text = cell.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise _cell_problem(text) from None
+    if value > 0 and math.isfinite(value):
+        return value
+    if math.isnan(value):
+        raise ValueError(f"{text!r} is not a number (NaN)")
+    if math.isinf(value):
+        overflow = value > 0 and "inf" not in text.lower()
+        raise ValueError(f"{text!r} is beyond double precision (about 1.8e308)" if overflow
+                         else f"{text!r} is not finite")
+    if value == 0 and any(digit in text for digit in "123456789"):
+        raise ValueError(f"{text!r} is too small for double precision (it rounds to 0)")
+    raise ValueError(f"{text!r} is not > 0")
+
+
+def _cell_problem(text: str) -> ValueError:
+    if not text:
+        return ValueError("empty is not a number")
+    if text.endswith("%"):
+        return _FormatError(f"{text!r} is a percentage: give plain numbers (e.g. 0.25 for 25%)")
+    grouped = _GROUPED.fullmatch(text) is not None
+    decimal_comma = _DECIMAL_COMMA.fullmatch(text) is not None
+    if grouped and decimal_comma:
+        return _FormatError(
+            f"{text!r} has a comma that could be a thousands separator or a decimal comma; "
+            "write numbers plainly, with a decimal point (e.g. 1500 or 1.5)"
+        )
+    if grouped:
+        plain = re.sub(r"[,' \u00a0\u202f]", "", text)
+        return _FormatError(f"{text!r} has thousands separators: write {plain}")
+    if decimal_comma:
+        return _FormatError(f"{text!r} has a decimal comma: write {text.replace(',', '.')}")
+    if _POINT_GROUPED.fullmatch(text):
+        plain = text.replace(".", "").replace(",", ".")
+        return _FormatError(f"{text!r} has points as thousands separators: write {plain}")
+    suffixed = _SUFFIXED.fullmatch(text)
+    if suffixed:
+        power = _SUFFIX_POWERS[suffixed.group(2)]
+        return _FormatError(f"{text!r} has a unit suffix: write plain numbers (e.g. {suffixed.group(1)}e{power})")
+    return ValueError(f"{text!r} is not a number")
 
 
 def read_csv(
@@ -139,79 +271,178 @@ def read_csv(
     d: str | None = None,
     c: str | None = None,
     loss: str | None = None,
+    on_bad_row: str = "raise",
 ) -> Runs:
     """Read runs from a CSV file with a header row.
 
-    Columns are found by name (see ``COLUMN_NAMES``: e.g. ``N``/``Model Size``/``params``,
-    ``D``/``tokens``, ``C``/``Training FLOP``/``flops``, ``loss``), or named with ``n=``, ``d=``,
-    ``c=``, ``loss=``. Tokens come from the D column if there is one, else from C as D = C / (6 N).
-    Raises FileNotFoundError for a missing file and ValueError, naming the column and row, for
-    anything else that is wrong.
+    Parameters
+    ----------
+    path
+        A UTF-8, comma-separated file: a header row, then one row per run. Blank rows are ignored.
+    n, d, c, loss
+        Column names for model size N, tokens D, training FLOPs C and final loss. By default columns
+        are recognised by name (see ``COLUMN_NAMES``: e.g. ``N``/``Model Size``/``params``,
+        ``D``/``tokens``, ``C``/``Training FLOP``/``flops``, ``loss``). Tokens come from the D column
+        if there is one, else from C as D = C / (6 N).
+    on_bad_row
+        ``"raise"`` (default): a row whose N, D (or C) or loss cell is empty, text, NaN, infinite,
+        zero or negative (or missing from a short row) is an error. ``"skip"``: such rows are left
+        out; a ``SkippedRowsWarning`` and ``Runs.notes`` say how many, which and why. Numbers in a
+        format that would need a guess (thousands separators, decimal commas, percentages, unit
+        suffixes such as ``7B``) are refused either way, as are rows with more cells than the header.
+
+    Returns
+    -------
+    Runs
+        The runs in file order, ``source`` set to `path`.
+
+    Raises
+    ------
+    FileNotFoundError
+        There is no such file.
+    ValueError
+        For anything else that is wrong, naming the column, the row (its line in the file, the
+        header being row 1) and the problem.
+    OSError
+        The file exists but cannot be read (e.g. PermissionError).
     """
+    if on_bad_row not in ("raise", "skip"):
+        raise ValueError(f"on_bad_row must be 'raise' or 'skip', got {on_bad_row!r}")
     text, where = _read_text(path)
-    rows = list(csv.reader(text.splitlines()))
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows:
+    records = _records(text, where)
+    if not records:
         raise ValueError(f"{where}: the file is empty (expected a header row, then one row per run)")
-    header = [name.strip() for name in rows[0]]
-    body = rows[1:]
+    header = [name.strip() for name in records[0][1]]
+    body = records[1:]
     if not body:
         raise ValueError(f"{where}: the file has a header but no runs")
     duplicates = sorted({name for name in header if name and header.count(name) > 1})
     if duplicates:
-        raise ValueError(f"{where}: duplicate column names {', '.join(map(repr, duplicates))}")
+        raise ValueError(f"{where}: duplicate column names {_listed(duplicates)}")
+    n_col, tokens_col, tokens_are_flops, loss_col = _columns(header, where, n, d, c, loss)
 
-    n_col = _find_column(header, "N", n, where)
-    d_col = _find_column(header, "D", d, where)
-    c_col = _find_column(header, "C", c, where) if d_col is None or c is not None else None
-    loss_col = _find_column(header, "loss", loss, where)
-    missing = [what for what, col in (("model size N", n_col), ("loss", loss_col)) if col is None]
-    if d_col is None and c_col is None:
-        missing.append("tokens D or training FLOPs C")
-    if missing:
-        raise ValueError(
-            f"{where}: no column for {' and '.join(missing)} (columns: {', '.join(map(repr, header))}); "
-            "name them with n=, d=, c=, loss="
-        )
-    assert n_col is not None and loss_col is not None
+    values, problems = _cells(header, body, (n_col, tokens_col, loss_col), where)
+    model_size, tokens, losses = values.T
+    if tokens_are_flops:
+        tokens = _tokens_from_flops(tokens, model_size, header[tokens_col], body, problems)
+    # The runs must also have a representable training compute C = 6 N D (Runs.C).
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        flops = 6.0 * model_size * tokens
+    for bad in np.flatnonzero(~(np.isfinite(flops) & (flops > 0))).tolist():
+        problems.setdefault(bad, f"row {body[bad][0]}: C = 6 N D = 6 * {model_size[bad]:g} * "
+                                 f"{tokens[bad]:g} is beyond double precision")
+    keep, notes = _bad_rows(problems, len(body), on_bad_row, where)
+    return Runs(model_size[keep], tokens[keep], losses[keep], where, notes)
 
-    def column(index: int) -> FloatArray:
-        name = header[index]
-        values = np.empty(len(body))
-        for row_number, row in enumerate(body, start=2):
-            cell = row[index].strip() if index < len(row) else ""
+
+def _cells(
+    header: Sequence[str], body: Sequence[tuple[int, list[str]]], columns: Sequence[int], where: str
+) -> tuple[FloatArray, dict[int, str]]:
+    """The numbers in `columns` of every row (NaN where there is none) and, by row index, what is
+    wrong with the rows that have a bad cell. Raises at once for what skipping cannot fix."""
+    values = np.full((len(body), len(columns)), np.nan)
+    problems: dict[int, str] = {}
+    for index, (line, row) in enumerate(body):
+        if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
+            raise ValueError(
+                f"{where}: row {line} has {len(row)} cells but the header names {len(header)} columns; "
+                "quote cells that contain commas, or give every column a name"
+            )
+        for slot, col in enumerate(columns):
+            if col >= len(row):
+                problems[index] = (f"column {header[col]!r}, row {line}: missing (the row has "
+                                   f"{len(row)} cells, the header {len(header)} columns)")
+                break
             try:
-                value = float(cell)
-            except ValueError:
-                shown = repr(cell) if cell else "empty"
-                raise ValueError(f"{where}: column {name!r}, row {row_number}: {shown} is not a number") from None
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(
-                    f"{where}: column {name!r}, row {row_number}: {cell!r} must be finite and > 0"
-                )
-            values[row_number - 2] = value
-        return values
+                values[index, slot] = _cell_value(row[col])
+            except _FormatError as error:
+                raise ValueError(f"{where}: column {header[col]!r}, row {line}: {error}") from None
+            except ValueError as error:
+                problems[index] = f"column {header[col]!r}, row {line}: {error}"
+                break
+    return values, problems
 
-    model_size = column(n_col)
-    tokens = column(d_col) if d_col is not None else column(c_col) / (6.0 * model_size)  # type: ignore[arg-type]
-    if not np.isfinite(tokens).all() or not (tokens > 0).all():
-        row = int(np.argmin(np.isfinite(tokens) & (tokens > 0))) + 2
-        raise ValueError(f"{where}: row {row}: tokens D = C / (6 N) is not a finite positive number")
-    return Runs(model_size, tokens, column(loss_col), where)
+
+def _bad_rows(
+    problems: dict[int, str], count: int, on_bad_row: str, where: str
+) -> tuple[NDArray[np.bool_], tuple[str, ...]]:
+    """(rows to keep, notes): an error for the first bad row, or, when skipping, a note and a warning
+    that say how many rows were left out, which and why."""
+    keep = np.ones(count, dtype=bool)
+    if not problems:
+        return keep, ()
+    rows = sorted(problems)
+    if on_bad_row == "raise":
+        more = f"; {len(rows)} of {count} rows have such problems" if len(rows) > 1 else ""
+        raise ValueError(
+            f"{where}: {problems[rows[0]]}{more} (on_bad_row='skip', or the command's "
+            "--skip-bad-rows, leaves such rows out)"
+        )
+    if len(rows) == count:
+        raise ValueError(f"{where}: every row has a problem, no runs are left; the first: {problems[rows[0]]}")
+    keep[rows] = False
+    named = "; ".join(problems[i] for i in rows[:ROWS_NAMED])
+    more = f"; and {len(rows) - ROWS_NAMED} more" if len(rows) > ROWS_NAMED else ""
+    note = f"skipped {len(rows)} of {count} rows with bad cells ({named}{more})"
+    warnings.warn(f"{where}: {note}", SkippedRowsWarning, stacklevel=3)
+    return keep, (note,)
+
+
+def _records(text: str, where: str) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of the CSV text, each with its line number (the last line of a row whose
+    quoted cell spans lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records = []
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                records.append((reader.line_num, row))
+    except csv.Error as error:
+        raise ValueError(f"{where}: line {reader.line_num}: not valid CSV ({error})") from None
+    return records
+
+
+def _tokens_from_flops(
+    flops: FloatArray, model_size: FloatArray, name: str, body: Sequence[tuple[int, list[str]]],
+    problems: dict[int, str],
+) -> FloatArray:
+    """D = C / (6 N), recording the rows where it is not a finite number > 0 (but leaving `problems`'
+    earlier reasons for a row in place)."""
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        tokens = flops / (6.0 * model_size)
+    for bad in np.flatnonzero(~(np.isfinite(tokens) & (tokens > 0))).tolist():
+        problems.setdefault(
+            bad,
+            f"column {name!r}, row {body[bad][0]}: tokens D = C / (6 N) = {flops[bad]:g} / "
+            f"(6 * {model_size[bad]:g}) is not a finite number > 0 in double precision",
+        )
+    return tokens
 
 
 def _read_text(path: PathLike) -> tuple[str, str]:
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"path must be a file name (str or os.PathLike), got {path!r}")
     where = os.fspath(path)
+    if not isinstance(where, str):
+        raise ValueError(f"path must be a file name as text, got {where!r}")
     file = Path(where)
     if file.is_dir():
         raise ValueError(f"{where} is a directory, not a CSV file")
     if not file.exists():
         raise FileNotFoundError(f"no such file: {where}")
+    mode = file.stat().st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):  # /dev/zero would be read forever
+        raise ValueError(f"{where} is not a regular file (a device or socket?); give a CSV file")
     raw = file.read_bytes()
     try:
         return raw.decode("utf-8-sig"), where
     except UnicodeDecodeError as error:
-        raise ValueError(f"{where}: not UTF-8 text (byte {error.start}); save the CSV as UTF-8") from None
+        line = raw[: error.start].count(b"\n") + 1
+        hint = "it looks like UTF-16; " if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise ValueError(
+            f"{where}: line {line}: not UTF-8 text (byte {error.start}: {raw[error.start:error.start + 1]!r}); "
+            f"{hint}save the CSV as UTF-8"
+        ) from None
 
 
 def write_json(path: PathLike, document: dict[str, Any]) -> None:
