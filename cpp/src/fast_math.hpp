@@ -23,8 +23,12 @@
 #if defined(_OPENMP) || defined(SCALINGLAW_OPENMP_SIMD)
 #define SCALINGLAW_PRAGMA(x) _Pragma(#x)
 #define SCALINGLAW_SIMD_REDUCTION(...) SCALINGLAW_PRAGMA(omp simd reduction(__VA_ARGS__))
+#define SCALINGLAW_STRINGIFY(...) #__VA_ARGS__
+// The same with several clauses, e.g. SCALINGLAW_SIMD(reduction(+ : s) reduction(min : m)).
+#define SCALINGLAW_SIMD(...) _Pragma(SCALINGLAW_STRINGIFY(omp simd __VA_ARGS__))
 #else
 #define SCALINGLAW_SIMD_REDUCTION(...)
+#define SCALINGLAW_SIMD(...)
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)

@@ -22,59 +22,97 @@ SCALINGLAW_ALWAYS_INLINE double huber(double r, double delta) {
     return psi * (r - 0.5 * psi);
 }
 
+constexpr double infinity = __builtin_inf();
+
+SCALINGLAW_ALWAYS_INLINE double smaller(double x, double y) { return y < x ? y : x; }
+SCALINGLAW_ALWAYS_INLINE double larger(double x, double y) { return y > x ? y : x; }
+
+// How far c can rise (up) or fall (down) before z = r + c reaches a kink of huber at +-delta.
+SCALINGLAW_ALWAYS_INLINE double room_up(double z, double delta) {
+    return z <= delta ? (z < -delta ? -delta : delta) - z : infinity;
+}
+SCALINGLAW_ALWAYS_INLINE double room_down(double z, double delta) {
+    return z >= -delta ? z - (z > delta ? delta : -delta) : infinity;
+}
+
 }  // namespace
 
 SCALINGLAW_MULTIVERSION
-bool shares_and_residuals(const RunLogs& runs, double a, double b, double e, double alpha, double beta,
-                          double* SCALINGLAW_RESTRICT p1, double* SCALINGLAW_RESTRICT p2,
-                          double* SCALINGLAW_RESTRICT p3, double* SCALINGLAW_RESTRICT r) {
+bool evaluate_runs(const RunLogs& runs, double a, double b, double e, double alpha, double beta,
+                   double delta, double* SCALINGLAW_RESTRICT p1, double* SCALINGLAW_RESTRICT p2,
+                   double* SCALINGLAW_RESTRICT p3, double* SCALINGLAW_RESTRICT r, ShiftSums* sums,
+                   double* r_min, double* r_max) {
     if (!(std::fabs(e) <= fast_exp_limit)) return false;
     const double term_e = fast_exp(e);
     const double* SCALINGLAW_RESTRICT l = runs.log_n;
     const double* SCALINGLAW_RESTRICT m = runs.log_d;
     const double* SCALINGLAW_RESTRICT log_loss = runs.log_loss;
-    int in_range = 1;  // the fast form holds while every exponent is in range (and not NaN)
-    SCALINGLAW_SIMD_REDUCTION(& : in_range)
+    double out_of_range = 0.0;  // the fast form holds while every exponent is in range (and not NaN)
+    double value = 0.0, slope = 0.0, inside = 0.0, up = infinity, down = infinity;
+    double low = infinity, high = -infinity;
+    SCALINGLAW_SIMD(reduction(+ : out_of_range, value, slope, inside)
+                        reduction(min : up, down, low) reduction(max : high))
     for (std::size_t i = 0; i < runs.n; ++i) {
         const double u1 = a - alpha * l[i], u2 = b - beta * m[i];
-        in_range &= (std::fabs(u1) <= fast_exp_limit) & (std::fabs(u2) <= fast_exp_limit);
+        out_of_range += (std::fabs(u1) <= fast_exp_limit) & (std::fabs(u2) <= fast_exp_limit) ? 0.0 : 1.0;
         const double t1 = fast_exp(u1), t2 = fast_exp(u2);
         const double sum = t1 + t2 + term_e;
         const double inverse = 1.0 / sum;
         p1[i] = t1 * inverse;
         p2[i] = t2 * inverse;
         p3[i] = term_e * inverse;
-        r[i] = fast_log(sum) - log_loss[i];
+        const double z = fast_log(sum) - log_loss[i];
+        r[i] = z;
+        const double psi = clip(z, delta);
+        value += psi * (z - 0.5 * psi);
+        slope += psi;
+        inside += std::fabs(z) <= delta ? 1.0 : 0.0;
+        up = smaller(up, room_up(z, delta));
+        down = smaller(down, room_down(z, delta));
+        low = smaller(low, z);
+        high = larger(high, z);
     }
-    return in_range != 0;
+    *sums = {value, slope, inside, up, down};
+    *r_min = low;
+    *r_max = high;
+    return out_of_range == 0.0;
 }
 
 SCALINGLAW_MULTIVERSION
-double huber_sum(const double* SCALINGLAW_RESTRICT r, std::size_t n, double delta, double shift) {
-    double sum = 0.0;
-    SCALINGLAW_SIMD_REDUCTION(+ : sum)
-    for (std::size_t i = 0; i < n; ++i) sum += huber(r[i] + shift, delta);
-    return sum;
-}
-
-SCALINGLAW_MULTIVERSION
-double huber_slope(const double* SCALINGLAW_RESTRICT r, std::size_t n, double delta, double shift,
-                   std::size_t* inside) {
-    double slope = 0.0, count = 0.0;
-    SCALINGLAW_SIMD_REDUCTION(+ : slope, count)
+void shift_sums(const double* SCALINGLAW_RESTRICT r, std::size_t n, double delta, double c,
+                ShiftSums* sums) {
+    double value = 0.0, slope = 0.0, inside = 0.0, up = infinity, down = infinity;
+    SCALINGLAW_SIMD(reduction(+ : value, slope, inside) reduction(min : up, down))
     for (std::size_t i = 0; i < n; ++i) {
-        const double z = r[i] + shift;
-        slope += clip(z, delta);
-        count += std::fabs(z) <= delta ? 1.0 : 0.0;
+        const double z = r[i] + c;
+        const double psi = clip(z, delta);
+        value += psi * (z - 0.5 * psi);
+        slope += psi;
+        inside += std::fabs(z) <= delta ? 1.0 : 0.0;
+        up = smaller(up, room_up(z, delta));
+        down = smaller(down, room_down(z, delta));
     }
-    *inside = static_cast<std::size_t>(count);
-    return slope;
+    *sums = {value, slope, inside, up, down};
+}
+
+SCALINGLAW_MULTIVERSION
+void residual_summary(const double* SCALINGLAW_RESTRICT r, std::size_t n, double delta, ShiftSums* sums,
+                      double* r_min, double* r_max) {
+    double low = infinity, high = -infinity;
+    SCALINGLAW_SIMD(reduction(min : low) reduction(max : high))
+    for (std::size_t i = 0; i < n; ++i) {
+        low = smaller(low, r[i]);
+        high = larger(high, r[i]);
+    }
+    shift_sums(r, n, delta, 0.0, sums);
+    *r_min = low;
+    *r_max = high;
 }
 
 SCALINGLAW_MULTIVERSION
 void derivative_sums(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
                      const double* SCALINGLAW_RESTRICT p2, const double* SCALINGLAW_RESTRICT p3,
-                     const double* SCALINGLAW_RESTRICT r, double delta,
+                     const double* SCALINGLAW_RESTRICT r, double shift, double delta,
                      double* SCALINGLAW_RESTRICT reweight, double* sums) {
     const double* SCALINGLAW_RESTRICT l = runs.log_n;
     const double* SCALINGLAW_RESTRICT m = runs.log_d;
@@ -84,10 +122,11 @@ void derivative_sums(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
     SCALINGLAW_SIMD_REDUCTION(+ : g0, g1, g2, g3, g4, c0, c1, d0, d1, d2, d3, d4, h00, h01, h02, h03, \
                               h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44)
     for (std::size_t i = 0; i < runs.n; ++i) {
-        const double psi = clip(r[i], delta);
-        const double size = std::fabs(r[i]);
+        const double z = r[i] + shift;
+        const double psi = clip(z, delta);
+        const double size = std::fabs(z);
         const double exact = (size <= delta ? 1.0 : 0.0) - psi;  // psi' - psi
-        const double w = delta / (size > delta ? size : delta);  // psi / r
+        const double w = delta / (size > delta ? size : delta);  // psi / z
         reweight[i] = w;
         const double j0 = p1[i], j1 = p2[i], j2 = p3[i], j3 = -p1[i] * l[i], j4 = -p2[i] * m[i];
         g0 += psi * j0;
@@ -122,6 +161,39 @@ void derivative_sums(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
     const double out[27] = {g0,  g1,  g2,  g3,  g4,  c0,  c1,  d0,  d1,  d2,  d3,  d4,  h00, h01,
                             h02, h03, h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44};
     for (int k = 0; k < 27; ++k) sums[k] = out[k];
+}
+
+SCALINGLAW_MULTIVERSION
+void amplitude_derivative_sums(const double* SCALINGLAW_RESTRICT p1, const double* SCALINGLAW_RESTRICT p2,
+                               const double* SCALINGLAW_RESTRICT p3, const double* SCALINGLAW_RESTRICT r,
+                               std::size_t n, double delta, double* SCALINGLAW_RESTRICT reweight,
+                               double* sums) {
+    double g0 = 0, g1 = 0, g2 = 0, d0 = 0, d1 = 0, d2 = 0, h00 = 0, h01 = 0, h02 = 0, h11 = 0, h12 = 0,
+           h22 = 0;
+    SCALINGLAW_SIMD_REDUCTION(+ : g0, g1, g2, d0, d1, d2, h00, h01, h02, h11, h12, h22)
+    for (std::size_t i = 0; i < n; ++i) {
+        const double psi = clip(r[i], delta);
+        const double size = std::fabs(r[i]);
+        const double exact = (size <= delta ? 1.0 : 0.0) - psi;
+        const double w = delta / (size > delta ? size : delta);
+        reweight[i] = w;
+        const double j0 = p1[i], j1 = p2[i], j2 = p3[i];
+        g0 += psi * j0;
+        g1 += psi * j1;
+        g2 += psi * j2;
+        d0 += w * j0 * j0;
+        d1 += w * j1 * j1;
+        d2 += w * j2 * j2;
+        const double e0 = exact * j0, e1 = exact * j1, e2 = exact * j2;
+        h00 += e0 * j0;
+        h01 += e0 * j1;
+        h02 += e0 * j2;
+        h11 += e1 * j1;
+        h12 += e1 * j2;
+        h22 += e2 * j2;
+    }
+    const double out[12] = {g0, g1, g2, d0, d1, d2, h00, h01, h02, h11, h12, h22};
+    for (int k = 0; k < 12; ++k) sums[k] = out[k];
 }
 
 SCALINGLAW_MULTIVERSION

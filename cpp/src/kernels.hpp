@@ -15,25 +15,46 @@ struct RunLogs {
     std::size_t n;
 };
 
-/// Shares p1, p2, p3 of the terms exp(a - alpha l), exp(b - beta m), exp(e) in each prediction and
-/// residuals r = log(prediction) - log L. Returns false (outputs unspecified) when an exponent leaves
-/// the fast range; the caller then uses the exact max-shifted form.
-bool shares_and_residuals(const RunLogs& runs, double a, double b, double e, double alpha, double beta,
-                          double* p1, double* p2, double* p3, double* r);
+/// What the exact common shift c of the residuals needs to know about them at one c, from one pass:
+/// g(c) = sum huber(r_i + c), its slope sum psi(r_i + c), how many |r_i + c| <= delta (g's curvature),
+/// and how far c can move up or down before some r_i + c crosses +-delta (g' stays linear that far).
+struct ShiftSums {
+    double value;
+    double slope;
+    double inside;
+    double up;    ///< +inf when no r_i + c meets a kink above
+    double down;  ///< likewise below
+};
 
-/// sum_i huber(r_i + shift).
-double huber_sum(const double* r, std::size_t n, double delta, double shift);
+/// One pass at a point: the shares p1, p2, p3 of the terms exp(a - alpha l), exp(b - beta m), exp(e) in
+/// each prediction, the residuals r = log(prediction) - log L, their ShiftSums at c = 0 and their range.
+/// Returns false (outputs unspecified) when an exponent leaves the fast range; the caller then uses the
+/// exact max-shifted form.
+bool evaluate_runs(const RunLogs& runs, double a, double b, double e, double alpha, double beta,
+                   double delta, double* p1, double* p2, double* p3, double* r, ShiftSums* sums,
+                   double* r_min, double* r_max);
 
-/// sum_i psi(r_i + shift) (psi = huber'), and how many |r_i + shift| <= delta.
-double huber_slope(const double* r, std::size_t n, double delta, double shift, std::size_t* inside);
+/// ShiftSums of r at shift c.
+void shift_sums(const double* r, std::size_t n, double delta, double c, ShiftSums* sums);
 
-/// The derivatives' sums in one pass, with J_i = (p1, p2, p3, -p1 l, -p2 m) and psi = huber':
+/// ShiftSums of r at c = 0 and the range of r.
+void residual_summary(const double* r, std::size_t n, double delta, ShiftSums* sums, double* r_min,
+                      double* r_max);
+
+/// The derivatives' sums in one pass, with J_i = (p1, p2, p3, -p1 l, -p2 m), z_i = r_i + shift and
+/// psi = huber' at z:
 ///   sums[0..4]   gradient, sum psi J;
 ///   sums[5..6]   sum psi p1 l^2, sum psi p2 m^2 (the exponents' second derivatives of r);
-///   sums[7..11]  diagonal of sum w J J^T, with w = psi(r) / r stored in `reweight`;
+///   sums[7..11]  diagonal of sum w J J^T, with w = psi(z) / z stored in `reweight`;
 ///   sums[12..26] upper triangle (row by row) of sum (psi' - psi) J J^T.
 void derivative_sums(const RunLogs& runs, const double* p1, const double* p2, const double* p3,
-                     const double* r, double delta, double* reweight, double* sums);
+                     const double* r, double shift, double delta, double* reweight, double* sums);
+
+/// The same restricted to the amplitudes (a, b, e), J_i = (p1, p2, p3): sums[0..2] gradient,
+/// sums[3..5] diagonal of sum w J J^T (w in `reweight`), sums[6..11] upper triangle of
+/// sum (psi' - psi) J J^T.
+void amplitude_derivative_sums(const double* p1, const double* p2, const double* p3, const double* r,
+                               std::size_t n, double delta, double* reweight, double* sums);
 
 /// The 15 entries (upper triangle, row by row) of sum_i weight_i J_i J_i^T, J_i = (p1, p2, p3, -p1 l,
 /// -p2 m).

@@ -63,19 +63,28 @@ RunLogs run_logs(const Problem& problem) {
 
 double finite_or_infinity(double f) { return std::isfinite(f) ? f : infinity; }
 
-// The state at one point: per run, the shares of the three terms and the residual.
+// The state at one point: per run, the shares of the three terms and the residual r[i] + shift (a
+// common shift is kept apart: applying it to every residual would cost a pass over the runs).
 struct State {
     double *p1, *p2, *p3, *r;
+    double shift;
 };
 
-// Fills `s` at x and returns the objective (+inf where it is not finite). The direct sum of
-// exponentials serves while every exponent is in fast_exp's range; otherwise the max-shifted
-// logsumexp, exact wherever the objective is finite.
-double evaluate(const Problem& problem, const Vec5& x, const State& s) {
+// What evaluate() learns about the residuals besides the objective: their ShiftSums at c = 0 and range.
+struct Summary {
+    ShiftSums sums;
+    double r_min, r_max;
+};
+
+// Fills `s` at x (with shift 0) and `summary`, and returns the objective (+inf where it is not
+// finite). The direct sum of exponentials serves while every exponent is in fast_exp's range;
+// otherwise the max-shifted logsumexp, exact wherever the objective is finite.
+double evaluate(const Problem& problem, const Vec5& x, State& s, Summary& summary) {
+    s.shift = 0.0;
     if (!x.allFinite()) return infinity;
     const RunLogs runs = run_logs(problem);
-    if (!shares_and_residuals(runs, x[k_a], x[k_b], x[k_e], x[k_alpha], x[k_beta], s.p1, s.p2, s.p3,
-                              s.r)) {
+    if (!evaluate_runs(runs, x[k_a], x[k_b], x[k_e], x[k_alpha], x[k_beta], problem.delta, s.p1, s.p2,
+                       s.p3, s.r, &summary.sums, &summary.r_min, &summary.r_max)) {
         for (std::size_t i = 0; i < runs.n; ++i) {
             const double u1 = x[k_a] - x[k_alpha] * runs.log_n[i];
             const double u2 = x[k_b] - x[k_beta] * runs.log_d[i];
@@ -87,54 +96,62 @@ double evaluate(const Problem& problem, const Vec5& x, const State& s) {
             s.p3[i] = t3 / total;
             s.r[i] = top + std::log(total) - runs.log_loss[i];
         }
+        residual_summary(s.r, runs.n, problem.delta, &summary.sums, &summary.r_min, &summary.r_max);
     }
-    return finite_or_infinity(huber_sum(s.r, runs.n, problem.delta, 0.0));
+    return finite_or_infinity(summary.sums.value);
 }
 
 // The c minimising g(c) = sum huber(r_i + c): a convex 1-D problem whose derivative, sum psi(r_i + c),
-// is monotone and piecewise linear. Newton steps from c = 0 (exact once the set of runs inside delta
-// settles; the trial points of a converging fit need little shift); when a step leaves the bracket
-// around the root, Illinois false position inside it. Stops once g(c) is provably within `tolerance`
-// of the minimum (convexity: g(c) - min g <= |g'| * bracket width).
-double best_shift(const double* r, std::size_t n, double delta, double tolerance) {
-    const auto [smallest, largest] = std::minmax_element(r, r + n);
-    double low = -*largest - delta, high = -*smallest + delta;  // g' = -n delta and +n delta there
+// is monotone and piecewise linear. Each pass over the runs (shift_sums) gives g, g', g'' and how far
+// g' stays linear around c. Newton steps from c = 0 (the pass at 0 comes with the evaluation): a step
+// that stays within the linear piece lands on the minimum exactly, and g there is known without a
+// further pass; a longer one is checked by the next pass. When a step leaves the bracket around the
+// root, Illinois false position inside it. Otherwise stops once g(c) is provably within `tolerance` of
+// the minimum (convexity: g(c) - min g <= |g'| * bracket width). Returns c and g(c).
+struct Shift {
+    double c, value;
+};
+
+Shift best_shift(const double* r, std::size_t n, double delta, double tolerance, const Summary& at_zero) {
+    double low = -at_zero.r_max - delta, high = -at_zero.r_min + delta;  // g' = -+ n delta there
     double slope_low = -static_cast<double>(n) * delta, slope_high = -slope_low;
     double c = 0.0;
+    ShiftSums s = at_zero.sums;
     int last_side = 0;
     for (int pass = 0; pass < 100; ++pass) {
-        std::size_t inside = 0;
-        const double slope = huber_slope(r, n, delta, c, &inside);
-        if (slope == 0.0) break;
-        const int side = slope > 0 ? 1 : -1;
+        if (s.slope == 0.0) break;
+        if (s.inside > 0.0) {  // g = quadratic up to the nearest kink: g(c + h) = g + g' h + g'' h^2 / 2
+            const double step = -s.slope / s.inside;
+            if (step > 0.0 ? step <= s.up : -step <= s.down) return {c + step, s.value + 0.5 * s.slope * step};
+        }
+        const int side = s.slope > 0 ? 1 : -1;
         if (side > 0) {
             high = c;
-            slope_high = slope;
+            slope_high = s.slope;
             if (last_side > 0) slope_low *= 0.5;  // Illinois: keep false position from stalling
         } else {
             low = c;
-            slope_low = slope;
+            slope_low = s.slope;
             if (last_side < 0) slope_high *= 0.5;
         }
         last_side = side;
         if (std::max(-slope_low, slope_high) * (high - low) <= tolerance) break;
-        double next = inside > 0 ? c - slope / static_cast<double>(inside) : low - 1.0;
+        double next = s.inside > 0.0 ? c - s.slope / s.inside : low - 1.0;
         if (!(next > low && next < high)) next = low - slope_low * (high - low) / (slope_high - slope_low);
         if (!(next > low && next < high)) next = 0.5 * (low + high);
         c = next;
+        shift_sums(r, n, delta, c, &s);
     }
-    return c;
+    return {c, s.value};
 }
 
 // Moves x (and s) by the best common shift if that lowers f; returns the new objective.
-double shift_exactly(const Problem& problem, Vec5& x, const State& s, double f) {
-    const std::size_t n = problem.log_n.size();
-    const double c = best_shift(s.r, n, problem.delta, 1e-14 * f);
-    const double shifted = huber_sum(s.r, n, problem.delta, c);
-    if (!(shifted < f)) return f;
-    for (std::size_t i = 0; i < n; ++i) s.r[i] += c;
-    x.head<3>().array() += c;
-    return shifted;
+double shift_exactly(const Problem& problem, Vec5& x, State& s, double f, const Summary& summary) {
+    const Shift best = best_shift(s.r, problem.log_n.size(), problem.delta, 1e-14 * f, summary);
+    if (!(best.value < f)) return f;
+    s.shift = best.c;
+    x.head<3>().array() += best.c;
+    return best.value;
 }
 
 Mat5 from_upper(const double* upper) {
@@ -153,7 +170,7 @@ struct Derivatives {
 Derivatives derivatives(const Problem& problem, const State& s, Workspace& ws) {
     const RunLogs runs = run_logs(problem);
     double sums[27];
-    derivative_sums(runs, s.p1, s.p2, s.p3, s.r, problem.delta, ws.reweight.data(), sums);
+    derivative_sums(runs, s.p1, s.p2, s.p3, s.r, s.shift, problem.delta, ws.reweight.data(), sums);
     const double* upper = sums + 12;
     Derivatives out;
     out.gradient = Eigen::Map<const Vec5>(sums);
@@ -190,18 +207,23 @@ Vector damping_scale(const Vector& diagonal) {
 // Fits the log-amplitudes (a, b, e) with the exponents held, by damped Newton on the 3x3 block. A
 // change h of the amplitudes scales the terms by exp(h_k): the new residual is r + log(q) with
 // q = sum_k p_k exp(h_k) and the new shares p_k exp(h_k) / q, so a trial costs one log per run.
-double fit_amplitudes(const Problem& problem, Vec5& x, const State& s, const State& scratch,
-                      Workspace& ws, double f, const FitOptions& options) {
+// `s` must hold an unshifted state (as evaluate() leaves it); `scratch` is the trial buffer.
+double fit_amplitudes(const Problem& problem, Vec5& x, State& s, State& scratch, Workspace& ws, double f,
+                      const FitOptions& options) {
     const std::size_t n = problem.log_n.size();
     double lambda = 1e-6;
     for (int iteration = 0; iteration < amplitude_iterations; ++iteration) {
-        const Derivatives dv = derivatives(problem, s, ws);
-        const Vec3 g = dv.gradient.head<3>();
+        double sums[12];
+        amplitude_derivative_sums(s.p1, s.p2, s.p3, s.r, n, problem.delta, ws.reweight.data(), sums);
+        const Vec3 g = Eigen::Map<const Vec3>(sums);
         if (g.cwiseAbs().maxCoeff() <= options.gradient_tolerance * f) break;
-        const Mat3 exact = dv.exact.topLeftCorner<3, 3>();
+        Mat3 exact;  // the Hessian's amplitude block: the psi-part of the Gram plus the gradient
+        exact << sums[6] + g[0], sums[7], sums[8], sums[7], sums[9] + g[1], sums[10], sums[8], sums[10],
+            sums[11] + g[2];
         const bool newton = Eigen::LLT<Mat3>(exact).info() == Eigen::Success;
-        const Mat3 model = newton ? exact : Mat3(reweighted_model(problem, s, ws).topLeftCorner<3, 3>());
-        const Vec3 scaling = damping_scale<Vec3>(dv.reweighted_diagonal.head<3>());
+        const Mat3 model =
+            newton ? exact : Mat3(reweighted_model(problem, s, ws).topLeftCorner<3, 3>());
+        const Vec3 scaling = damping_scale<Vec3>(Eigen::Map<const Vec3>(sums + 3));
         bool accepted = false;
         for (int attempt = 0; attempt < 6 && !accepted; ++attempt) {
             Mat3 damped = model;
@@ -222,7 +244,7 @@ double fit_amplitudes(const Problem& problem, Vec5& x, const State& s, const Sta
                 amplitude_trial(s.p1, s.p2, s.p3, s.r, n, scale, problem.delta, scratch.p1, scratch.r));
             if (f_trial < f) {
                 amplitude_accept(s.p1, s.p2, s.p3, n, scale, scratch.p1);
-                std::copy(scratch.r, scratch.r + n, s.r);
+                std::swap(s.r, scratch.r);
                 x.head<3>() += h;
                 const double ratio = (f - f_trial) / predicted;
                 f = f_trial;
@@ -235,6 +257,27 @@ double fit_amplitudes(const Problem& problem, Vec5& x, const State& s, const Sta
         if (!accepted) break;
     }
     return f;
+}
+
+// The local model at a point: the exact Hessian where it is positive definite (Newton), else the
+// reweighted Gauss-Newton model; and the damping scale.
+struct Model {
+    Mat5 h;
+    Vec5 scaling;
+    bool newton;
+};
+
+Model model_at(const Problem& problem, const State& s, const Workspace& ws, const Derivatives& dv) {
+    Model m;
+    m.newton = Eigen::LLT<Mat5>(dv.exact).info() == Eigen::Success;
+    m.h = m.newton ? dv.exact : reweighted_model(problem, s, ws);
+    m.scaling = damping_scale<Vec5>(dv.reweighted_diagonal);
+    return m;
+}
+
+State state(std::vector<double>& p1, std::vector<double>& p2, std::vector<double>& p3,
+            std::vector<double>& r) {
+    return {p1.data(), p2.data(), p3.data(), r.data(), 0.0};
 }
 
 }  // namespace
@@ -272,18 +315,21 @@ void Workspace::resize(std::size_t n) {
 double objective_at(const Problem& problem, const LogParams& q) {
     Workspace ws;
     ws.resize(problem.log_n.size());
-    return evaluate(problem, centred(problem, q), State{ws.p1.data(), ws.p2.data(), ws.p3.data(), ws.r.data()});
+    State s = state(ws.p1, ws.p2, ws.p3, ws.r);
+    Summary summary;
+    return evaluate(problem, centred(problem, q), s, summary);
 }
 
 PointDerivatives derivatives_at(const Problem& problem, const std::array<double, 5>& x) {
     const std::size_t n = problem.log_n.size();
     Workspace ws;
     ws.resize(n);
-    const State s{ws.p1.data(), ws.p2.data(), ws.p3.data(), ws.r.data()};
+    State s = state(ws.p1, ws.p2, ws.p3, ws.r);
+    Summary summary;
     const Vec5 at = Eigen::Map<const Vec5>(x.data());
     PointDerivatives out;
-    out.objective = evaluate(problem, at, s);
-    out.residuals = ws.r;
+    out.objective = evaluate(problem, at, s, summary);
+    out.residuals = ws.r;  // evaluate() leaves the shift at 0
     out.jacobian.resize(n);
     for (std::size_t i = 0; i < n; ++i)  // the rows weighted_gram sums: (p1, p2, p3, -p1 l, -p2 m)
         out.jacobian[i] = {ws.p1[i], ws.p2[i], ws.p3[i], -ws.p1[i] * problem.log_n[i],
@@ -299,16 +345,20 @@ PointDerivatives derivatives_at(const Problem& problem, const std::array<double,
 Diagnostics diagnose(const Problem& problem, const LogParams& q) {
     Workspace ws;
     ws.resize(problem.log_n.size());
-    const State s{ws.p1.data(), ws.p2.data(), ws.p3.data(), ws.r.data()};
+    State s = state(ws.p1, ws.p2, ws.p3, ws.r);
+    Summary summary;
     Diagnostics out{infinity, {0.0, 0.0, 0.0}};
-    if (!std::isfinite(evaluate(problem, centred(problem, q), s))) return out;
+    if (!std::isfinite(evaluate(problem, centred(problem, q), s, summary))) return out;
     const std::size_t n = problem.log_n.size();
     out.largest_share[0] = *std::max_element(s.p1, s.p1 + n);
     out.largest_share[1] = *std::max_element(s.p2, s.p2 + n);
     out.largest_share[2] = *std::max_element(s.p3, s.p3 + n);
     const Mat5 hessian = derivatives(problem, s, ws).exact;
+    // A direction whose curvature is below the rounding of the largest is flat as far as doubles can
+    // tell (e.g. a vanished term's amplitude: 1e-42 beside 75); scaling it to 1 would only magnify noise.
     const Vec5 diagonal = hessian.diagonal();
-    if ((diagonal.array() <= 0.0).any()) return out;
+    if ((diagonal.array() <= DBL_EPSILON * diagonal.maxCoeff()).any() || !(diagonal.maxCoeff() > 0.0))
+        return out;
     const Vec5 scale = diagonal.cwiseSqrt().cwiseInverse();
     const Eigen::SelfAdjointEigenSolver<Mat5> eigen(scale.asDiagonal() * hessian * scale.asDiagonal(),
                                                     Eigen::EigenvaluesOnly);
@@ -320,11 +370,12 @@ Diagnostics diagnose(const Problem& problem, const LogParams& q) {
 StartOutcome solve_from(const Problem& problem, const LogParams& start, const FitOptions& options,
                         Workspace& ws) {
     ws.resize(problem.log_n.size());
-    State current{ws.p1.data(), ws.p2.data(), ws.p3.data(), ws.r.data()};
-    State trial{ws.trial_p1.data(), ws.trial_p2.data(), ws.trial_p3.data(), ws.trial_r.data()};
+    State current = state(ws.p1, ws.p2, ws.p3, ws.r);
+    State trial = state(ws.trial_p1, ws.trial_p2, ws.trial_p3, ws.trial_r);
 
     Vec5 x = centred(problem, start);
-    double f = evaluate(problem, x, current);
+    Summary summary;
+    double f = evaluate(problem, x, current, summary);
     StartOutcome out{start, start, infinity, FitStatus::numerical_failure, 0};
     auto finish = [&](FitStatus status, int iterations) {
         out.params = uncentred(problem, x);
@@ -343,6 +394,7 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
     // Objectives below this are rounding noise in the residuals (|r| ~ 1e-15).
     const double f_floor = 1e-30 * static_cast<double>(problem.log_n.size());
     Derivatives dv = derivatives(problem, current, ws);
+    Model model = model_at(problem, current, ws, dv);  // changes only when a step is accepted
     double lambda = 1e-3, nu = 2.0;
     int iteration = 0;
     while (iteration < options.max_iterations) {
@@ -354,11 +406,8 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
         if (scaled_gradient <= options.gradient_tolerance * f_scale)
             return finish(FitStatus::converged, iteration);
 
-        const Vec5 scaling = damping_scale<Vec5>(dv.reweighted_diagonal);
-        const bool newton = Eigen::LLT<Mat5>(dv.exact).info() == Eigen::Success;
-        const Mat5 model = newton ? dv.exact : reweighted_model(problem, current, ws);
-        Mat5 damped = model;
-        damped.diagonal() += lambda * scaling;
+        Mat5 damped = model.h;
+        damped.diagonal() += lambda * model.scaling;
         const Eigen::LLT<Mat5> factor(damped);
         if (factor.info() != Eigen::Success || lambda > 1e30) {
             if (lambda > 1e30) return finish(FitStatus::numerical_failure, iteration);
@@ -372,13 +421,13 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
             lambda = std::max(4.0 * lambda, 1e-8);  // shorten without spending an evaluation
             continue;
         }
-        const double predicted = -(dv.gradient.dot(step) + 0.5 * step.dot(model * step));
+        const double predicted = -(dv.gradient.dot(step) + 0.5 * step.dot(model.h * step));
         if (predicted <= options.function_tolerance * f_scale)
             return finish(FitStatus::converged, iteration);
 
         Vec5 x_trial = x + step;
-        double f_trial = evaluate(problem, x_trial, trial);
-        if (std::isfinite(f_trial)) f_trial = shift_exactly(problem, x_trial, trial, f_trial);
+        double f_trial = evaluate(problem, x_trial, trial, summary);
+        if (std::isfinite(f_trial)) f_trial = shift_exactly(problem, x_trial, trial, f_trial, summary);
         ++iteration;
         const double ratio = std::isfinite(f_trial) ? (f - f_trial) / predicted : -1.0;
         if (ratio > 0.0) {
@@ -386,6 +435,7 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
             f = f_trial;
             std::swap(current, trial);
             dv = derivatives(problem, current, ws);
+            model = model_at(problem, current, ws, dv);
             lambda *= ratio > 0.75 ? 1.0 / 5.0 : (ratio < 0.25 ? 2.0 : 1.0);
             nu = 2.0;
             if (step.norm() <= options.parameter_tolerance * (x.norm() + options.parameter_tolerance))
