@@ -8,5 +8,6 @@
 #include "scalinglaw/frontier.hpp"
 #include "scalinglaw/grid.hpp"
 #include "scalinglaw/huber.hpp"
+#include "scalinglaw/isoflop.hpp"
 #include "scalinglaw/law.hpp"
 #include "scalinglaw/version.hpp"
