@@ -112,7 +112,8 @@ def run_child(arguments: list[str]) -> dict[str, Any]:
     finished = subprocess.run(command, capture_output=True, text=True, check=False)
     if finished.returncode != 0:
         raise SystemExit(f"{' '.join(arguments)} failed ({finished.returncode}):\n{finished.stderr}")
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    record: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return record
 
 
 def child_main(arguments: list[str]) -> None:
