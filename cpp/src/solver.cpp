@@ -46,6 +46,58 @@ constexpr double infinity = std::numeric_limits<double>::infinity();
 // Iterations of the amplitude fit before the first full step; 20 lets it converge from any grid start.
 constexpr int amplitude_iterations = 20;
 
+// Cholesky factorization L L^T of a small symmetric positive definite matrix (its lower triangle is
+// read), written out for fixed N: Eigen's LLT costs several times more at these sizes. ok() is false
+// unless every pivot is > 0 (NaN fails too); then nothing else may be called.
+template <int N>
+class Cholesky {
+public:
+    explicit Cholesky(const Eigen::Matrix<double, N, N>& a) {
+        for (int j = 0; j < N; ++j) {
+            double pivot = a(j, j);
+            for (int k = 0; k < j; ++k) pivot -= l_[j][k] * l_[j][k];
+            if (!(pivot > 0.0)) {
+                ok_ = false;
+                return;
+            }
+            l_[j][j] = std::sqrt(pivot);
+            inverse_[j] = 1.0 / l_[j][j];
+            for (int i = j + 1; i < N; ++i) {
+                double v = a(i, j);
+                for (int k = 0; k < j; ++k) v -= l_[i][k] * l_[j][k];
+                l_[i][j] = v * inverse_[j];
+            }
+        }
+        ok_ = true;
+    }
+    bool ok() const { return ok_; }
+    /// L^-1 b.
+    Eigen::Matrix<double, N, 1> solve_lower(const Eigen::Matrix<double, N, 1>& b) const {
+        Eigen::Matrix<double, N, 1> y;
+        for (int i = 0; i < N; ++i) {
+            double v = b[i];
+            for (int k = 0; k < i; ++k) v -= l_[i][k] * y[k];
+            y[i] = v * inverse_[i];
+        }
+        return y;
+    }
+    /// (L L^T)^-1 b.
+    Eigen::Matrix<double, N, 1> solve(const Eigen::Matrix<double, N, 1>& b) const {
+        Eigen::Matrix<double, N, 1> x = solve_lower(b);
+        for (int i = N - 1; i >= 0; --i) {
+            double v = x[i];
+            for (int k = i + 1; k < N; ++k) v -= l_[k][i] * x[k];
+            x[i] = v * inverse_[i];
+        }
+        return x;
+    }
+
+private:
+    double l_[N][N] = {};
+    double inverse_[N] = {};
+    bool ok_ = false;
+};
+
 Vec5 centred(const Problem& problem, const LogParams& q) {
     Vec5 x;
     x << q.a - q.alpha * problem.center_n, q.b - q.beta * problem.center_d, q.e, q.alpha, q.beta;
@@ -220,7 +272,7 @@ double fit_amplitudes(const Problem& problem, Vec5& x, State& s, State& scratch,
         Mat3 exact;  // the Hessian's amplitude block: the psi-part of the Gram plus the gradient
         exact << sums[6] + g[0], sums[7], sums[8], sums[7], sums[9] + g[1], sums[10], sums[8], sums[10],
             sums[11] + g[2];
-        const bool newton = Eigen::LLT<Mat3>(exact).info() == Eigen::Success;
+        const bool newton = Cholesky<3>(exact).ok();
         const Mat3 model =
             newton ? exact : Mat3(reweighted_model(problem, s, ws).topLeftCorner<3, 3>());
         const Vec3 scaling = damping_scale<Vec3>(Eigen::Map<const Vec3>(sums + 3));
@@ -228,8 +280,8 @@ double fit_amplitudes(const Problem& problem, Vec5& x, State& s, State& scratch,
         for (int attempt = 0; attempt < 6 && !accepted; ++attempt) {
             Mat3 damped = model;
             damped.diagonal() += lambda * scaling;
-            const Eigen::LLT<Mat3> factor(damped);
-            if (factor.info() != Eigen::Success) {
+            const Cholesky<3> factor(damped);
+            if (!factor.ok()) {
                 lambda = std::max(10.0 * lambda, 1e-8);
                 continue;
             }
@@ -269,10 +321,33 @@ struct Model {
 
 Model model_at(const Problem& problem, const State& s, const Workspace& ws, const Derivatives& dv) {
     Model m;
-    m.newton = Eigen::LLT<Mat5>(dv.exact).info() == Eigen::Success;
+    m.newton = Cholesky<5>(dv.exact).ok();
     m.h = m.newton ? dv.exact : reweighted_model(problem, s, ws);
     m.scaling = damping_scale<Vec5>(dv.reweighted_diagonal);
     return m;
+}
+
+// The damping at which the step's scaled length |D^1/2 h| falls to `target` (or a little above), by
+// Hebden's Newton iteration on 1/|D^1/2 h(lambda)| from `lambda` upwards, as in MINPACK's lmpar: each
+// try costs one 5x5 factorization, nothing beside the cost of evaluating a point.
+double damping_for_length(const Model& model, const Vec5& gradient, double lambda, double target) {
+    const Vec5 root = model.scaling.cwiseSqrt();
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        Mat5 damped = model.h;
+        damped.diagonal() += lambda * model.scaling;
+        const Cholesky<5> factor(damped);
+        if (!factor.ok()) {
+            lambda = std::max(4.0 * lambda, 1e-8);
+            continue;
+        }
+        const Vec5 scaled = root.cwiseProduct(factor.solve(-gradient));
+        const double length = scaled.norm();
+        if (!(length > 1.1 * target)) break;
+        // d|s|/dlambda = -|L^-1 D^1/2 s|^2 / |s|
+        const double slope_term = factor.solve_lower(root.cwiseProduct(scaled)).squaredNorm();
+        lambda += (length * length / slope_term) * (length - target) / target;
+    }
+    return lambda;
 }
 
 State state(std::vector<double>& p1, std::vector<double>& p2, std::vector<double>& p3,
@@ -395,7 +470,10 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
     const double f_floor = 1e-30 * static_cast<double>(problem.log_n.size());
     Derivatives dv = derivatives(problem, current, ws);
     Model model = model_at(problem, current, ws, dv);  // changes only when a step is accepted
+    // Each model keeps its own damping: the same lambda means different step lengths in the two, and
+    // one carried over from the other model misjudges the first step after a switch.
     double lambda = 1e-3, nu = 2.0;
+    double other_lambda = lambda;
     int iteration = 0;
     while (iteration < options.max_iterations) {
         const double f_scale = std::max(f, f_floor);
@@ -408,8 +486,8 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
 
         Mat5 damped = model.h;
         damped.diagonal() += lambda * model.scaling;
-        const Eigen::LLT<Mat5> factor(damped);
-        if (factor.info() != Eigen::Success || lambda > 1e30) {
+        const Cholesky<5> factor(damped);
+        if (!factor.ok() || lambda > 1e30) {
             if (lambda > 1e30) return finish(FitStatus::numerical_failure, iteration);
             lambda *= nu;
             nu *= 2.0;
@@ -418,7 +496,7 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
         const Vec5 step = factor.solve(-dv.gradient);
         if (!step.allFinite()) return finish(FitStatus::numerical_failure, iteration);
         if (step.cwiseAbs().maxCoeff() > options.max_step) {
-            lambda = std::max(4.0 * lambda, 1e-8);  // shorten without spending an evaluation
+            lambda = std::max(2.0 * lambda, 1e-8);  // shorten without spending an evaluation
             continue;
         }
         const double predicted = -(dv.gradient.dot(step) + 0.5 * step.dot(model.h * step));
@@ -435,14 +513,24 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
             f = f_trial;
             std::swap(current, trial);
             dv = derivatives(problem, current, ws);
+            const bool was_newton = model.newton;
             model = model_at(problem, current, ws, dv);
             lambda *= ratio > 0.75 ? 1.0 / 5.0 : (ratio < 0.25 ? 2.0 : 1.0);
+            if (model.newton != was_newton) std::swap(lambda, other_lambda);
             nu = 2.0;
             if (step.norm() <= options.parameter_tolerance * (x.norm() + options.parameter_tolerance))
                 return finish(FitStatus::converged, iteration);
         } else {
-            lambda *= nu;
-            nu *= 2.0;
+            // Rejected: a shorter step of the same model. Its scaled length falls to theta times the
+            // rejected one's, theta from the parabola through f, the slope along the step and f_trial
+            // (in [0.1, 0.5]); raising lambda by fixed factors can take several evaluations to shorten
+            // the step at all when lambda D is small beside the model.
+            const double descent = -dv.gradient.dot(step);
+            const double curvature = f_trial - f + descent;
+            const double theta =
+                curvature > 0.0 ? std::min(0.5, std::max(0.1, 0.5 * descent / curvature)) : 0.1;
+            const double length = model.scaling.cwiseSqrt().cwiseProduct(step).norm();
+            lambda = damping_for_length(model, dv.gradient, std::max(lambda, 1e-12), theta * length);
         }
     }
     return finish(FitStatus::max_iterations, iteration);
