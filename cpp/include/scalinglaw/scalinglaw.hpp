@@ -4,6 +4,7 @@
 // scalinglaw::core (find_package(scalinglaw CONFIG), or add_subdirectory). Public headers use standard
 // types only. Nothing holds global state: any function may be called from several threads at once.
 
+#include "scalinglaw/bootstrap.hpp"
 #include "scalinglaw/fit.hpp"
 #include "scalinglaw/frontier.hpp"
 #include "scalinglaw/grid.hpp"

@@ -1,0 +1,86 @@
+#pragma once
+// The bootstrap of the Chinchilla fit (Besiroglu et al. 2024): runs are drawn with replacement and each
+// resample is refitted to convergence, in parallel over the resamples. Per resample: the law, the
+// compute-optimal frontier (frontier.hpp) and allocations at the caller's budgets (FLOPs, C = 6 N D),
+// and optionally Approach 2's exponents (isoflop.hpp). Results are per-resample vectors; indices and
+// allocations are row-major, resample by resample. A call holds no global state: concurrent calls are
+// safe, and the result is bit-identical for any thread count. Bad arguments throw std::invalid_argument.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "scalinglaw/fit.hpp"
+#include "scalinglaw/frontier.hpp"
+#include "scalinglaw/law.hpp"
+
+namespace scalinglaw {
+
+/// n_resamples resamples of n_runs runs, drawn with replacement: entry r * n_runs + j is the run (an
+/// index in [0, n_runs)) of resample r's j-th draw. The same seed gives the same draws on every
+/// platform and standard library: xoshiro256** seeded by splitmix64, bounded by Lemire's unbiased
+/// multiply-and-reject, draws in order resample by resample. Needs 1 <= n_runs < 2^32, n_resamples >= 1.
+std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_resamples,
+                                           std::uint64_t seed);
+
+/// The starts each resample is refitted from: the full-data optimum, then two of Hoffmann et al.'s grid
+/// starts, (a, b, e, alpha, beta) = (10, 10, -1, 0.5, 0.5) and (5, 10, -0.5, 2, 0.5). Chosen by
+/// evidence: on 300 of Epoch's resamples of the 240 Chinchilla runs, each refitted from all 4500 grid
+/// starts, the full-data optimum alone reached the grid's best objective on every resample (to 1.3e-14
+/// relative; 6.6 iterations on average), and so did each of these two grid starts alone (14 and 16
+/// iterations), while 30 other grid starts ended in another minimum on some resamples. The two are
+/// insurance for data whose resamples leave the full-data optimum's basin; they come from different
+/// corners of the grid (alpha 0.5 and 2) and converge fastest among the starts that never failed.
+std::vector<LogParams> bootstrap_starts(const LogParams& optimum);
+
+/// Every field: what it means, its unit, why this default.
+struct BootstrapOptions {
+    /// How each resample is refitted (Huber delta, iterations, tolerances), and `threads` and `cancel`
+    /// for the whole call. Threads share out whole resamples (a resample's starts run on one thread),
+    /// so that the result does not depend on their number.
+    FitOptions fit;
+    /// Budgets (FLOPs, each finite and > 0) at which each resample's compute-optimal allocation is
+    /// reported; may be empty.
+    std::vector<double> budgets;
+    /// Approach 2 per resample (optional): run i's IsoFLOP group, an index into group_budgets or -1,
+    /// as for approach2(). Both empty: no Approach 2.
+    std::vector<int> group;
+    std::vector<double> group_budgets;
+};
+
+struct BootstrapResult {
+    std::size_t resamples = 0;  ///< R
+    std::size_t budgets = 0;    ///< K = options.budgets.size()
+    // One entry per resample, in the order of the resamples. A resample whose best start failed
+    // (status numerical_failure) has NaN parameters and allocations.
+    std::vector<LogParams> log_params;  ///< the best start's optimum (lowest objective, then index)
+    std::vector<Params> params;         ///< the same, natural form
+    std::vector<double> objective;
+    std::vector<FitStatus> status;
+    std::vector<int> iterations;        ///< the best start's
+    std::vector<std::size_t> best_start;
+    std::vector<std::size_t> starts_at_best;  ///< starts within 1e-8 relative of the best objective
+    /// a, b, G; NaN where the law has no frontier (A, B, E, alpha or beta not finite and > 0).
+    std::vector<FrontierCoefficients> frontier;
+    /// R x K, row-major: optimal[r * K + k] is resample r's allocation at options.budgets[k].
+    std::vector<Allocation> optimal;
+    // Approach 2, one entry per resample (empty without options.group): the exponents (NaN where fewer
+    // than 2 budgets of the resample have a parabola minimum) and how many budgets they rest on.
+    std::vector<double> approach2_a;
+    std::vector<double> approach2_b;
+    std::vector<std::size_t> approach2_used;
+};
+
+/// Refits each resample of `runs` from every start and keeps the best. `indices` holds R * runs.size
+/// run indices, each < runs.size, resample after resample (as bootstrap_indices returns them); runs as
+/// for fit_chinchilla (at least 5, not all of one N or one D); at least one start.
+BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& indices,
+                          const std::vector<LogParams>& starts, const BootstrapOptions& options = {});
+
+/// Convenience: fits the runs from default_starts(), then bootstraps n_resamples resamples drawn by
+/// bootstrap_indices(runs.size, n_resamples, seed) from bootstrap_starts(that optimum). Throws
+/// std::runtime_error if the full-data fit fails numerically.
+BootstrapResult bootstrap(const RunsView& runs, std::size_t n_resamples, std::uint64_t seed,
+                          const BootstrapOptions& options = {});
+
+}  // namespace scalinglaw

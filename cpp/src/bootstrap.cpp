@@ -1,0 +1,193 @@
+// The bootstrap: resamples from the portable generator (random.hpp), each refitted on the thread pool.
+
+#include "scalinglaw/bootstrap.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "check.hpp"
+#include "isoflop_detail.hpp"
+#include "parallel.hpp"
+#include "random.hpp"
+#include "solver.hpp"
+
+namespace scalinglaw {
+namespace {
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
+
+namespace detail {
+
+// Defined in fit.cpp, where fit_chinchilla checks the same arguments.
+void check_runs(const RunsView& runs);
+void check_options(const FitOptions& options);
+void check_start(const LogParams& q, std::size_t index);
+
+namespace {
+
+void check_indices(const std::vector<std::size_t>& indices, std::size_t runs) {
+    if (indices.empty()) fail("indices must hold at least one resample, got none");
+    if (indices.size() % runs != 0)
+        fail(describe("indices must hold whole resamples of ", runs, " draws (one per run), got ",
+                      indices.size(), " entries"));
+    for (std::size_t k = 0; k < indices.size(); ++k)
+        if (indices[k] >= runs)
+            fail(describe("indices[", k, "] (resample ", k / runs, ", draw ", k % runs,
+                          ") must be a run index below ", runs, ", got ", indices[k]));
+}
+
+bool has_frontier(const Params& p) {
+    for (double v : {p.E, p.A, p.B, p.alpha, p.beta})
+        if (!(v > 0.0) || !std::isfinite(v)) return false;
+    return true;
+}
+
+// One worker's memory, reused from resample to resample.
+struct Scratch {
+    std::vector<std::size_t> rows;
+    std::vector<StartOutcome> outcomes;
+    Workspace workspace;
+    IsoflopPoints points;
+    IsoflopScratch isoflop;
+    std::vector<BudgetParabola> parabolas;
+};
+
+}  // namespace
+}  // namespace detail
+
+std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_resamples,
+                                           std::uint64_t seed) {
+    if (n_runs < 1 || n_runs > std::numeric_limits<std::uint32_t>::max())
+        detail::fail(detail::describe("n_runs must be between 1 and 2^32 - 1, got ", n_runs));
+    if (n_resamples < 1) detail::fail("n_resamples must be >= 1, got 0");
+    if (n_resamples > std::numeric_limits<std::size_t>::max() / n_runs)
+        detail::fail(detail::describe("n_resamples * n_runs must fit in memory, got ", n_resamples,
+                                      " * ", n_runs));
+    detail::Xoshiro256 generator(seed);
+    std::vector<std::size_t> indices(n_runs * n_resamples);
+    const auto range = static_cast<std::uint32_t>(n_runs);
+    for (std::size_t& index : indices) index = generator.below(range);
+    return indices;
+}
+
+std::vector<LogParams> bootstrap_starts(const LogParams& optimum) {
+    detail::check_start(optimum, 0);
+    return {optimum, {10.0, 10.0, -1.0, 0.5, 0.5}, {5.0, 10.0, -0.5, 2.0, 0.5}};
+}
+
+BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& indices,
+                          const std::vector<LogParams>& starts, const BootstrapOptions& options) {
+    detail::check_runs(runs);
+    detail::check_options(options.fit);
+    if (starts.empty()) detail::fail("starts must hold at least one start, got none");
+    for (std::size_t i = 0; i < starts.size(); ++i) detail::check_start(starts[i], i);
+    detail::check_indices(indices, runs.size);
+    detail::check_positive_array(options.budgets.data(), options.budgets.size(), "budgets");
+    const bool isoflop = !options.group.empty() || !options.group_budgets.empty();
+    if (isoflop)
+        detail::check_groups(options.group, runs.size, options.group_budgets, "group", "group_budgets");
+
+    const std::size_t n = runs.size, count = indices.size() / n, budgets = options.budgets.size();
+    BootstrapResult out;
+    out.resamples = count;
+    out.budgets = budgets;
+    out.log_params.resize(count);
+    out.params.resize(count);
+    out.objective.resize(count);
+    out.status.resize(count);
+    out.iterations.resize(count);
+    out.best_start.resize(count);
+    out.starts_at_best.resize(count);
+    out.frontier.resize(count);
+    out.optimal.resize(count * budgets);
+    if (isoflop) {
+        out.approach2_a.resize(count);
+        out.approach2_b.resize(count);
+        out.approach2_used.resize(count);
+    }
+    std::vector<double> log_n;
+    if (isoflop)
+        for (std::size_t i = 0; i < n; ++i) log_n.push_back(std::log(runs.n[i]));
+
+    const std::size_t threads = detail::resolve_threads(options.fit.threads, count);
+    std::vector<detail::Scratch> scratch(threads);
+    detail::parallel_for(
+        count, static_cast<int>(threads),
+        [&](std::size_t r, std::size_t worker) {
+            detail::Scratch& s = scratch[worker];
+            s.rows.assign(indices.begin() + static_cast<std::ptrdiff_t>(r * n),
+                          indices.begin() + static_cast<std::ptrdiff_t>((r + 1) * n));
+            const detail::Problem problem =
+                detail::make_problem(runs, options.fit.huber_delta, &s.rows);
+            // Best: lowest objective among the starts that did not fail, then lowest index, as in
+            // fit_chinchilla; the starts run in order on this thread.
+            s.outcomes.clear();
+            std::size_t best = 0;
+            for (std::size_t k = 0; k < starts.size(); ++k) {
+                s.outcomes.push_back(detail::solve_from(problem, starts[k], options.fit, s.workspace));
+                const StartOutcome &o = s.outcomes[k], &b = s.outcomes[best];
+                const bool o_failed = o.status == FitStatus::numerical_failure;
+                const bool b_failed = b.status == FitStatus::numerical_failure;
+                if (o_failed != b_failed ? b_failed : o.objective < b.objective) best = k;
+            }
+            const StartOutcome& b = s.outcomes[best];
+            const bool failed = b.status == FitStatus::numerical_failure;
+            std::size_t at_best = 0;
+            if (!failed)
+                for (const StartOutcome& o : s.outcomes)
+                    if (o.status != FitStatus::numerical_failure &&
+                        o.objective <= b.objective + 1e-8 * std::abs(b.objective))
+                        ++at_best;
+            out.log_params[r] = failed ? LogParams{nan, nan, nan, nan, nan} : b.params;
+            out.params[r] = failed ? Params{nan, nan, nan, nan, nan} : from_log(b.params);
+            out.objective[r] = b.objective;
+            out.status[r] = b.status;
+            out.iterations[r] = b.iterations;
+            out.best_start[r] = best;
+            out.starts_at_best[r] = at_best;
+
+            const Params& p = out.params[r];
+            Allocation* row = out.optimal.data() + r * budgets;
+            if (detail::has_frontier(p)) {
+                out.frontier[r] = frontier_coefficients(p);
+                for (std::size_t k = 0; k < budgets; ++k) row[k] = compute_optimal(p, options.budgets[k]);
+            } else {
+                out.frontier[r] = {nan, nan, nan};
+                for (std::size_t k = 0; k < budgets; ++k)
+                    row[k] = {options.budgets[k], nan, nan, nan, nan};
+            }
+
+            if (isoflop) {
+                s.points.log_n.clear();
+                s.points.loss.clear();
+                s.points.group.clear();
+                for (std::size_t row_index : s.rows) {
+                    s.points.log_n.push_back(log_n[row_index]);
+                    s.points.loss.push_back(runs.loss[row_index]);
+                    s.points.group.push_back(options.group[row_index]);
+                }
+                const detail::IsoflopExponents e =
+                    detail::fit_isoflop(s.points, options.group_budgets, s.parabolas, s.isoflop);
+                out.approach2_a[r] = e.a;
+                out.approach2_b[r] = e.b;
+                out.approach2_used[r] = e.used;
+            }
+        },
+        options.fit.cancel);
+    return out;
+}
+
+BootstrapResult bootstrap(const RunsView& runs, std::size_t n_resamples, std::uint64_t seed,
+                          const BootstrapOptions& options) {
+    const FitResult fit = fit_chinchilla(runs, default_starts(), options.fit);
+    if (fit.status == FitStatus::numerical_failure)
+        throw std::runtime_error("scalinglaw: the full-data fit failed numerically: " + fit.message);
+    return bootstrap(runs, bootstrap_indices(runs.size, n_resamples, seed),
+                     bootstrap_starts(fit.log_params), options);
+}
+
+}  // namespace scalinglaw
