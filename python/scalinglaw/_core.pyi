@@ -55,3 +55,25 @@ def loss_grid(
 def loss_grid_nd(
     params: Params, n_axis: ArrayLike, d_axis: ArrayLike, out: NDArray[Any], threads: int = 0
 ) -> NDArray[Any]: ...
+def bootstrap_indices(n_runs: int, n_resamples: int, seed: int) -> NDArray[np.int64]: ...
+def bootstrap_starts(a: float, b: float, e: float, alpha: float, beta: float) -> NDArray[np.float64]: ...
+def bootstrap(
+    n: ArrayLike,
+    d: ArrayLike,
+    loss: ArrayLike,
+    indices: ArrayLike,
+    starts: ArrayLike,
+    budgets: ArrayLike,
+    group: ArrayLike,
+    group_budgets: ArrayLike,
+    huber_delta: float,
+    max_iterations: int,
+    gradient_tolerance: float,
+    function_tolerance: float,
+    parameter_tolerance: float,
+    max_step: float,
+    threads: int,
+) -> dict[str, Any]: ...
+def approach2(
+    n: ArrayLike, d: ArrayLike, loss: ArrayLike, group: ArrayLike, budgets: ArrayLike
+) -> dict[str, Any]: ...
