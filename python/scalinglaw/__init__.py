@@ -28,6 +28,14 @@ from .frontier import (
 )
 from .grid import loss_grid, loss_grid_nd, predict
 from .io import Runs, load_chinchilla, read_csv
+from .isoflop import (
+    Approach2Result,
+    BudgetGroupingWarning,
+    BudgetGroups,
+    IsoflopWarning,
+    approach2,
+    group_by_budget,
+)
 from .law import Law
 
 __all__ = [
@@ -42,6 +50,12 @@ __all__ = [
     "loss_grid_nd",
     "predict",
     "optimal_for_size",
+    "Approach2Result",
+    "BudgetGroupingWarning",
+    "BudgetGroups",
+    "IsoflopWarning",
+    "approach2",
+    "group_by_budget",
     "ConvergenceWarning",
     "FitResult",
     "IllConditionedWarning",

@@ -1,12 +1,18 @@
-"""IsoFLOP slices: runs grouped by their training budget C = 6 N D.
+"""IsoFLOP slices: runs grouped by training budget C = 6 N D, and Hoffmann et al.'s Approach 2.
 
 A sweep trains several model sizes at each of a few budgets (Hoffmann et al.'s IsoFLOP profiles).
 ``group_by_budget`` recovers those groups: given the sweep's nominal budgets, each run joins the nearest
 one in log C; without them, runs whose budgets lie within a relative tolerance form a group.
+
+``approach2`` is the paper's Approach 2, the usual cross-check of the fitted law (Approach 3): in
+each group, a least-squares parabola of the loss against ln N; its minimum is that budget's
+N_opt(C); then N_opt = k_N C^a and D_opt = C / (6 N_opt) = k_D C^b by least squares in ln-ln
+across the budgets. The arithmetic is done by the C++ core (``cpp/src/isoflop.cpp``).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -14,12 +20,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _checks
+from . import _checks, _core
 from ._checks import FloatArray
+from .fit import ScalingLawWarning
 
 
-class BudgetGroupingWarning(UserWarning):
+class BudgetGroupingWarning(ScalingLawWarning):
     """Some runs could not be placed in any budget group."""
+
+
+class IsoflopWarning(ScalingLawWarning):
+    """A budget's IsoFLOP profile was left out of Approach 2: too few model sizes, or no minimum."""
 
 
 @dataclass(frozen=True)
@@ -83,3 +94,152 @@ def group_by_budget(
             stacklevel=2,
         )
     return BudgetGroups(nominal, label)
+
+
+@dataclass(frozen=True, repr=False)
+class Approach2Result:
+    """Approach 2: one parabola per budget (arrays in the order of ``budgets``), and the exponents.
+
+    With x = ln N, a budget's parabola is loss = c0 + c1 (x - center) + c2 (x - center)^2 (centred
+    on the group's mean ln N for conditioning); its minimum is N_opt = exp(center - c1 / (2 c2)).
+    """
+
+    budgets: FloatArray            #: each group's budget C (FLOPs)
+    runs: NDArray[np.int64]        #: runs in each group
+    sizes: NDArray[np.int64]       #: distinct model sizes among them
+    center: FloatArray             #: mean ln N of each group
+    c0: FloatArray                 #: the parabola's coefficients (NaN without 3 distinct sizes)
+    c1: FloatArray
+    c2: FloatArray
+    N_opt: FloatArray              #: parameters at each minimum (NaN where the budget was skipped)
+    D_opt: FloatArray              #: tokens there, C / (6 N_opt)
+    loss_opt: FloatArray           #: the parabola's minimum value
+    inside: NDArray[np.bool_]      #: the minimum lies within the group's range of N
+    status: tuple[str, ...]        #: "used", "too_few_sizes" or "opens_downward"
+    reason: tuple[str, ...]        #: why a budget was skipped ("" when used)
+    a: float                       #: N_opt = n_coefficient C^a
+    n_coefficient: float
+    b: float                       #: D_opt = d_coefficient C^b (a + b = 1)
+    d_coefficient: float
+
+    @property
+    def used(self) -> NDArray[np.bool_]:
+        """Which budgets' minima the exponents are fitted to."""
+        return np.array([s == "used" for s in self.status], dtype=bool)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain Python values (for JSON)."""
+        return {
+            "a": self.a, "n_coefficient": self.n_coefficient,
+            "b": self.b, "d_coefficient": self.d_coefficient,
+            "budgets": [
+                {"C": float(self.budgets[k]), "runs": int(self.runs[k]),
+                 "sizes": int(self.sizes[k]), "status": self.status[k], "reason": self.reason[k],
+                 "N_opt": float(self.N_opt[k]), "D_opt": float(self.D_opt[k]),
+                 "loss_opt": float(self.loss_opt[k]), "inside": bool(self.inside[k]),
+                 "center": float(self.center[k]),
+                 "c0": float(self.c0[k]), "c1": float(self.c1[k]), "c2": float(self.c2[k])}
+                for k in range(len(self.budgets))
+            ],
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Approach2Result(a={self.a:.5g}, b={self.b:.5g}, "
+            f"budgets used={int(self.used.sum())}/{len(self.budgets)})"
+        )
+
+
+def distinct_budgets(budgets: Any, name: str) -> FloatArray:
+    """Nominal budgets (FLOPs) as a 1-D float64 array: at least one, finite, > 0, none repeated."""
+    values = np.atleast_1d(_checks.as_float_array(budgets, name))
+    values = _checks.positive_1d(values, name, what="budget")
+    if len(values) == 0:
+        raise ValueError(f"{name} must hold at least one budget, got none")
+    for k in range(1, len(values)):
+        earlier = np.flatnonzero(values[:k] == values[k])
+        if earlier.size:
+            raise ValueError(
+                f"{name}[{k}] = {float(values[k])!r} repeats {name}[{earlier[0]}]: each budget "
+                "must be distinct"
+            )
+    return values
+
+
+def approach2(
+    N: Any,
+    D: Any,
+    loss: Any,
+    *,
+    budgets: Any = None,
+    max_distance: float = 0.3,
+    rel_tol: float = 0.05,
+) -> Approach2Result:
+    """Hoffmann et al.'s Approach 2: the loss-minimising model size of each IsoFLOP profile.
+
+    Parameters
+    ----------
+    N, D, loss
+        Model sizes (parameters), training tokens and final losses: 1-D, equal length, finite, > 0.
+        Each run's budget is C = 6 N D.
+    budgets
+        The sweep's nominal budgets (FLOPs); runs are grouped as by ``group_by_budget`` (each joins
+        the nearest within ``max_distance`` decades). Default: groups of runs whose budgets lie
+        within ``rel_tol`` of each other.
+    max_distance, rel_tol
+        As for ``group_by_budget``.
+
+    Returns
+    -------
+    Approach2Result
+        Each budget's parabola and minimum, and the exponents a, b of N_opt and D_opt in C, fitted
+        to the budgets whose parabola has a minimum. Every other budget is named in an
+        ``IsoflopWarning`` with the reason (fewer than 3 distinct model sizes, or a parabola that
+        opens downward).
+
+    Raises
+    ------
+    ValueError
+        For bad runs or budgets, when no run joins any budget, or when fewer than 2 budgets have a
+        parabola minimum (no exponents can be fitted).
+    """
+    n = _checks.positive_1d(N, "N", what="model size")
+    d = _checks.positive_1d(D, "D", what="token count")
+    l_ = _checks.positive_1d(loss, "loss", what="loss")
+    _checks.same_length(N=n, D=d, loss=l_)
+    if len(n) == 0:
+        raise ValueError("Approach 2 needs runs, got none")
+    nominal = None if budgets is None else distinct_budgets(budgets, "budgets")
+    groups = group_by_budget(6.0 * n * d, nominal, max_distance=max_distance, rel_tol=rel_tol)
+    return approach2_of_groups(n, d, l_, groups)
+
+
+def approach2_of_groups(
+    n: FloatArray, d: FloatArray, loss: FloatArray, groups: BudgetGroups
+) -> Approach2Result:
+    """Approach 2 on checked runs already grouped (see ``approach2``); warnings point at the
+    caller's caller (the user of ``approach2`` or ``bootstrap``)."""
+    if not (groups.label >= 0).any():
+        raise ValueError(
+            f"no run joins any IsoFLOP budget ({len(n)} runs, budgets "
+            f"{', '.join(f'{c:.3g}' for c in groups.budgets)} FLOPs): nothing to fit"
+        )
+    raw = _core.approach2(n, d, loss, groups.label.astype(np.int32), groups.budgets)
+    result = Approach2Result(
+        budgets=raw["flops"], runs=raw["runs"], sizes=raw["sizes"], center=raw["center"],
+        c0=raw["c0"], c1=raw["c1"], c2=raw["c2"], N_opt=raw["n_opt"], D_opt=raw["d_opt"],
+        loss_opt=raw["loss_opt"], inside=raw["inside"], status=tuple(raw["status"]),
+        reason=tuple(raw["reason"]), a=raw["a"], n_coefficient=raw["n_coefficient"], b=raw["b"],
+        d_coefficient=raw["d_coefficient"],
+    )
+    for k, status in enumerate(result.status):
+        if status != "used":
+            warnings.warn(
+                f"IsoFLOP budget {result.budgets[k]:.3g} FLOPs left out of Approach 2: "
+                f"{result.reason[k]}",
+                IsoflopWarning,
+                stacklevel=3,
+            )
+    if not math.isfinite(result.a):
+        raise ValueError(f"Approach 2 cannot fit exponents: {raw['message']}")
+    return result
