@@ -6,6 +6,13 @@
 """
 
 from ._core import __version__
+from .bootstrap import (
+    BootstrapResult,
+    BootstrapWarning,
+    bootstrap,
+    bootstrap_indices,
+    bootstrap_starts,
+)
 from .fit import (
     ConvergenceWarning,
     FitResult,
@@ -51,10 +58,15 @@ __all__ = [
     "predict",
     "optimal_for_size",
     "Approach2Result",
+    "BootstrapResult",
+    "BootstrapWarning",
     "BudgetGroupingWarning",
     "BudgetGroups",
     "IsoflopWarning",
     "approach2",
+    "bootstrap",
+    "bootstrap_indices",
+    "bootstrap_starts",
     "group_by_budget",
     "ConvergenceWarning",
     "FitResult",

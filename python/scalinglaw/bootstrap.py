@@ -1,0 +1,464 @@
+"""Bootstrap standard errors and intervals for the Chinchilla fit (Besiroglu et al. 2024).
+
+The runs are drawn with replacement ``n_resamples`` times, and every resample is refitted to
+convergence by the C++ core, in parallel over the resamples with the GIL released; a raised Ctrl-C
+stops it. The spread of the refits gives each quantity's standard error (the standard deviation of
+its samples, ddof=1) and percentile interval (numpy's linear percentiles): the law's E, A, B, alpha,
+beta; the frontier's a, b, G (see ``frontier``); N_opt, D_opt and tokens per parameter at the chosen
+budgets; and, given IsoFLOP budgets, Approach 2's exponents of the same resamples (see ``isoflop``).
+
+Resamples come from a portable generator (xoshiro256** seeded by splitmix64, Lemire's unbiased
+bounded integers; see ``bootstrap_indices``): a seed gives the same resamples on every platform, in
+C++ and in Python, and the result is bit-identical for any thread count. ``indices=`` replays
+anyone's resamples, e.g. Epoch's, drawn with numpy's legacy generator.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _checks, _core
+from ._checks import FloatArray
+from .fit import FitResult, ScalingLawWarning, _starts_array, fit, objective, runs_arrays
+from .frontier import GOPHER_FLOPS
+from .isoflop import Approach2Result, approach2_of_groups, distinct_budgets, group_by_budget
+from .law import as_law
+
+#: The law's parameters, then the frontier's coefficients: one sample of each per resample.
+SCALARS = ("E", "A", "B", "alpha", "beta", "a", "b", "G")
+#: Quantities with one sample per resample and budget.
+PER_BUDGET = ("N_opt", "D_opt", "tokens_per_parameter")
+#: Approach 2's exponents, when IsoFLOP budgets are given.
+APPROACH2 = ("approach2_a", "approach2_b")
+
+
+class BootstrapWarning(ScalingLawWarning):
+    """Some resamples were left out of the statistics: their refit did not converge, or a quantity
+    is undefined for them (no frontier, or too few IsoFLOP budgets with a parabola minimum)."""
+
+
+def bootstrap_indices(n_runs: int, n_resamples: int, seed: int) -> NDArray[np.int64]:
+    """The resamples of a seed: an (n_resamples, n_runs) array of indices drawn with replacement.
+
+    The same on every platform and in C++ (``scalinglaw::bootstrap_indices``): xoshiro256** seeded
+    by splitmix64, integers below n_runs by Lemire's multiply-and-reject, drawn row by row.
+    """
+    count = _checks.whole_number(n_runs, "n_runs", minimum=1)
+    if count >= 2**32:
+        raise ValueError(f"n_runs must be below 2^32, got {count}")
+    return np.asarray(
+        _core.bootstrap_indices(
+            count, _checks.whole_number(n_resamples, "n_resamples", minimum=1), _seed(seed)
+        )
+    )
+
+
+def bootstrap_starts(optimum: Any) -> FloatArray:
+    """The starts each resample is refitted from by default, columns (a, b, e, alpha, beta).
+
+    ``optimum`` is the full-data fit (a ``FitResult`` or ``Law``). The starts are its optimum, then
+    Hoffmann et al.'s grid starts (10, 10, -1, 0.5, 0.5) and (5, 10, -0.5, 2, 0.5). The evidence:
+    on 300 of Epoch's resamples of the 240 Chinchilla runs, each also refitted from all 4500 grid
+    starts, the optimum alone reached the grid's best objective on every resample (to 1.3e-14
+    relative, in 6.6 iterations on average), and so did each of the two grid starts alone, while 30
+    other grid starts ended in a worse minimum on some resamples. The two grid starts are insurance
+    for data whose resamples leave the optimum's basin; they come from different corners of the grid
+    and converge fastest among the starts that never failed.
+    """
+    law = as_law(optimum)
+    return np.asarray(
+        _core.bootstrap_starts(
+            math.log(law.A), math.log(law.B), math.log(law.E), law.alpha, law.beta
+        )
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class BootstrapResult:
+    """Bootstrap samples of the fit and their standard errors and percentile intervals.
+
+    Every dict below has the keys of ``SCALARS`` (values per resample), ``PER_BUDGET`` (per resample
+    and budget, columns in the order of ``budgets``) and, with IsoFLOP budgets, ``APPROACH2``.
+    Statistics use the resamples whose refit converged and where the quantity is defined.
+    """
+
+    estimate: FitResult  #: the full-data fit
+    point: dict[str, Any]  #: the full-data value of every quantity
+    samples: dict[str, FloatArray]  #: (n_resamples,) or (n_resamples, n_budgets)
+    standard_error: dict[str, Any]  #: float, or (n_budgets,) array: std of the samples, ddof=1
+    interval: dict[str, FloatArray]  #: (low, high): shape (2,), or (n_budgets, 2)
+    confidence: float  #: of the percentile intervals, e.g. 0.95
+    budgets: FloatArray  #: FLOPs of the PER_BUDGET columns
+    seed: int | None  #: the seed the resamples came from (None with indices=)
+    objective: FloatArray  #: each resample's best objective
+    status: NDArray[np.str_]  #: each resample's refit: "converged", "max_iterations", ...
+    iterations: NDArray[np.int32]  #: the best start's Levenberg-Marquardt iterations
+    best_start: NDArray[np.int64]  #: index into ``starts`` of each resample's best start
+    starts: FloatArray  #: (k, 5) the starts of every refit, columns (a, b, e, alpha, beta)
+    approach2: Approach2Result | None  #: Approach 2 on the full data, with IsoFLOP budgets
+    approach2_used: NDArray[np.int64] | None  #: budgets each resample's exponents rest on
+    indices: NDArray[np.int64] = field(compare=False)  #: (n_resamples, n_runs) the resamples
+
+    @property
+    def n_resamples(self) -> int:
+        return len(self.objective)
+
+    @property
+    def n_converged(self) -> int:
+        """Resamples whose refit converged: the ones the statistics use."""
+        return int(np.sum(self.status == "converged"))
+
+    @property
+    def n_failed(self) -> int:
+        return self.n_resamples - self.n_converged
+
+    def to_dict(self, *, samples: bool = False) -> dict[str, Any]:
+        """Plain Python values (for JSON); the samples themselves only with ``samples=True``."""
+
+        def plain(value: Any) -> Any:
+            return value.tolist() if isinstance(value, np.ndarray) else float(value)
+
+        document: dict[str, Any] = {
+            "n_resamples": self.n_resamples,
+            "n_converged": self.n_converged,
+            "n_failed": self.n_failed,
+            "seed": self.seed,
+            "confidence": self.confidence,
+            "delta": self.estimate.delta,
+            "budgets": self.budgets.tolist(),
+            "starts": self.starts.tolist(),
+            "point": {key: plain(value) for key, value in self.point.items()},
+            "standard_error": {key: plain(value) for key, value in self.standard_error.items()},
+            "interval": {key: value.tolist() for key, value in self.interval.items()},
+            "approach2": None if self.approach2 is None else self.approach2.to_dict(),
+        }
+        if samples:
+            document["samples"] = {key: value.tolist() for key, value in self.samples.items()}
+        return document
+
+    def __repr__(self) -> str:
+        percent = f"{100 * self.confidence:g}%"
+        seed = "indices given" if self.seed is None else f"seed={self.seed}"
+        lines = [
+            f"BootstrapResult({self.n_resamples} resamples, {self.n_converged} converged, {seed}; "
+            f"estimate, standard error, {percent} interval:"
+        ]
+        for key in (*SCALARS, *(k for k in APPROACH2 if k in self.samples)):
+            low, high = self.interval[key]
+            lines.append(
+                f"  {key:<12} {self.point[key]:<12.6g} SE {self.standard_error[key]:<11.4g} "
+                f"[{low:.6g}, {high:.6g}]"
+            )
+        for key in PER_BUDGET:
+            for k, budget in enumerate(self.budgets):
+                low, high = self.interval[key][k]
+                name = f"{key} at C={budget:.3g}"
+                lines.append(
+                    f"  {name:<34} {self.point[key][k]:<12.6g} "
+                    f"SE {self.standard_error[key][k]:<11.4g} [{low:.6g}, {high:.6g}]"
+                )
+        return "\n".join(lines) + ")"
+
+
+def _seed(seed: Any) -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be a whole number, got {seed!r}")
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be between 0 and 2^64 - 1, got {seed!r}")
+    return int(seed)
+
+
+def _indices(indices: Any, n_resamples: int, n_runs: int) -> NDArray[np.int64]:
+    """`indices` checked: an integer array of shape (n_resamples, n_runs), each in [0, n_runs)."""
+    try:
+        array = np.asarray(indices)
+    except Exception as error:  # ragged nested lists
+        raise ValueError(f"indices must be an array of run indices: {error}") from None
+    if array.dtype.kind not in "iu":
+        raise ValueError(
+            f"indices must be whole numbers (an integer array), got dtype {array.dtype}"
+        )
+    if array.shape != (n_resamples, n_runs):
+        raise ValueError(
+            "indices must have shape (n_resamples, n_runs) = "
+            f"({n_resamples}, {n_runs}), got {array.shape}"
+            + (
+                f": pass n_resamples={array.shape[0]}"
+                if array.ndim == 2 and array.shape[1] == n_runs
+                else ""
+            )
+        )
+    bad = (array < 0) | (array >= n_runs)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"indices[{row}, {col}] = {int(array[row, col])} is not a run index: each must be "
+            f"between 0 and {n_runs - 1} ({int(bad.sum())} are not)"
+        )
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def _statistics(
+    samples: FloatArray, usable: NDArray[np.bool_], confidence: float
+) -> tuple[Any, FloatArray, int]:
+    """Standard error (ddof=1), percentile interval (low, high) and how many samples were usable, of
+    each column; NaN where fewer than 2 are."""
+    columns = samples.reshape(len(samples), -1)
+    errors, intervals, left_out = [], [], 0
+    tail = 50 * (1 - confidence)
+    for column in columns.T:
+        keep = usable & np.isfinite(column)
+        left_out = max(left_out, int(np.sum(usable & ~np.isfinite(column))))
+        values = column[keep]
+        if len(values) < 2:
+            errors.append(math.nan)
+            intervals.append((math.nan, math.nan))
+            continue
+        errors.append(float(np.std(values, ddof=1)))
+        low, high = np.percentile(values, [tail, 100 - tail])
+        intervals.append((float(low), float(high)))
+    if samples.ndim == 1:
+        return errors[0], np.array(intervals[0]), left_out
+    return np.array(errors), np.array(intervals).reshape(-1, 2), left_out
+
+
+def bootstrap(
+    N: Any,
+    D: Any,
+    loss: Any,
+    *,
+    n_resamples: int = 4000,
+    seed: int | None = None,
+    indices: Any = None,
+    delta: float = 1e-3,
+    threads: int = 0,
+    starts: Any = None,
+    budgets: Any = (GOPHER_FLOPS,),
+    isoflop_budgets: Any = None,
+    confidence: float = 0.95,
+    estimate: FitResult | None = None,
+) -> BootstrapResult:
+    """Bootstrap the fit: refit ``n_resamples`` resamples of the runs and summarise their spread.
+
+    Parameters
+    ----------
+    N, D, loss
+        Model sizes (parameters), training tokens and final losses, as for ``fit``.
+    n_resamples
+        Resamples to draw and refit (>= 1). Epoch used 4000.
+    seed
+        Seed of the resamples (0 <= seed < 2^64); None draws a fresh one, recorded in the result so
+        that the run can be repeated. The same seed gives the same result on any machine and thread
+        count.
+    indices
+        Instead of a seed: the resamples themselves, an integer array of shape (n_resamples, n_runs)
+        whose row r lists the runs (0-based positions in N, D, loss) drawn for resample r.
+    delta
+        Huber threshold on log-space residuals, as for ``fit``.
+    threads
+        Worker threads (0: every core). They share out whole resamples; the result does not depend
+        on their number.
+    starts
+        (k, 5) starts, columns (a, b, e, alpha, beta), of every refit (and of the full-data fit,
+        unless ``estimate`` is given). Default: the full-data fit from Hoffmann et al.'s 4500
+        starts, and each resample from ``bootstrap_starts`` of its optimum.
+    budgets
+        Budgets (FLOPs) at which N_opt, D_opt and tokens per parameter are reported; may be empty.
+    isoflop_budgets
+        The sweep's nominal IsoFLOP budgets (e.g. ``Runs.budgets``): each resample's Approach 2
+        exponents are then reported too (runs grouped as by ``group_by_budget``).
+    confidence
+        Coverage of the percentile intervals, in (0, 1).
+    estimate
+        The full-data fit, if already computed (e.g. by ``fit``), so that it is not repeated.
+
+    Returns
+    -------
+    BootstrapResult
+        Samples, standard errors and intervals. A ``BootstrapWarning`` names any resamples left out
+        of the statistics (a refit that did not converge, or an undefined quantity).
+
+    Raises
+    ------
+    ValueError
+        For bad runs or arguments (n_resamples < 1, malformed ``indices``, both ``seed`` and
+        ``indices``, IsoFLOP budgets no run can be grouped into, ...). Ctrl-C raises
+        KeyboardInterrupt.
+    """
+    n, d, l_ = runs_arrays(N, D, loss)
+    delta = _checks.positive_number(delta, "delta")
+    threads = _checks.threads(threads)
+    count = _checks.whole_number(n_resamples, "n_resamples", minimum=1)
+    level = _checks.real_number(confidence, "confidence")
+    if not 0 < level < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+    budget_array = np.atleast_1d(_checks.as_float_array(budgets, "budgets"))
+    if budget_array.ndim != 1:
+        raise ValueError(f"budgets must be 1-D, got shape {budget_array.shape}")
+    _checks.check_positive(budget_array, "budgets", what="budget")
+    if indices is not None:
+        if seed is not None:
+            raise ValueError("give seed or indices, not both: indices are the resamples themselves")
+        rows, used_seed = _indices(indices, count, len(n)), None
+    else:
+        used_seed = secrets.randbits(64) if seed is None else _seed(seed)
+        rows = np.asarray(_core.bootstrap_indices(len(n), count, used_seed))
+    start_array = None if starts is None else _starts_array(starts)
+    groups = None
+    if isoflop_budgets is not None:
+        groups = group_by_budget(6.0 * n * d, distinct_budgets(isoflop_budgets, "isoflop_budgets"))
+        if not (groups.label >= 0).any():
+            raise ValueError(
+                "no run lies near any of isoflop_budgets: Approach 2 has nothing to group"
+            )
+
+    if estimate is None:
+        estimate = fit(n, d, l_, delta=delta, starts=start_array, threads=threads)
+    else:
+        _check_estimate(estimate, n, d, l_, delta)
+    if start_array is None:
+        start_array = bootstrap_starts(estimate)
+    full_approach2 = None if groups is None else approach2_of_groups(n, d, l_, groups)
+
+    raw = _core.bootstrap(
+        n,
+        d,
+        l_,
+        rows,
+        start_array,
+        budget_array,
+        np.empty(0, np.int32) if groups is None else groups.label.astype(np.int32),
+        np.empty(0) if groups is None else groups.budgets,
+        huber_delta=delta,
+        max_iterations=1000,
+        gradient_tolerance=1e-10,
+        function_tolerance=1e-15,
+        parameter_tolerance=1e-10,
+        max_step=5.0,
+        threads=threads,
+    )
+    return _result(raw, estimate, full_approach2, rows, used_seed, start_array, budget_array, level)
+
+
+def _check_estimate(
+    estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArray, delta: float
+) -> None:
+    if not isinstance(estimate, FitResult):
+        raise ValueError(
+            f"estimate must be the FitResult of fit() on these runs, got {type(estimate).__name__}"
+        )
+    if estimate.n_runs != len(n) or estimate.delta != delta:
+        raise ValueError(
+            f"estimate is a fit of {estimate.n_runs} runs with delta={estimate.delta!r}, but the "
+            f"bootstrap has {len(n)} runs and delta={delta!r}"
+        )
+    value = objective(n, d, loss, **estimate.params, delta=delta)
+    if not math.isclose(value, estimate.objective, rel_tol=1e-9):
+        raise ValueError(
+            f"estimate is not a fit of these runs: its objective is {estimate.objective!r}, but "
+            f"these runs give {value!r} at its parameters"
+        )
+
+
+def _result(
+    raw: dict[str, Any],
+    estimate: FitResult,
+    full_approach2: Approach2Result | None,
+    rows: NDArray[np.int64],
+    seed: int | None,
+    starts: FloatArray,
+    budgets: FloatArray,
+    confidence: float,
+) -> BootstrapResult:
+    log_params = raw["log_params"]
+    samples: dict[str, FloatArray] = {
+        "E": np.exp(log_params[:, 2]),
+        "A": np.exp(log_params[:, 0]),
+        "B": np.exp(log_params[:, 1]),
+        "alpha": log_params[:, 3].copy(),
+        "beta": log_params[:, 4].copy(),
+        "a": raw["frontier"][:, 0].copy(),
+        "b": raw["frontier"][:, 1].copy(),
+        "G": raw["frontier"][:, 2].copy(),
+        "N_opt": raw["n_opt"],
+        "D_opt": raw["d_opt"],
+        "tokens_per_parameter": raw["tokens_per_parameter"],
+    }
+    frontier = estimate.frontier_coefficients()
+    plan = estimate.compute_optimal(budgets)
+    point: dict[str, Any] = {
+        **estimate.params,
+        "a": frontier.a,
+        "b": frontier.b,
+        "G": frontier.G,
+        "N_opt": plan.N,
+        "D_opt": plan.D,
+        "tokens_per_parameter": plan.tokens_per_parameter,
+    }
+    if full_approach2 is not None:
+        samples["approach2_a"], samples["approach2_b"] = raw["approach2_a"], raw["approach2_b"]
+        point["approach2_a"], point["approach2_b"] = full_approach2.a, full_approach2.b
+
+    status = np.array(_core.FIT_STATUSES)[raw["status"]]
+    converged = status == "converged"
+    standard_error: dict[str, Any] = {}
+    interval: dict[str, FloatArray] = {}
+    undefined: dict[str, int] = {}
+    for key, values in samples.items():
+        values.setflags(write=False)
+        standard_error[key], interval[key], left_out = _statistics(values, converged, confidence)
+        if left_out:
+            undefined[key] = left_out
+    _warn(status, undefined, standard_error)
+    return BootstrapResult(
+        estimate=estimate,
+        point=point,
+        samples=samples,
+        standard_error=standard_error,
+        interval=interval,
+        confidence=confidence,
+        budgets=budgets,
+        seed=seed,
+        objective=raw["objective"],
+        status=status,
+        iterations=raw["iterations"],
+        best_start=raw["best_start"],
+        starts=starts,
+        approach2=full_approach2,
+        approach2_used=raw.get("approach2_used"),
+        indices=rows,
+    )
+
+
+def _warn(
+    status: NDArray[np.str_], undefined: dict[str, int], standard_error: dict[str, Any]
+) -> None:
+    """One BootstrapWarning naming all that was left out: no NaN or thinned statistic is silent."""
+    problems = []
+    failed = status != "converged"
+    if failed.any():
+        kinds = ", ".join(f"{int(np.sum(status == s))} {s}" for s in np.unique(status[failed]))
+        problems.append(
+            f"{int(failed.sum())} of {len(status)} resamples did not converge ({kinds}) and are "
+            "left out of every statistic"
+        )
+    if undefined:
+        listed = ", ".join(f"{key} in {k}" for key, k in undefined.items())
+        problems.append(
+            f"left out where undefined: {listed} converged resamples (no frontier where alpha or "
+            "beta <= 0; no Approach 2 exponents where fewer than 2 budgets have a minimum)"
+        )
+    missing = [key for key, se in standard_error.items() if not np.all(np.isfinite(se))]
+    if missing:
+        problems.append(
+            f"no standard error or interval (fewer than 2 usable samples) for {', '.join(missing)}"
+        )
+    if problems:
+        warnings.warn("bootstrap: " + "; ".join(problems), BootstrapWarning, stacklevel=4)
