@@ -1,20 +1,24 @@
 """Scale: a fit of 10^6 runs and a 10^9-cell float32 loss grid, with their time and peak memory.
 
-Run:  python bench/bench_scale.py                # fits of 10^4, 10^5, 10^6 runs; grids of 10^7 - 10^9 cells
+Run:  python bench/bench_scale.py                # fits of 10^4 - 10^6 runs, read_csv, grids of 10^7 - 10^9 cells
       python bench/bench_scale.py --every 10     # every 10th of the 4500 starts (10x faster fits)
-      python bench/bench_scale.py --no-fit       # grids only (or --no-grid)
+      python bench/bench_scale.py --no-fit       # no fits (or --no-grid, --no-csv)
 
 Each measurement runs in a fresh Python process, so that no measurement's memory high-water mark hides
 another's, and prints its wall time and peak resident memory (getrusage ru_maxrss). A process that only
-imports numpy and scalinglaw gives the baseline. Memory is linear in the input when the bytes per run
-(per cell), (peak - baseline) / size, stay the same from the smallest size to the largest.
+imports numpy and scalinglaw gives the baseline. Bytes per run (per cell) are (peak - baseline) / size,
+and bytes per added run (per added cell) the slope between two sizes, free of fixed costs: memory is
+linear in the input when that slope stays the same from the smallest size to the largest.
 
 Fit: synthetic runs, N log-uniform in [1e7, 1e11] parameters, D in [1e9, 1e13] tokens, loss from Hoffmann
 et al.'s fitted law times exp(2% Gaussian noise); Hoffmann et al.'s 4500 starts (or every K-th), threads
-= all cores. Besides the three input arrays (24 B/run), the core holds log N, log D, log L (24 B/run) and
-one workspace per worker thread (9 arrays, 72 B/run each), so bytes per run grow with the thread count,
-not with the size. "fit only" is the fit's own peak above the memory in use just before it (the data
+= all cores. Besides the three input arrays (24 B/run) and a temporary made with them (8 B/run), the
+core holds log N, log D, log L (24 B/run), one workspace per worker thread (9 arrays, 72 B/run each) and
+one more for the diagnostics at the optimum, so bytes per run grow with the thread count, not the size. "fit only" is the fit's own peak above the memory in use just before it (the data
 included), i.e. what the call costs beyond its input.
+
+read_csv: a file of 10^4 - 10^6 runs (N, C, loss written by repr, ~55 bytes a row); "read only" is the
+peak above the memory in use before the call, i.e. the file's text and what is parsed from it.
 
 Grid: loss_grid(law, N_axis, C_axis) in float32, written into a preallocated out= array or allocating its
 result; 4 bytes per cell either way, the axes are negligible. The 10^9-cell grid is 32768 x 30518 (4 GB).
@@ -106,6 +110,28 @@ def child_grid(rows: int, columns: int, preallocated: bool) -> dict[str, Any]:
     return {"seconds": seconds, "rss_before": before, "finite": bool(np.isfinite(grid[:: max(rows // 64, 1)]).all())}
 
 
+def child_csv(count: int) -> dict[str, Any]:
+    """read_csv of a file of `count` runs (written in chunks first, so that writing sets no peak)."""
+    import tempfile
+
+    rng = np.random.default_rng(2022)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "runs.csv")
+        with open(path, "w") as file:
+            file.write("Model Size,Training FLOP,loss\n")
+            for first in range(0, count, 10**5):
+                size = min(10**5, count - first)
+                n, c = 10 ** rng.uniform(7, 11, size), 10 ** rng.uniform(18, 24, size)
+                loss = 1.7 + rng.uniform(0, 2, size)
+                file.write("".join(f"{a!r},{b!r},{x!r}\n" for a, b, x in zip(n.tolist(), c.tolist(), loss.tolist())))
+        size_on_disk = os.path.getsize(path)
+        before = current_bytes()
+        start = time.perf_counter()
+        runs = scalinglaw.read_csv(path)
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "rss_before": before, "runs": len(runs), "file_bytes": size_on_disk}
+
+
 def run_child(arguments: list[str]) -> dict[str, Any]:
     """One measurement in a fresh interpreter; its JSON line, with its peak memory."""
     command = [sys.executable, os.path.abspath(__file__), "--child", *arguments]
@@ -122,6 +148,8 @@ def child_main(arguments: list[str]) -> None:
         record = child_baseline()
     elif kind == "fit":
         record = child_fit(int(rest[0]), int(rest[1]))
+    elif kind == "csv":
+        record = child_csv(int(rest[0]))
     else:
         record = child_grid(int(rest[0]), int(rest[1]), rest[2] == "out")
     record["peak"] = peak_bytes()
@@ -148,6 +176,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="use every K-th of the 4500 starts (default 1)")
     parser.add_argument("--no-fit", action="store_true", help="skip the fits")
     parser.add_argument("--no-grid", action="store_true", help="skip the grids")
+    parser.add_argument("--no-csv", action="store_true", help="skip reading CSV files of runs")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -172,6 +201,19 @@ def main() -> None:
             print(f"{count:>12,} runs{r['starts']:>7}{r['seconds']:9.1f}{mib(peak)}{(peak - baseline) / count:8.1f}"
                   f"{added(previous, (count, peak))}{own}{r['iterations_mean']:11.1f}  {r['status']}, "
                   f"{r['starts_at_best']} of {r['starts']} starts at best")
+            previous = (count, peak)
+        print()
+
+    if not args.no_csv:
+        print(f"{'read_csv':<18}{'MB':>7}{'wall s':>9}{'peak MiB':>10}{'B/run':>8}{'B/added run':>12}"
+              f"{'read only B/run':>16}")
+        previous = None
+        for count in FIT_SIZES:
+            r = run_child(["csv", str(count)])
+            peak, before = int(r["peak"]), r["rss_before"]
+            own = f"{(peak - int(before)) / count:16.1f}" if before is not None else f"{'-':>16}"
+            print(f"{count:>12,} runs{r['file_bytes'] / 1e6:7.1f}{r['seconds']:9.1f}{mib(peak)}"
+                  f"{(peak - baseline) / count:8.1f}{added(previous, (count, peak))}{own}")
             previous = (count, peak)
         print()
 

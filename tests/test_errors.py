@@ -298,8 +298,9 @@ def test_no_bad_input_kills_the_command(tmp_path):
         assert result.returncode == 2, f"{case}: exit status {result.returncode}: {result.stderr}"
         assert "Traceback" not in result.stderr, f"{case}: {result.stderr}"
         assert result.stdout == "", case
-        last = result.stderr.splitlines()[-1]
+        *warned, last = result.stderr.splitlines()
         assert last.startswith("scalinglaw: error: ") and re.search(argvs[case][1], last), f"{case}: {last}"
+        assert len(warned) == (case in FIT_LEVEL and "skip" in case), f"{case}: {result.stderr}"
     assert len(results) == len(CLI_CASES) >= 40
 
 

@@ -7,8 +7,8 @@ training FLOPs (Kaplan et al. 2020; Hoffmann et al. 2022).
 
 from __future__ import annotations
 
+import array
 import csv
-import io
 import itertools
 import json
 import math
@@ -310,57 +310,62 @@ def read_csv(
         raise ValueError(f"on_bad_row must be 'raise' or 'skip', got {on_bad_row!r}")
     text, where = _read_text(path)
     records = _records(text, where)
-    if not records:
+    first = next(records, None)
+    if first is None:
         raise ValueError(f"{where}: the file is empty (expected a header row, then one row per run)")
-    header = [name.strip() for name in records[0][1]]
-    body = records[1:]
-    if not body:
-        raise ValueError(f"{where}: the file has a header but no runs")
+    header = [name.strip() for name in first[1]]
     duplicates = sorted({name for name in header if name and header.count(name) > 1})
     if duplicates:
         raise ValueError(f"{where}: duplicate column names {_listed(duplicates)}")
     n_col, tokens_col, tokens_are_flops, loss_col = _columns(header, where, n, d, c, loss)
 
-    values, problems = _cells(header, body, (n_col, tokens_col, loss_col), where)
-    model_size, tokens, losses = values.T
+    values, lines, problems = _cells(header, records, (n_col, tokens_col, loss_col), where)
+    if not len(lines):
+        raise ValueError(f"{where}: the file has a header but no runs")
+    model_size, tokens, losses = values
     if tokens_are_flops:
-        tokens = _tokens_from_flops(tokens, model_size, header[tokens_col], body, problems)
+        tokens = _tokens_from_flops(tokens, model_size, header[tokens_col], lines, problems)
     # The runs must also have a representable training compute C = 6 N D (Runs.C).
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         flops = 6.0 * model_size * tokens
     for bad in np.flatnonzero(~(np.isfinite(flops) & (flops > 0))).tolist():
-        problems.setdefault(bad, f"row {body[bad][0]}: C = 6 N D = 6 * {model_size[bad]:g} * "
+        problems.setdefault(bad, f"row {lines[bad]}: C = 6 N D = 6 * {model_size[bad]:g} * "
                                  f"{tokens[bad]:g} is beyond double precision")
-    keep, notes = _bad_rows(problems, len(body), on_bad_row, where)
+    keep, notes = _bad_rows(problems, len(lines), on_bad_row, where)
     return Runs(model_size[keep], tokens[keep], losses[keep], where, notes)
 
 
 def _cells(
-    header: Sequence[str], body: Sequence[tuple[int, list[str]]], columns: Sequence[int], where: str
-) -> tuple[FloatArray, dict[int, str]]:
-    """The numbers in `columns` of every row (NaN where there is none) and, by row index, what is
-    wrong with the rows that have a bad cell. Raises at once for what skipping cannot fix."""
-    values = np.full((len(body), len(columns)), np.nan)
+    header: Sequence[str], records: Iterator[tuple[int, list[str]]], columns: Sequence[int], where: str
+) -> tuple[list[FloatArray], NDArray[np.int64], dict[int, str]]:
+    """The numbers in `columns` of every row (NaN where there is none), each row's line and, by row
+    index, what is wrong with the rows that have a bad cell. Raises at once for what skipping cannot
+    fix. Rows are read one at a time: a file of 10^6 runs costs its text and 32 bytes per row."""
+    values = [array.array("d") for _ in columns]
+    lines = array.array("q")
     problems: dict[int, str] = {}
-    for index, (line, row) in enumerate(body):
+    for index, (line, row) in enumerate(records):
+        lines.append(line)
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
             raise ValueError(
                 f"{where}: row {line} has {len(row)} cells but the header names {len(header)} columns; "
                 "quote cells that contain commas, or give every column a name"
             )
         for slot, col in enumerate(columns):
-            if col >= len(row):
-                problems[index] = (f"column {header[col]!r}, row {line}: missing (the row has "
-                                   f"{len(row)} cells, the header {len(header)} columns)")
-                break
-            try:
-                values[index, slot] = _cell_value(row[col])
-            except _FormatError as error:
-                raise ValueError(f"{where}: column {header[col]!r}, row {line}: {error}") from None
-            except ValueError as error:
-                problems[index] = f"column {header[col]!r}, row {line}: {error}"
-                break
-    return values, problems
+            value = math.nan
+            if index not in problems:
+                if col >= len(row):
+                    problems[index] = (f"column {header[col]!r}, row {line}: missing (the row has "
+                                       f"{len(row)} cells, the header {len(header)} columns)")
+                else:
+                    try:
+                        value = _cell_value(row[col])
+                    except _FormatError as error:
+                        raise ValueError(f"{where}: column {header[col]!r}, row {line}: {error}") from None
+                    except ValueError as error:
+                        problems[index] = f"column {header[col]!r}, row {line}: {error}"
+            values[slot].append(value)
+    return [np.array(column, dtype=np.float64) for column in values], np.array(lines, dtype=np.int64), problems
 
 
 def _bad_rows(
@@ -388,23 +393,31 @@ def _bad_rows(
     return keep, (note,)
 
 
-def _records(text: str, where: str) -> list[tuple[int, list[str]]]:
-    """The non-blank rows of the CSV text, each with its line number (the last line of a row whose
-    quoted cell spans lines)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records = []
+def _records(text: str, where: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows of the CSV text, one at a time, each with its line number (the last line of a
+    row whose quoted cell spans lines)."""
+    reader = csv.reader(_lines(text), strict=True)
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
-                records.append((reader.line_num, row))
+                yield reader.line_num, row
     except csv.Error as error:
         raise ValueError(f"{where}: line {reader.line_num}: not valid CSV ({error})") from None
-    return records
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, one at a time, each with its end (\\n, \\r\\n or \\r), as csv.reader needs
+    them to read a quoted cell that spans lines. (io.StringIO would do, but it holds a copy of the
+    text at 4 bytes a character.)"""
+    for match in _LINE.finditer(text):
+        yield match.group()
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 def _tokens_from_flops(
-    flops: FloatArray, model_size: FloatArray, name: str, body: Sequence[tuple[int, list[str]]],
-    problems: dict[int, str],
+    flops: FloatArray, model_size: FloatArray, name: str, lines: NDArray[np.int64], problems: dict[int, str]
 ) -> FloatArray:
     """D = C / (6 N), recording the rows where it is not a finite number > 0 (but leaving `problems`'
     earlier reasons for a row in place)."""
@@ -413,7 +426,7 @@ def _tokens_from_flops(
     for bad in np.flatnonzero(~(np.isfinite(tokens) & (tokens > 0))).tolist():
         problems.setdefault(
             bad,
-            f"column {name!r}, row {body[bad][0]}: tokens D = C / (6 N) = {flops[bad]:g} / "
+            f"column {name!r}, row {lines[bad]}: tokens D = C / (6 N) = {flops[bad]:g} / "
             f"(6 * {model_size[bad]:g}) is not a finite number > 0 in double precision",
         )
     return tokens
