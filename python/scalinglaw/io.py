@@ -7,7 +7,6 @@ training FLOPs (Kaplan et al. 2020; Hoffmann et al. 2022).
 
 from __future__ import annotations
 
-import array
 import csv
 import itertools
 import json
@@ -16,6 +15,7 @@ import os
 import re
 import stat
 import warnings
+from array import array as packed
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -341,8 +341,8 @@ def _cells(
     """The numbers in `columns` of every row (NaN where there is none), each row's line and, by row
     index, what is wrong with the rows that have a bad cell. Raises at once for what skipping cannot
     fix. Rows are read one at a time: a file of 10^6 runs costs its text and 32 bytes per row."""
-    values = [array.array("d") for _ in columns]
-    lines = array.array("q")
+    values = [packed("d") for _ in columns]
+    lines = packed("q")
     problems: dict[int, str] = {}
     for index, (line, row) in enumerate(records):
         lines.append(line)
