@@ -11,9 +11,15 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) && \
+// Each string of target_clones is one clone: "avx2,fma" would make two (AVX2 without FMA, FMA without
+// AVX2), so GCC gets the x86-64 levels: v4 (AVX-512), v3 (AVX2 + FMA), baseline.
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(SCALINGLAW_NO_MULTIVERSION) && !defined(__SANITIZE_ADDRESS__)
-#define SCALINGLAW_MULTIVERSION __attribute__((target_clones("avx512f", "avx2,fma", "default")))
+#define SCALINGLAW_MULTIVERSION \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#elif defined(__x86_64__) && defined(__linux__) && defined(__clang__) && \
+    !defined(SCALINGLAW_NO_MULTIVERSION) && !defined(__SANITIZE_ADDRESS__)
+#define SCALINGLAW_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SCALINGLAW_MULTIVERSION
 #endif

@@ -27,19 +27,16 @@ struct ShiftSums {
 };
 
 /// One pass at a point: the shares p1, p2, p3 of the terms exp(a - alpha l), exp(b - beta m), exp(e) in
-/// each prediction, the residuals r = log(prediction) - log L, their ShiftSums at c = 0 and their range.
-/// Returns false (outputs unspecified) when an exponent leaves the fast range; the caller then uses the
-/// exact max-shifted form.
-bool evaluate_runs(const RunLogs& runs, double a, double b, double e, double alpha, double beta,
-                   double delta, double* p1, double* p2, double* p3, double* r, ShiftSums* sums,
-                   double* r_min, double* r_max);
+/// each prediction, the residuals r = log(prediction) - log L and their ShiftSums at c = 0. Every
+/// exponent must be within fast_exp's range (the caller checks).
+void evaluate_runs(const RunLogs& runs, double a, double b, double e, double alpha, double beta,
+                   double delta, double* p1, double* p2, double* p3, double* r, ShiftSums* sums);
 
 /// ShiftSums of r at shift c.
 void shift_sums(const double* r, std::size_t n, double delta, double c, ShiftSums* sums);
 
-/// ShiftSums of r at c = 0 and the range of r.
-void residual_summary(const double* r, std::size_t n, double delta, ShiftSums* sums, double* r_min,
-                      double* r_max);
+/// The smallest and largest r.
+void residual_range(const double* r, std::size_t n, double* r_min, double* r_max);
 
 /// The derivatives' sums in one pass, with J_i = (p1, p2, p3, -p1 l, -p2 m), z_i = r_i + shift and
 /// psi = huber' at z:

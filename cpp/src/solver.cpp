@@ -28,6 +28,7 @@
 #include <cmath>
 #include <limits>
 
+#include "fast_math.hpp"
 #include "kernels.hpp"
 
 namespace scalinglaw::detail {
@@ -122,21 +123,30 @@ struct State {
     double shift;
 };
 
-// What evaluate() learns about the residuals besides the objective: their ShiftSums at c = 0 and range.
-struct Summary {
-    ShiftSums sums;
-    double r_min, r_max;
-};
 
-// Fills `s` at x (with shift 0) and `summary`, and returns the objective (+inf where it is not
-// finite). The direct sum of exponentials serves while every exponent is in fast_exp's range;
-// otherwise the max-shifted logsumexp, exact wherever the objective is finite.
-double evaluate(const Problem& problem, const Vec5& x, State& s, Summary& summary) {
+// Whether every exponent a - alpha l_i, b - beta m_i and e is within fast_exp's range. Each is affine
+// in l_i (or m_i), so its largest size is at an extreme of l (m); a run in between can exceed that by
+// an ulp of rounding, which fast_exp (exact to 1 ulp up to |x| = 700, finite up to 709) absorbs.
+bool in_fast_range(const Problem& problem, const Vec5& x) {
+    const double a = x[k_a], b = x[k_b], alpha = x[k_alpha], beta = x[k_beta];
+    const double largest =
+        std::max({std::abs(a - alpha * problem.log_n_min), std::abs(a - alpha * problem.log_n_max),
+                  std::abs(b - beta * problem.log_d_min), std::abs(b - beta * problem.log_d_max),
+                  std::abs(x[k_e])});
+    return largest <= fast_exp_limit;  // false for NaN
+}
+
+// Fills `s` at x (with shift 0) and `sums` (the residuals' ShiftSums at c = 0), and returns the
+// objective (+inf where it is not finite). The direct sum of exponentials serves while every exponent
+// is in fast_exp's range; otherwise the max-shifted logsumexp, exact wherever the objective is finite.
+double evaluate(const Problem& problem, const Vec5& x, State& s, ShiftSums& sums) {
     s.shift = 0.0;
     if (!x.allFinite()) return infinity;
     const RunLogs runs = run_logs(problem);
-    if (!evaluate_runs(runs, x[k_a], x[k_b], x[k_e], x[k_alpha], x[k_beta], problem.delta, s.p1, s.p2,
-                       s.p3, s.r, &summary.sums, &summary.r_min, &summary.r_max)) {
+    if (in_fast_range(problem, x)) {
+        evaluate_runs(runs, x[k_a], x[k_b], x[k_e], x[k_alpha], x[k_beta], problem.delta, s.p1, s.p2, s.p3,
+                      s.r, &sums);
+    } else {
         for (std::size_t i = 0; i < runs.n; ++i) {
             const double u1 = x[k_a] - x[k_alpha] * runs.log_n[i];
             const double u2 = x[k_b] - x[k_beta] * runs.log_d[i];
@@ -148,9 +158,9 @@ double evaluate(const Problem& problem, const Vec5& x, State& s, Summary& summar
             s.p3[i] = t3 / total;
             s.r[i] = top + std::log(total) - runs.log_loss[i];
         }
-        residual_summary(s.r, runs.n, problem.delta, &summary.sums, &summary.r_min, &summary.r_max);
+        shift_sums(s.r, runs.n, problem.delta, 0.0, &sums);
     }
-    return finite_or_infinity(summary.sums.value);
+    return finite_or_infinity(sums.value);
 }
 
 // The c minimising g(c) = sum huber(r_i + c): a convex 1-D problem whose derivative, sum psi(r_i + c),
@@ -158,17 +168,18 @@ double evaluate(const Problem& problem, const Vec5& x, State& s, Summary& summar
 // g' stays linear around c. Newton steps from c = 0 (the pass at 0 comes with the evaluation): a step
 // that stays within the linear piece lands on the minimum exactly, and g there is known without a
 // further pass; a longer one is checked by the next pass. When a step leaves the bracket around the
-// root, Illinois false position inside it. Otherwise stops once g(c) is provably within `tolerance` of
-// the minimum (convexity: g(c) - min g <= |g'| * bracket width). Returns c and g(c).
+// root, Illinois false position inside it (the bracket starts at -max r - delta and -min r + delta,
+// where g' = -+ n delta, found by a pass only when needed). Otherwise stops once g(c) is provably
+// within `tolerance` of the minimum (convexity: g(c) - min g <= |g'| * bracket width). Returns c, g(c).
 struct Shift {
     double c, value;
 };
 
-Shift best_shift(const double* r, std::size_t n, double delta, double tolerance, const Summary& at_zero) {
-    double low = -at_zero.r_max - delta, high = -at_zero.r_min + delta;  // g' = -+ n delta there
+Shift best_shift(const double* r, std::size_t n, double delta, double tolerance, const ShiftSums& at_zero) {
+    double low = -infinity, high = infinity;
     double slope_low = -static_cast<double>(n) * delta, slope_high = -slope_low;
     double c = 0.0;
-    ShiftSums s = at_zero.sums;
+    ShiftSums s = at_zero;
     int last_side = 0;
     for (int pass = 0; pass < 100; ++pass) {
         if (s.slope == 0.0) break;
@@ -189,6 +200,12 @@ Shift best_shift(const double* r, std::size_t n, double delta, double tolerance,
         last_side = side;
         if (std::max(-slope_low, slope_high) * (high - low) <= tolerance) break;
         double next = s.inside > 0.0 ? c - s.slope / s.inside : low - 1.0;
+        if (!(next > low && next < high) && !(std::isfinite(low) && std::isfinite(high))) {
+            double r_min, r_max;
+            residual_range(r, n, &r_min, &r_max);
+            if (!std::isfinite(low)) low = -r_max - delta;
+            if (!std::isfinite(high)) high = -r_min + delta;
+        }
         if (!(next > low && next < high)) next = low - slope_low * (high - low) / (slope_high - slope_low);
         if (!(next > low && next < high)) next = 0.5 * (low + high);
         c = next;
@@ -198,8 +215,8 @@ Shift best_shift(const double* r, std::size_t n, double delta, double tolerance,
 }
 
 // Moves x (and s) by the best common shift if that lowers f; returns the new objective.
-double shift_exactly(const Problem& problem, Vec5& x, State& s, double f, const Summary& summary) {
-    const Shift best = best_shift(s.r, problem.log_n.size(), problem.delta, 1e-14 * f, summary);
+double shift_exactly(const Problem& problem, Vec5& x, State& s, double f, const ShiftSums& sums) {
+    const Shift best = best_shift(s.r, problem.log_n.size(), problem.delta, 1e-14 * f, sums);
     if (!(best.value < f)) return f;
     s.shift = best.c;
     x.head<3>().array() += best.c;
@@ -379,6 +396,14 @@ Problem make_problem(const RunsView& runs, double delta, const std::vector<std::
         problem.log_n[i] -= problem.center_n;
         problem.log_d[i] -= problem.center_d;
     }
+    if (count > 0) {
+        const auto [n_min, n_max] = std::minmax_element(problem.log_n.begin(), problem.log_n.end());
+        const auto [d_min, d_max] = std::minmax_element(problem.log_d.begin(), problem.log_d.end());
+        problem.log_n_min = *n_min;
+        problem.log_n_max = *n_max;
+        problem.log_d_min = *d_min;
+        problem.log_d_max = *d_max;
+    }
     return problem;
 }
 
@@ -391,7 +416,7 @@ double objective_at(const Problem& problem, const LogParams& q) {
     Workspace ws;
     ws.resize(problem.log_n.size());
     State s = state(ws.p1, ws.p2, ws.p3, ws.r);
-    Summary summary;
+    ShiftSums summary;
     return evaluate(problem, centred(problem, q), s, summary);
 }
 
@@ -400,7 +425,7 @@ PointDerivatives derivatives_at(const Problem& problem, const std::array<double,
     Workspace ws;
     ws.resize(n);
     State s = state(ws.p1, ws.p2, ws.p3, ws.r);
-    Summary summary;
+    ShiftSums summary;
     const Vec5 at = Eigen::Map<const Vec5>(x.data());
     PointDerivatives out;
     out.objective = evaluate(problem, at, s, summary);
@@ -421,7 +446,7 @@ Diagnostics diagnose(const Problem& problem, const LogParams& q) {
     Workspace ws;
     ws.resize(problem.log_n.size());
     State s = state(ws.p1, ws.p2, ws.p3, ws.r);
-    Summary summary;
+    ShiftSums summary;
     Diagnostics out{infinity, {0.0, 0.0, 0.0}};
     if (!std::isfinite(evaluate(problem, centred(problem, q), s, summary))) return out;
     const std::size_t n = problem.log_n.size();
@@ -449,7 +474,7 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
     State trial = state(ws.trial_p1, ws.trial_p2, ws.trial_p3, ws.trial_r);
 
     Vec5 x = centred(problem, start);
-    Summary summary;
+    ShiftSums summary;
     double f = evaluate(problem, x, current, summary);
     StartOutcome out{start, start, infinity, FitStatus::numerical_failure, 0};
     auto finish = [&](FitStatus status, int iterations) {

@@ -6,6 +6,7 @@
 // nearly orthogonal, which keeps the damped steps well scaled.
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct Problem {
     double center_n = 0.0;
     double center_d = 0.0;
     double delta = 1e-3;
+    /// Extremes of log_n and log_d, from which the solver bounds every exponent a - alpha l_i,
+    /// b - beta m_i without a pass over the runs. NaN (the default) sends it to the slower exact path.
+    double log_n_min = NAN, log_n_max = NAN, log_d_min = NAN, log_d_max = NAN;
 };
 
 /// Builds the problem from validated runs; `rows` (optional) picks and repeats runs, e.g. a resample.
