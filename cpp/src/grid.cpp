@@ -218,19 +218,20 @@ void budget_grid(const Params& p, const double* n_axis, std::size_t n_count, con
         fill(g, out, threads, cancel);
         return;
     }
-    // Exponents too extreme to split: B (C / 6N)^-beta per cell, as the formula reads. Copies of the
-    // axes, because `out` may overlap them.
-    const std::vector<double> six_n = [&] {
-        std::vector<double> v(n_axis, n_axis + n_count);
-        for (double& x : v) x *= 6.0;
-        return v;
-    }();
-    const std::vector<double> c(c_axis, c_axis + c_count);
+    // Exponents too extreme to split: B D^-beta per cell with D = (C / 6) / N, as the formula reads;
+    // where D itself is beyond double precision (N = 5e-324, C = 1e280), B D^-beta from the logs
+    // (it may still be representable). Copies of the axes, because `out` may overlap them.
+    const std::vector<double> n(n_axis, n_axis + n_count), c(c_axis, c_axis + c_count);
+    const double log_b = std::log(p.B), log_six = std::log(6.0);
+    auto budget_term = [&](double budget, double size) {
+        const double tokens = budget / 6.0 / size;
+        if (std::isnormal(tokens)) return power_term(p.B, tokens, -p.beta);
+        return std::exp(log_b - p.beta * (std::log(budget) - log_six - std::log(size)));
+    };
     for_row_segments(n_count, c_count, powers_per_thread, threads, cancel,
                      [&](std::size_t i, std::size_t j, std::size_t length, std::size_t k) {
                          for (std::size_t t = 0; t < length; ++t)
-                             out[k + t] = static_cast<T>(
-                                 g.row[i] + power_term(p.B, c[j + t] / six_n[i], -p.beta));
+                             out[k + t] = static_cast<T>(g.row[i] + budget_term(c[j + t], n[i]));
                      });
 }
 

@@ -82,6 +82,23 @@ TEST_CASE("loss_grid over FLOPs equals predict() at D = C / 6N to rounding") {
     }
 }
 
+TEST_CASE("a cell is finite wherever its loss is, even where 6N or D = C / 6N is not a double") {
+    // L = 1 + 1 + D^-beta, computed here in logs: D = C / (6N) = 5.6e-309 or 3.3e602.
+    struct Case {
+        double n, c, beta;
+    };
+    for (const Case& k : {Case{3e307, 1.0, 0.5}, Case{5e-324, 1e280, -0.5}}) {
+        CAPTURE(k.n);
+        const Params p{1.0, 1.0, 1.0, 0.0, k.beta};
+        double cell = 0.0;
+        scalinglaw::loss_grid(p, &k.n, 1, &k.c, 1, &cell);
+        const double expected =
+            2.0 + std::exp(-k.beta * (std::log(k.c) - std::log(6.0) - std::log(k.n)));
+        CHECK(std::isfinite(expected));
+        CHECK(cell == doctest::Approx(expected).epsilon(1e-12));
+    }
+}
+
 TEST_CASE("the array predict() equals the scalar one") {
     const auto n = geomspace(1e6, 1e13, 1000);
     const auto d = geomspace(1e15, 1e8, 1000);
