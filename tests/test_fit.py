@@ -237,3 +237,14 @@ def test_runs_that_all_share_one_size_or_token_count_are_refused(column):
     loss = 1.7 + 400 / arrays["N"] ** 0.34 + 400 / arrays["D"] ** 0.28
     with pytest.raises(ValueError, match=rf"every run has the same {column} = 3e\+09: .* cannot be told apart"):
         scalinglaw.fit(arrays["N"], arrays["D"], loss)
+
+
+def test_an_amplitude_beyond_double_precision_is_refused_not_returned_as_zero():
+    # Found by the property tests: the best fit of these runs sends b to -9e4 (with beta = -2690), where
+    # B = e^b is 0 in double precision and B / D^beta would be 0 * inf.
+    n = [1.0, 1.0, 1.0, 2.0, 1.0]
+    d = [81046116045738.0, 358657971829004.0, 41818880266544.0, 17042652664835.0, 360805451783976.0]
+    loss = [1.0, 1.0, 65.0, 2.0, 27926034.0]
+    starts = scalinglaw.start_grid(a=[0.0, 10.0], b=[0.0, 10.0], e=[0.5], alpha=[0.3], beta=[0.3, 1.0])
+    with pytest.raises(ValueError, match=r"B = e\^b = e\^-\d+.* below the smallest double: the term B / D\^beta"):
+        scalinglaw.fit(n, d, loss, starts=starts, threads=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -260,6 +261,7 @@ def fit(
     if raw["status"] == "numerical_failure":
         raise ValueError(f"the fit failed numerically: {raw['message']} (are the starts on the data's scale?)")
     a, b, e, alpha, beta = raw["log_params"]
+    _check_amplitudes(a=a, b=b, e=e, alpha=alpha, beta=beta)
     status_names = np.array(_core.FIT_STATUSES)
     result = FitResult(
         E=math.exp(e), A=math.exp(a), B=math.exp(b), alpha=alpha, beta=beta,
@@ -277,6 +279,22 @@ def fit(
     for problem in result.problems:
         warnings.warn(problem, IllConditionedWarning, stacklevel=2)
     return result
+
+
+def _check_amplitudes(**log_params: float) -> None:
+    """Refuse an optimum whose A = e^a, B = e^b or E = e^e is no normal double: a FitResult with
+    B = 0 would predict and plan with a term that is not there (or 0 * inf)."""
+    for name, term, exponent in (("a", "A / N^alpha", "alpha"), ("b", "B / D^beta", "beta"), ("e", "E", "")):
+        value = log_params[name]
+        if math.log(sys.float_info.min) <= value <= math.log(sys.float_info.max):
+            continue
+        which = "below the smallest" if value < 0 else "beyond the largest"
+        shape = f" with {exponent} = {log_params[exponent]:.4g}" if exponent else ""
+        raise ValueError(
+            f"the best fit puts {name.upper()} = e^{name} = e^{value:.6g} {which} double: the term "
+            f"{term}{shape} lies on a boundary of the law, where the data do not determine it "
+            "(are the runs spread over several model sizes and token counts?)"
+        )
 
 
 def objective(
