@@ -11,7 +11,10 @@ import json
 import math
 import os
 import re
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -319,3 +322,25 @@ def test_the_command_exits_0_or_2_and_says_why(folder, text, skip):
     assert all(isinstance(x, float) and math.isfinite(x) for x in fitted), document["fit"]
     assert f"{path}: {document['data']['n_runs']} runs" in stdout.getvalue()
     assert bool(document["data"]["notes"]) == any("skipped" in line for line in lines)
+
+
+def test_no_generated_input_ends_a_process_by_a_signal(tmp_path):
+    """The properties above, run again in a child process: an input that crashed the core (SIGSEGV,
+    SIGABRT from a failed assert, std::terminate) would end the child with a negative status instead of
+    failing one example."""
+    code = (
+        "import pathlib, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "import test_properties as t\n"
+        "folder = pathlib.Path(sys.argv[2])\n"
+        "t.test_read_csv_gives_clean_runs_or_a_value_error(folder=folder)\n"
+        "t.test_any_bytes_give_runs_or_a_value_error(folder=folder)\n"
+        "t.test_fit_gives_finite_parameters_or_a_value_error()\n"
+        "t.test_predict_and_grids_are_finite_where_the_loss_is()\n"
+        "t.test_the_command_exits_0_or_2_and_says_why(folder=folder)\n"
+        "print('all examples ran')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(tmp_path)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode >= 0, f"killed by signal {-result.returncode}: {result.stderr[-2000:]}"
+    assert result.returncode == 0 and result.stdout.strip() == "all examples ran", result.stderr[-2000:]
