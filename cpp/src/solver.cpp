@@ -47,55 +47,66 @@ constexpr double infinity = std::numeric_limits<double>::infinity();
 // Iterations of the amplitude fit before the first full step; 20 lets it converge from any grid start.
 constexpr int amplitude_iterations = 20;
 
-// Cholesky factorization L L^T of a small symmetric positive definite matrix (its lower triangle is
-// read), written out for fixed N: Eigen's LLT costs several times more at these sizes. ok() is false
-// unless every pivot is > 0 (NaN fails too); then nothing else may be called.
+// Factorization L D L^T (L unit lower triangular, D diagonal) of a small symmetric matrix, of which
+// the lower triangle is read; ok() is true when it is positive definite (every pivot of D > 0; NaN
+// fails), and only then may the solves be called. Written out for fixed N, with no square roots and
+// one division per column: Eigen's LLT costs several times more at these sizes.
 template <int N>
-class Cholesky {
+class Factor {
 public:
-    explicit Cholesky(const Eigen::Matrix<double, N, N>& a) {
+    using Vector = Eigen::Matrix<double, N, 1>;
+    explicit Factor(const Eigen::Matrix<double, N, N>& a) {
+#pragma GCC unroll 5
         for (int j = 0; j < N; ++j) {
             double pivot = a(j, j);
-            for (int k = 0; k < j; ++k) pivot -= l_[j][k] * l_[j][k];
-            if (!(pivot > 0.0)) {
-                ok_ = false;
-                return;
-            }
-            l_[j][j] = std::sqrt(pivot);
-            inverse_[j] = 1.0 / l_[j][j];
+#pragma GCC unroll 5
+            for (int k = 0; k < j; ++k) pivot -= l_[j][k] * ld_[j][k];
+            if (!(pivot > 0.0)) return;
+            pivot_[j] = pivot;
+#pragma GCC unroll 5
             for (int i = j + 1; i < N; ++i) {
                 double v = a(i, j);
-                for (int k = 0; k < j; ++k) v -= l_[i][k] * l_[j][k];
-                l_[i][j] = v * inverse_[j];
+#pragma GCC unroll 5
+                for (int k = 0; k < j; ++k) v -= l_[i][k] * ld_[j][k];
+                ld_[i][j] = v;  // L(i, j) * D(j)
+                l_[i][j] = v / pivot;
             }
         }
         ok_ = true;
     }
     bool ok() const { return ok_; }
-    /// L^-1 b.
-    Eigen::Matrix<double, N, 1> solve_lower(const Eigen::Matrix<double, N, 1>& b) const {
-        Eigen::Matrix<double, N, 1> y;
-        for (int i = 0; i < N; ++i) {
-            double v = b[i];
-            for (int k = 0; k < i; ++k) v -= l_[i][k] * y[k];
-            y[i] = v * inverse_[i];
-        }
+    /// (L D L^T)^-1 b.
+    Vector solve(const Vector& b) const {
+        Vector y = lower(b);
+#pragma GCC unroll 5
+        for (int i = 0; i < N; ++i) y[i] /= pivot_[i];
+#pragma GCC unroll 5
+        for (int i = N - 1; i >= 0; --i)
+#pragma GCC unroll 5
+            for (int k = i + 1; k < N; ++k) y[i] -= l_[k][i] * y[k];
         return y;
     }
-    /// (L L^T)^-1 b.
-    Eigen::Matrix<double, N, 1> solve(const Eigen::Matrix<double, N, 1>& b) const {
-        Eigen::Matrix<double, N, 1> x = solve_lower(b);
-        for (int i = N - 1; i >= 0; --i) {
-            double v = x[i];
-            for (int k = i + 1; k < N; ++k) v -= l_[k][i] * x[k];
-            x[i] = v * inverse_[i];
-        }
-        return x;
+    /// b' (L D L^T)^-1 b.
+    double inverse_form(const Vector& b) const {
+        const Vector y = lower(b);
+        double sum = 0.0;
+#pragma GCC unroll 5
+        for (int i = 0; i < N; ++i) sum += y[i] * y[i] / pivot_[i];
+        return sum;
     }
 
 private:
-    double l_[N][N] = {};
-    double inverse_[N] = {};
+    Vector lower(const Vector& b) const {  // L^-1 b
+        Vector y = b;
+#pragma GCC unroll 5
+        for (int i = 1; i < N; ++i)
+#pragma GCC unroll 5
+            for (int k = 0; k < i; ++k) y[i] -= l_[i][k] * y[k];
+        return y;
+    }
+    double l_[N][N];     // strictly lower part used
+    double ld_[N][N];    // L(i, j) D(j), strictly lower part used
+    double pivot_[N];    // D(j)
     bool ok_ = false;
 };
 
@@ -289,7 +300,7 @@ double fit_amplitudes(const Problem& problem, Vec5& x, State& s, State& scratch,
         Mat3 exact;  // the Hessian's amplitude block: the psi-part of the Gram plus the gradient
         exact << sums[6] + g[0], sums[7], sums[8], sums[7], sums[9] + g[1], sums[10], sums[8], sums[10],
             sums[11] + g[2];
-        const bool newton = Cholesky<3>(exact).ok();
+        const bool newton = Factor<3>(exact).ok();
         const Mat3 model =
             newton ? exact : Mat3(reweighted_model(problem, s, ws).topLeftCorner<3, 3>());
         const Vec3 scaling = damping_scale<Vec3>(Eigen::Map<const Vec3>(sums + 3));
@@ -297,7 +308,7 @@ double fit_amplitudes(const Problem& problem, Vec5& x, State& s, State& scratch,
         for (int attempt = 0; attempt < 6 && !accepted; ++attempt) {
             Mat3 damped = model;
             damped.diagonal() += lambda * scaling;
-            const Cholesky<3> factor(damped);
+            const Factor<3> factor(damped);
             if (!factor.ok()) {
                 lambda = std::max(10.0 * lambda, 1e-8);
                 continue;
@@ -338,7 +349,7 @@ struct Model {
 
 Model model_at(const Problem& problem, const State& s, const Workspace& ws, const Derivatives& dv) {
     Model m;
-    m.newton = Cholesky<5>(dv.exact).ok();
+    m.newton = Factor<5>(dv.exact).ok();
     m.h = m.newton ? dv.exact : reweighted_model(problem, s, ws);
     m.scaling = damping_scale<Vec5>(dv.reweighted_diagonal);
     return m;
@@ -352,7 +363,7 @@ double damping_for_length(const Model& model, const Vec5& gradient, double lambd
     for (int attempt = 0; attempt < 8; ++attempt) {
         Mat5 damped = model.h;
         damped.diagonal() += lambda * model.scaling;
-        const Cholesky<5> factor(damped);
+        const Factor<5> factor(damped);
         if (!factor.ok()) {
             lambda = std::max(4.0 * lambda, 1e-8);
             continue;
@@ -360,8 +371,8 @@ double damping_for_length(const Model& model, const Vec5& gradient, double lambd
         const Vec5 scaled = root.cwiseProduct(factor.solve(-gradient));
         const double length = scaled.norm();
         if (!(length > 1.1 * target)) break;
-        // d|s|/dlambda = -|L^-1 D^1/2 s|^2 / |s|
-        const double slope_term = factor.solve_lower(root.cwiseProduct(scaled)).squaredNorm();
+        // d|s|/dlambda = -(D^1/2 s)' (H + lambda D)^-1 (D^1/2 s) / |s|
+        const double slope_term = factor.inverse_form(root.cwiseProduct(scaled));
         lambda += (length * length / slope_term) * (length - target) / target;
     }
     return lambda;
@@ -511,7 +522,7 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
 
         Mat5 damped = model.h;
         damped.diagonal() += lambda * model.scaling;
-        const Cholesky<5> factor(damped);
+        const Factor<5> factor(damped);
         if (!factor.ok() || lambda > 1e30) {
             if (lambda > 1e30) return finish(FitStatus::numerical_failure, iteration);
             lambda *= nu;
