@@ -75,7 +75,11 @@ std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_res
 }
 
 std::vector<LogParams> bootstrap_starts(const LogParams& optimum) {
-    detail::check_start(optimum, 0);
+    const double values[] = {optimum.a, optimum.b, optimum.e, optimum.alpha, optimum.beta};
+    const char* names[] = {"a", "b", "e", "alpha", "beta"};
+    for (int j = 0; j < 5; ++j)
+        if (!std::isfinite(values[j]))
+            detail::fail(detail::describe("optimum.", names[j], " must be finite, got ", values[j]));
     return {optimum, {10.0, 10.0, -1.0, 0.5, 0.5}, {5.0, 10.0, -0.5, 2.0, 0.5}};
 }
 

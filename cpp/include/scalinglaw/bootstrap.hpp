@@ -25,12 +25,13 @@ std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_res
 
 /// The starts each resample is refitted from: the full-data optimum, then two of Hoffmann et al.'s grid
 /// starts, (a, b, e, alpha, beta) = (10, 10, -1, 0.5, 0.5) and (5, 10, -0.5, 2, 0.5). Chosen by
-/// evidence: on 300 of Epoch's resamples of the 240 Chinchilla runs, each refitted from all 4500 grid
-/// starts, the full-data optimum alone reached the grid's best objective on every resample (to 1.3e-14
-/// relative; 6.6 iterations on average), and so did each of these two grid starts alone (14 and 16
-/// iterations), while 30 other grid starts ended in another minimum on some resamples. The two are
-/// insurance for data whose resamples leave the full-data optimum's basin; they come from different
-/// corners of the grid (alpha 0.5 and 2) and converge fastest among the starts that never failed.
+/// evidence (bench/bench_bootstrap.py --check-starts 300): on 300 of Epoch's resamples of the 240
+/// Chinchilla runs, each refitted from all 4500 grid starts, the full-data optimum alone reached the
+/// grid's best objective on every resample (to 1.1e-14 relative; 6.7 iterations on average, at most
+/// 29), and so did each of these two grid starts alone (14.1 and 15.6 iterations), while 29 other grid
+/// starts ended in a worse minimum (a vanished term) on some resamples. The two are insurance for data
+/// whose resamples leave the full-data optimum's basin; they come from different corners of the grid
+/// (alpha 0.5 and 2) and converge fastest among the grid starts that never failed.
 std::vector<LogParams> bootstrap_starts(const LogParams& optimum);
 
 /// Every field: what it means, its unit, why this default.
