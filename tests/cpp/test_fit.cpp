@@ -153,12 +153,14 @@ TEST_CASE("the result reports the optimum's conditioning and each term's share")
         CHECK(share > 0.01);
         CHECK(share <= 1.0);
     }
-    // The loss does not depend on D: the optimum lies where B / D^beta has vanished.
+    // The loss does not depend on D: every exact optimum is degenerate, with B / D^beta vanished (a
+    // boundary of the law) or with beta = 0 and B merged into E (rounding decides which a start
+    // reaches). Either way some direction is flat: the Hessian is not well conditioned.
     Runs flat = runs;
     for (std::size_t i = 0; i < flat.n.size(); ++i)
         flat.loss[i] = epoch.E + epoch.A * std::pow(flat.n[i], -epoch.alpha);
     const FitResult boundary = fit_chinchilla(flat.view(), some_starts());
-    CHECK(boundary.largest_share[1] < 1e-6);
+    CHECK((boundary.largest_share[1] < 1e-6 || boundary.params.beta <= 1e-6));
     CHECK(boundary.largest_share[0] > 0.01);
     CHECK(!(boundary.hessian_condition < 1e8));
 }
