@@ -382,7 +382,8 @@ double damping_for_length(const Model& model, const Vec5& gradient, double lambd
         if (!(length > 1.1 * target)) break;
         // d|s|/dlambda = -(D^1/2 s)' (H + lambda D)^-1 (D^1/2 s) / |s|
         const double slope_term = factor.inverse_form(root.cwiseProduct(scaled));
-        lambda += (length * length / slope_term) * (length - target) / target;
+        const double next = lambda + (length * length / slope_term) * (length - target) / target;
+        lambda = next > lambda ? next : std::max(4.0 * lambda, 1e-8);  // also when next is NaN
     }
     return lambda;
 }
@@ -532,8 +533,8 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
         Mat5 damped = model.h;
         damped.diagonal() += lambda * model.scaling;
         const Factor<5> factor(damped);
-        if (!factor.ok() || lambda > 1e30) {
-            if (lambda > 1e30) return finish(FitStatus::numerical_failure, iteration);
+        if (!factor.ok() || !(lambda <= 1e30)) {
+            if (!(lambda <= 1e30)) return finish(FitStatus::numerical_failure, iteration);  // or NaN
             lambda *= nu;
             nu *= 2.0;
             continue;
