@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import scalinglaw
@@ -133,3 +134,17 @@ def test_skip_bad_rows_says_how_many_and_which(tmp_path, capsys):
     document = json.loads(out.read_text())
     assert document["data"]["n_runs"] == 240
     assert document["data"]["notes"] == [warning.removeprefix(f"warning: {path}: ")]
+
+
+def test_the_warnings_of_a_fit_come_before_the_error_that_stops_the_command(tmp_path, capsys):
+    # The loss rises with model size: the fit's alpha is negative, and a law whose loss does not fall
+    # with N has no compute-optimal frontier. The user must see why, not only that the frontier failed.
+    rng = np.random.default_rng(3)
+    n, d = 10 ** rng.uniform(7, 10, 40), 10 ** rng.uniform(9, 12, 40)
+    loss = 1.7 + 400 / d**0.3 + 1e-4 * n**0.3
+    path = tmp_path / "rising.csv"
+    path.write_text("N,D,loss\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(n.tolist(), d.tolist(), loss.tolist())))
+    assert main(["fit", str(path), "--threads", "1"]) == 2
+    *warned, error = capsys.readouterr().err.splitlines()
+    assert any(line.startswith("warning: alpha = -0.3 is not > 0") for line in warned), warned
+    assert error.startswith("scalinglaw: error: alpha must be > 0 for a compute-optimal frontier")

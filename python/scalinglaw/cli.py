@@ -142,9 +142,11 @@ def _run_fit(args: argparse.Namespace) -> int:
         runs, excluded = _load(args)
         _print_warnings(caught)
         result = fit(*runs, delta=args.delta, threads=args.threads)
-    document = record(result, runs, excluded, budgets)
-    print(format_summary(result, runs, excluded, document))
-    _print_warnings(caught)
+    try:
+        document = record(result, runs, excluded, budgets)
+        print(format_summary(result, runs, excluded, document))
+    finally:  # after the summary, or before the error that stopped it (a fit with alpha <= 0 has no frontier)
+        _print_warnings(caught)
     if args.plot:
         from .plot import save_figure4
 
