@@ -1,4 +1,5 @@
-// The solver's vectorisable exp and log against the C library, over their whole domains.
+// The solver's vectorisable exp and log against the C library over their whole domains, and the
+// per-run kernels built on them against plain loops.
 #include <doctest/doctest.h>
 
 #include <cfloat>
@@ -49,4 +50,88 @@ TEST_CASE("fast_log is within 1 ulp of std::log on positive normal numbers") {
         worst = std::max(worst, ulps(fast_log(x), std::log(x)));
     CHECK(worst <= 1.0);
     CHECK(fast_log(1.0) == 0.0);
+}
+
+// The per-run kernels built on them, against plain loops with std::exp/std::log.
+#include <algorithm>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "kernels.hpp"
+
+namespace {
+
+struct Reference {
+    double value = 0.0, slope = 0.0, inside = 0.0;
+    double up = std::numeric_limits<double>::infinity(), down = up;
+};
+
+// ShiftSums by their definition: kinks of huber(z) at z = +-delta; a kink exactly at z counts as room 0.
+Reference shift_reference(const std::vector<double>& r, double delta, double c) {
+    Reference out;
+    for (double ri : r) {
+        const double z = ri + c;
+        const double psi = std::clamp(z, -delta, delta);
+        out.value += std::abs(z) <= delta ? 0.5 * z * z : delta * (std::abs(z) - 0.5 * delta);
+        out.slope += psi;
+        out.inside += std::abs(z) <= delta ? 1.0 : 0.0;
+        for (double kink : {-delta, delta}) {
+            if (kink >= z) out.up = std::min(out.up, kink - z);
+            if (kink <= z) out.down = std::min(out.down, z - kink);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the kernels' shares, residuals and shift sums are their definitions") {
+    using namespace scalinglaw::detail;
+    std::mt19937_64 random(2024);
+    std::uniform_real_distribution<double> centred_log(-3.0, 3.0), noise(-4e-3, 4e-3);
+    const std::size_t n = 203;  // not a multiple of any vector width
+    std::vector<double> l(n), m(n), log_loss(n);
+    const double a = 0.3, b = -0.7, e = 0.6, alpha = 0.34, beta = 0.28, delta = 1e-3;
+    for (std::size_t i = 0; i < n; ++i) {
+        l[i] = centred_log(random);
+        m[i] = centred_log(random);
+        log_loss[i] = std::log(std::exp(a - alpha * l[i]) + std::exp(b - beta * m[i]) + std::exp(e)) +
+                      noise(random);
+    }
+    std::vector<double> p1(n), p2(n), p3(n), r(n);
+    ShiftSums sums{};
+    evaluate_runs(RunLogs{l.data(), m.data(), log_loss.data(), n}, a, b, e, alpha, beta, delta, p1.data(),
+                  p2.data(), p3.data(), r.data(), &sums);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double t1 = std::exp(a - alpha * l[i]), t2 = std::exp(b - beta * m[i]), t3 = std::exp(e);
+        const double total = t1 + t2 + t3;
+        CHECK(p1[i] == doctest::Approx(t1 / total).epsilon(1e-15));
+        CHECK(p2[i] == doctest::Approx(t2 / total).epsilon(1e-15));
+        CHECK(p3[i] == doctest::Approx(t3 / total).epsilon(1e-15));
+        // r is a difference of logs of size ~1: its error is absolute, a few 1e-16
+        CHECK(std::abs(r[i] - (std::log(total) - log_loss[i])) <= 2e-15);
+    }
+    for (double c : {0.0, 1.3e-3, -2.2e-3, 0.05}) {
+        CAPTURE(c);
+        ShiftSums got{};
+        if (c == 0.0)
+            got = sums;
+        else
+            shift_sums(r.data(), n, delta, c, &got);
+        const Reference want = shift_reference(r, delta, c);
+        CHECK(got.value == doctest::Approx(want.value).epsilon(1e-13));
+        CHECK(got.slope == doctest::Approx(want.slope).epsilon(1e-12).scale(1e-18));
+        CHECK(got.inside == want.inside);
+        for (auto [g, w] : {std::pair{got.up, want.up}, std::pair{got.down, want.down}}) {
+            if (std::isinf(w))
+                CHECK(g == w);
+            else
+                CHECK(g == doctest::Approx(w).epsilon(1e-9).scale(1e-18));
+        }
+    }
+    double r_min = 0.0, r_max = 0.0;
+    residual_range(r.data(), n, &r_min, &r_max);
+    CHECK(r_min == *std::min_element(r.begin(), r.end()));
+    CHECK(r_max == *std::max_element(r.begin(), r.end()));
 }
