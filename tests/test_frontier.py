@@ -91,3 +91,19 @@ def test_arrays_keep_their_shape_and_fit_results_plan_directly(fit_240):
 def test_bad_planning_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda law: scalinglaw.compute_optimal(law, 5e-324), r"for a budget of 4.94\d*e-324 FLOPs is beyond"),
+        (lambda law: scalinglaw.compute_optimal(dict(law, A=1e308, beta=1e-3), 1e21), r"beyond double"),
+        (lambda law: scalinglaw.frontier_coefficients(dict(law, beta=1e308)), r"G = .* beyond double"),
+        (lambda law: scalinglaw.optimal_for_size(law, 1e308), r"for a model of 1e\+308 parameters"),
+        (lambda law: scalinglaw.budget_for_loss(law, 1e308), r"for a target loss of 1e\+308"),
+    ],
+)
+def test_answers_beyond_double_precision_are_refused_not_returned(call, message):
+    law = {"E": 1.817, "A": 477.8, "B": 2143.4, "alpha": 0.3473, "beta": 0.3672}
+    with pytest.raises(ValueError, match=message):
+        call(law)

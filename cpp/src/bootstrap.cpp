@@ -40,12 +40,6 @@ void check_indices(const std::vector<std::size_t>& indices, std::size_t runs) {
                           ") must be a run index below ", runs, ", got ", indices[k]));
 }
 
-bool has_frontier(const Params& p) {
-    for (double v : {p.E, p.A, p.B, p.alpha, p.beta})
-        if (!(v > 0.0) || !std::isfinite(v)) return false;
-    return true;
-}
-
 // One worker's memory, reused from resample to resample.
 struct Scratch {
     std::vector<std::size_t> rows;
@@ -154,15 +148,23 @@ BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& 
             out.best_start[r] = best;
             out.starts_at_best[r] = at_best;
 
+            // A resample without a frontier (alpha or beta <= 0, a failed refit) or whose allocation
+            // at a budget is beyond double precision gets NaN there: the frontier's functions refuse
+            // such laws and requests, and the statistics leave NaN out.
             const Params& p = out.params[r];
             Allocation* row = out.optimal.data() + r * budgets;
-            if (detail::has_frontier(p)) {
+            out.frontier[r] = {nan, nan, nan};
+            try {
                 out.frontier[r] = frontier_coefficients(p);
-                for (std::size_t k = 0; k < budgets; ++k) row[k] = compute_optimal(p, options.budgets[k]);
-            } else {
-                out.frontier[r] = {nan, nan, nan};
-                for (std::size_t k = 0; k < budgets; ++k)
-                    row[k] = {options.budgets[k], nan, nan, nan, nan};
+            } catch (const std::invalid_argument&) {
+            }
+            for (std::size_t k = 0; k < budgets; ++k) {
+                row[k] = {options.budgets[k], nan, nan, nan, nan};
+                if (std::isnan(out.frontier[r].G)) continue;
+                try {
+                    row[k] = compute_optimal(p, options.budgets[k]);
+                } catch (const std::invalid_argument&) {
+                }
             }
 
             if (isoflop) {

@@ -131,6 +131,17 @@ TEST_CASE("bad frontier arguments throw std::invalid_argument naming them") {
         CHECK_THROWS_WITH_AS(optimal_for_size(good, bad),
                              doctest::Contains("n must be finite and > 0"), std::invalid_argument);
     }
+    // Answers beyond double precision are refused, not returned as 0, inf or NaN.
+    CHECK_THROWS_WITH_AS(compute_optimal(good, 5e-324), doctest::Contains("for a budget of 4.94"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(compute_optimal(Params{1.8, 1e308, 2e3, 0.35, 1e-3}, 1e21),
+                         doctest::Contains("beyond double precision"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(frontier_coefficients(Params{1.8, 480.0, 2e3, 0.35, 1e308}),
+                         doctest::Contains("G = "), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(optimal_for_size(good, 1e308), doctest::Contains("for a model of 1e+308 parameters"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(budget_for_loss(good, 1e308), doctest::Contains("for a target loss of 1e+308"),
+                         std::invalid_argument);
     for (double unreachable : {good.E, good.E * 0.5})
         CHECK_THROWS_WITH_AS(budget_for_loss(good, unreachable), doctest::Contains("must exceed E"),
                              std::invalid_argument);

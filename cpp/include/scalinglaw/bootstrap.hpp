@@ -61,7 +61,8 @@ struct BootstrapResult {
     std::vector<int> iterations;        ///< the best start's
     std::vector<std::size_t> best_start;
     std::vector<std::size_t> starts_at_best;  ///< starts within 1e-8 relative of the best objective
-    /// a, b, G; NaN where the law has no frontier (A, B, E, alpha or beta not finite and > 0).
+    /// a, b, G; NaN where the law has no frontier (A, B, E, alpha or beta not finite and > 0), and in
+    /// `optimal` where an allocation is beyond double precision (see frontier.hpp).
     std::vector<FrontierCoefficients> frontier;
     /// R x K, row-major: optimal[r * K + k] is resample r's allocation at options.budgets[k].
     std::vector<Allocation> optimal;

@@ -4,7 +4,8 @@
 // 6 N D = C gives
 //     N_opt(C) = G (C/6)^a,  D_opt(C) = G^-1 (C/6)^b,  G = (alpha A / (beta B))^(1/(alpha+beta)),
 //     a = beta / (alpha + beta),  b = alpha / (alpha + beta).
-// Pure functions of their arguments: thread-safe. Bad arguments throw std::invalid_argument.
+// Pure functions of their arguments: thread-safe. Bad arguments throw std::invalid_argument, and so
+// do requests whose answer is beyond double precision (a budget of 5e-324 FLOPs, G overflowing).
 
 #include "scalinglaw/law.hpp"
 
