@@ -227,8 +227,8 @@ AXIS = st.lists(st.one_of(PLAUSIBLE, PLAUSIBLE, POSITIVE), min_size=1, max_size=
 
 def assert_matches_where_representable(values, reference_log, dtype):
     """No NaN, no negative value; where the exact loss is a normal number of `dtype`, that number to its
-    precision (the log-space reference is itself accurate to about |log L| ulps). Beyond the largest,
-    inf for now (see the xfail below); below the smallest normal, what rounding leaves."""
+    precision (the log-space reference is itself accurate to about |log L| ulps); below the smallest
+    normal, what rounding leaves. (Beyond the largest, a ValueError: see the test below.)"""
     info = np.finfo(dtype)
     assert values.dtype == dtype
     assert not np.isnan(values).any() and (values >= 0).all()
@@ -236,6 +236,20 @@ def assert_matches_where_representable(values, reference_log, dtype):
     reference = np.exp(np.where(normal, reference_log, 0.0))
     rtol = 1e-10 if dtype == np.float64 else 2 * info.eps
     np.testing.assert_allclose(values[normal], reference[normal], rtol=rtol)
+
+
+def assert_values_or_refused(call, reference_log, dtype):
+    """The values (see above), or a ValueError saying a loss exceeds the dtype's range, exactly when
+    one does (up to the reference's own rounding at the edge)."""
+    edge = math.log(np.finfo(dtype).max)
+    try:
+        values = call()
+    except ValueError as error:
+        assert "exceeds the largest" in str(error)
+        assert (reference_log > edge - 1e-9).any()
+        return
+    assert not (reference_log > edge + 1e-9).any()
+    assert_matches_where_representable(values, reference_log, dtype)
 
 
 @SETTINGS
@@ -246,24 +260,20 @@ def test_predict_and_grids_are_finite_where_the_loss_is(law, n, other):
     nd = log_loss(law, log_n, log_other)
     log_d = log_other - math.log(6.0) - log_n  # D = C / (6 N), in logs
     nc = log_loss(law, log_n, log_d)
-    assert_matches_where_representable(scalinglaw.predict(law, n[:, None], other[None, :]), nd, np.float64)
-    assert_matches_where_representable(scalinglaw.loss_grid_nd(law, n, other), nd, np.float64)
-    assert_matches_where_representable(scalinglaw.loss_grid(law, n, other), nc, np.float64)
-    grid32 = scalinglaw.loss_grid(law, n, other, dtype=np.float32)
-    assert_matches_where_representable(grid32, nc, np.float32)
+    assert_values_or_refused(lambda: scalinglaw.predict(law, n[:, None], other[None, :]), nd, np.float64)
+    assert_values_or_refused(lambda: scalinglaw.loss_grid_nd(law, n, other), nd, np.float64)
+    assert_values_or_refused(lambda: scalinglaw.loss_grid(law, n, other), nc, np.float64)
+    assert_values_or_refused(lambda: scalinglaw.loss_grid(law, n, other, dtype=np.float32), nc, np.float32)
 
 
-# Only "DID NOT RAISE" is the expected failure: a wrong premise (a loss that does not overflow) fails.
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="issue 8: predict/loss_grid return inf where the loss overflows; grid.py (or the C++ "
-                   "core) should raise ValueError naming the first such cell")
 @pytest.mark.parametrize(("function", "dtype"), [("predict", np.float64), ("loss_grid", np.float64),
                                                  ("loss_grid_nd", np.float64), ("loss_grid", np.float32)])
 def test_a_loss_beyond_double_precision_is_refused_not_inf(function, dtype):
     # A / N^alpha = 1e306 * 0.1^-3 = 1e309 at N = 0.1 (float32: 1e36 * 1e3 = 1e39); fine at N = 1e9.
     law = {"E": 1.82, "A": 1e306 if dtype == np.float64 else 1e36, "B": 2085.43, "alpha": 3.0, "beta": 0.37}
     assert log_loss(law, math.log(0.1), math.log(1e10)) > math.log(np.finfo(dtype).max)
-    with pytest.raises(ValueError, match=r"overflow|beyond|too large"):
+    largest = "float64" if dtype == np.float64 else "float32"
+    with pytest.raises(ValueError, match=rf"the loss at N = 0.1, (C|D) = \S+ exceeds the largest {largest}"):
         if function == "predict":
             scalinglaw.predict(law, [0.1, 1e9], 1e10)
         elif function == "loss_grid_nd":

@@ -9,7 +9,9 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -166,6 +168,37 @@ std::vector<double> row_terms(const Params& p, const double* n_axis, std::size_t
     return row;
 }
 
+template <class T>
+const char* type_name() {
+    return sizeof(T) == sizeof(float) ? "float32" : "float64";
+}
+
+// A loss beyond the output type's range would be written as inf: refused instead, naming the cell.
+template <class T>
+[[noreturn]] void fail_overflow(double n, const char* column_name, double column_value) {
+    auto shown = [](double x) {  // 6 digits: the cell is named, not reproduced
+        char text[32];
+        std::snprintf(text, sizeof text, "%.6g", x);
+        return std::string(text);
+    };
+    detail::fail(detail::describe("the loss at N = ", shown(n), ", ", column_name, " = ",
+                                  shown(column_value), " exceeds the largest ", type_name<T>(), " (",
+                                  shown(static_cast<double>(std::numeric_limits<T>::max())),
+                                  "): the law's parameters or the axes are too extreme"));
+}
+
+// Before any cell is written: a row's largest cell is row[i] + scale[i] * max(column) (scale > 0),
+// so O(rows) checks find any cell whose loss the output type cannot hold.
+template <class T>
+void check_range(const Separable& g, const double* n_axis, const double* column_axis,
+                 const char* column_name) {
+    const std::size_t widest =
+        static_cast<std::size_t>(std::max_element(g.column.begin(), g.column.end()) - g.column.begin());
+    for (std::size_t i = 0; i < g.row.size(); ++i)
+        if (!std::isfinite(static_cast<T>(g.row[i] + g.scale[i] * g.column[widest])))
+            fail_overflow<T>(n_axis[i], column_name, column_axis[widest]);
+}
+
 bool all_normal(const std::vector<double>& values) {
     return std::all_of(values.begin(), values.end(), [](double v) { return std::isnormal(v); });
 }
@@ -215,6 +248,7 @@ void budget_grid(const Params& p, const double* n_axis, std::size_t n_count, con
     Separable g;
     g.row = row_terms(p, n_axis, n_count, threads, cancel);
     if (split_budget_term(p, n_axis, n_count, c_axis, c_count, g, threads, cancel)) {
+        check_range<T>(g, n_axis, c_axis, "C");
         fill(g, out, threads, cancel);
         return;
     }
@@ -230,8 +264,11 @@ void budget_grid(const Params& p, const double* n_axis, std::size_t n_count, con
     };
     for_row_segments(n_count, c_count, powers_per_thread, threads, cancel,
                      [&](std::size_t i, std::size_t j, std::size_t length, std::size_t k) {
-                         for (std::size_t t = 0; t < length; ++t)
-                             out[k + t] = static_cast<T>(g.row[i] + budget_term(c[j + t], n[i]));
+                         for (std::size_t t = 0; t < length; ++t) {
+                             const T cell = static_cast<T>(g.row[i] + budget_term(c[j + t], n[i]));
+                             if (!std::isfinite(cell)) fail_overflow<T>(n[i], "C", c[j + t]);
+                             out[k + t] = cell;
+                         }
                      });
 }
 
@@ -252,6 +289,7 @@ void token_grid(const Params& p, const double* n_axis, std::size_t n_count, cons
     g.column.resize(d_count);
     for_each_item(d_count, threads, cancel,
                   [&](std::size_t j) { g.column[j] = power_term(p.B, d_axis[j], -p.beta); });
+    check_range<T>(g, n_axis, d_axis, "D");
     fill(g, out, threads, cancel);
 }
 
@@ -265,7 +303,9 @@ void predict(const Params& p, const double* n, const double* d, std::size_t coun
     detail::check_positive_array(d, count, "d");
     detail::check_threads(threads);
     for_each_item(count, threads, cancel, [&](std::size_t k) {
-        out[k] = p.E + power_term(p.A, n[k], -p.alpha) + power_term(p.B, d[k], -p.beta);
+        const double loss = p.E + power_term(p.A, n[k], -p.alpha) + power_term(p.B, d[k], -p.beta);
+        if (!std::isfinite(loss)) fail_overflow<double>(n[k], "D", d[k]);
+        out[k] = loss;  // after reading n[k] and d[k]: out may be one of them
     });
 }
 

@@ -12,7 +12,9 @@ with the GIL released. The law is separable on these axes,
 L = E + A N^-alpha + [B (6N)^beta] C^-beta, so a grid costs O(rows + columns) powers and one
 multiply-add per cell: it runs at the speed memory can be written. With ``out=`` (preallocated)
 and ``dtype=np.float32``, grids of 10^8 - 10^9 cells fit in memory. Results agree with the
-formula evaluated in float64 to about 1e-15 relative and do not depend on ``threads``.
+formula evaluated in float64 to about 1e-15 relative and do not depend on ``threads``. A loss
+beyond the range of the output's dtype (1.8e308 for float64, 3.4e38 for float32) raises ValueError
+naming its cell rather than being written as inf.
 """
 
 from __future__ import annotations

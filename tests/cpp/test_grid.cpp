@@ -99,6 +99,29 @@ TEST_CASE("a cell is finite wherever its loss is, even where 6N or D = C / 6N is
     }
 }
 
+TEST_CASE("a loss beyond the output type's range throws, naming its cell, before any cell is written") {
+    const Params huge{1.82, 1e306, 2085.43, 3.0, 0.37};  // A / N^alpha = 1e309 at N = 0.1
+    const std::vector<double> n{1e9, 0.1}, c{6e19, 6e21}, d{1e10, 1e11};
+    std::vector<double> out(4, -1.0);
+    CHECK_THROWS_WITH_AS(scalinglaw::loss_grid(huge, n.data(), 2, c.data(), 2, out.data()),
+                         doctest::Contains("the loss at N = 0.1, C = 6e+19 exceeds the largest float64"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(scalinglaw::loss_grid_nd(huge, n.data(), 2, d.data(), 2, out.data()),
+                         doctest::Contains("N = 0.1, D = 1e+10 exceeds"), std::invalid_argument);
+    CHECK(out == std::vector<double>(4, -1.0));
+    CHECK_THROWS_WITH_AS(scalinglaw::predict(huge, n.data(), d.data(), 2, out.data()),
+                         doctest::Contains("N = 0.1, D = 1e+11"), std::invalid_argument);
+    // float: 1e36 * 0.1^-3 = 1e39 exceeds the largest float, not the largest double.
+    const Params large{1.82, 1e36, 2085.43, 3.0, 0.37};
+    std::vector<float> out32(4, -1.0f);
+    CHECK_THROWS_WITH_AS(scalinglaw::loss_grid(large, n.data(), 2, c.data(), 2, out32.data()),
+                         doctest::Contains("exceeds the largest float32 (3.40282e+38)"),
+                         std::invalid_argument);
+    CHECK(out32 == std::vector<float>(4, -1.0f));
+    scalinglaw::loss_grid(large, n.data(), 2, c.data(), 2, out.data());  // fine in double
+    CHECK(out[2] == doctest::Approx(1e39).epsilon(1e-12));
+}
+
 TEST_CASE("the array predict() equals the scalar one") {
     const auto n = geomspace(1e6, 1e13, 1000);
     const auto d = geomspace(1e15, 1e8, 1000);

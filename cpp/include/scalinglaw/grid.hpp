@@ -18,7 +18,9 @@ namespace scalinglaw {
 // finite and > 0, `threads` >= 0 (0 = one per hardware thread, fewer for jobs too small to gain from
 // them), and `out` non-null unless it has no cells. `out` may overlap the axes of a grid (they are
 // read before any cell is written). A raised `cancel` flag stops the work early with
-// scalinglaw::cancelled; `out` is then incomplete.
+// scalinglaw::cancelled; `out` is then incomplete. A loss beyond the range of the output type (the
+// largest double, or float for the float overloads) throws std::invalid_argument naming its cell,
+// instead of writing inf: for the grids before any cell is written, for predict() when it is met.
 
 /// out[k] = L(n[k], d[k]) for k < count. `out` must not overlap n or d, unless it is one of them.
 void predict(const Params& p, const double* n, const double* d, std::size_t count, double* out,
