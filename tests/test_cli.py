@@ -136,15 +136,73 @@ def test_skip_bad_rows_says_how_many_and_which(tmp_path, capsys):
     assert document["data"]["notes"] == [warning.removeprefix(f"warning: {path}: ")]
 
 
-def test_the_warnings_of_a_fit_come_before_the_error_that_stops_the_command(tmp_path, capsys):
+def test_a_fit_without_a_frontier_is_shown_with_its_problem_and_no_plan(tmp_path, capsys):
     # The loss rises with model size: the fit's alpha is negative, and a law whose loss does not fall
-    # with N has no compute-optimal frontier. The user must see why, not only that the frontier failed.
+    # with N has no compute-optimal frontier. The user sees the fit, why it is suspect, and no plan.
     rng = np.random.default_rng(3)
     n, d = 10 ** rng.uniform(7, 10, 40), 10 ** rng.uniform(9, 12, 40)
     loss = 1.7 + 400 / d**0.3 + 1e-4 * n**0.3
     path = tmp_path / "rising.csv"
     path.write_text("N,D,loss\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(n.tolist(), d.tolist(), loss.tolist())))
-    assert main(["fit", str(path), "--threads", "1"]) == 2
+    assert main(["fit", str(path), "--threads", "1", "--json", str(tmp_path / "fit.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Warning: alpha = -0.3 is not > 0: the fitted loss does not fall with model size" in out
+    assert "Compute-optimal frontier: none (alpha must be > 0 for a compute-optimal frontier" in out
+    document = json.loads((tmp_path / "fit.json").read_text())
+    assert document["frontier"] is None and document["budgets"] == []
+    assert document["fit"]["alpha"] == pytest.approx(-0.3, rel=1e-6)
+
+
+def test_the_warnings_so_far_come_before_the_error_that_stops_the_command(tmp_path, capsys):
+    # A bad row is skipped (a warning), then too few runs are left to fit (the error).
+    path = tmp_path / "runs.csv"
+    path.write_text("N,D,loss\n1e8,1e9,3.1\n2e8,2e9,2.9\n4e8,1e9,2.9\n1e9,5e9,2.6\n1e8,oops,3\n")
+    assert main(["fit", str(path), "--skip-bad-rows", "--threads", "1"]) == 2
     *warned, error = capsys.readouterr().err.splitlines()
-    assert any(line.startswith("warning: alpha = -0.3 is not > 0") for line in warned), warned
-    assert error.startswith("scalinglaw: error: alpha must be > 0 for a compute-optimal frontier")
+    assert len(warned) == 1 and warned[0].startswith("warning: ") and "row 6" in warned[0], warned
+    assert error == "scalinglaw: error: the fit needs at least 5 runs (one per parameter of the law), got 4"
+
+
+def test_bootstrap_and_approach2_are_summarised_and_recorded(tmp_path, capsys, fit_240):
+    out = tmp_path / "fit.json"
+    assert main(["fit", "--bootstrap", "200", "--seed", "7", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Bootstrap: 200 resamples (seed 7), 200 refits converged" in text
+    document = json.loads(out.read_text())
+    boot = document["bootstrap"]
+    assert boot["n_resamples"] == 200 and boot["seed"] == 7 and boot["confidence"] == 0.95
+    # The same resamples through the Python API give the same statistics.
+    runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
+    with pytest.warns(scalinglaw.BudgetGroupingWarning):
+        expected = scalinglaw.bootstrap(*runs, n_resamples=200, seed=7, budgets=[scalinglaw.GOPHER_FLOPS],
+                                        isoflop_budgets=runs.budgets, estimate=fit_240)
+    for name in ("E", "A", "B", "alpha", "beta", "a"):
+        assert boot["standard_error"][name] == pytest.approx(expected.standard_error[name], rel=1e-12)
+        low, high = expected.interval[name]
+        if name != "a":  # a, b have a line of their own
+            assert f"{expected.standard_error[name]:10.4g}   [{low:.4g}, {high:.4g}]" in text
+    gopher_low, gopher_high = expected.interval["N_opt"][0]
+    assert boot["interval"]["N_opt"] == [[pytest.approx(gopher_low), pytest.approx(gopher_high)]]
+    assert any(line.strip().startswith("95% interval") and scalinglaw.summary.human(gopher_low) in line
+               for line in text.splitlines())
+    # Approach 2 beside Approach 3, every budget listed.
+    with pytest.warns(scalinglaw.BudgetGroupingWarning):
+        approach2 = scalinglaw.approach2(*runs, budgets=runs.budgets)
+    assert document["approach2"]["a"] == pytest.approx(approach2.a, rel=1e-12)
+    assert f"9 of 9 budgets used): N_opt ~ C^{approach2.a:.4f}" in text
+    assert "6 of 240 runs lie more than 0.3 decades from every budget" in text
+    assert sum(line.strip().startswith(("6e+18", "3e+21")) for line in text.splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--seed", "3"], "--seed seeds the bootstrap's resamples; give --bootstrap N too"),
+        (["--bootstrap", "-1"], "--bootstrap must be >= 0 resamples"),
+        (["--bootstrap", "10", "--confidence", "1.5"], "--confidence must be between 0 and 1"),
+    ],
+)
+def test_bad_bootstrap_options_exit_2(argv, message, capsys):
+    assert main(["fit", *argv]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"scalinglaw: error: {message}")

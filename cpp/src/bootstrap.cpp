@@ -22,11 +22,6 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 namespace detail {
 
-// Defined in fit.cpp, where fit_chinchilla checks the same arguments.
-void check_runs(const RunsView& runs);
-void check_options(const FitOptions& options);
-void check_start(const LogParams& q, std::size_t index);
-
 namespace {
 
 void check_indices(const std::vector<std::size_t>& indices, std::size_t runs) {

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "scalinglaw/fit.hpp"
+
 namespace scalinglaw::detail {
 
 [[noreturn]] inline void fail(const std::string& message) {
@@ -51,5 +53,11 @@ inline void check_finite_array(const double* values, std::size_t size, const cha
 inline void check_threads(int threads) {
     if (threads < 0) fail(describe("threads must be >= 0 (0 = all cores), got ", threads));
 }
+
+// The fit's checks (fit.cpp), shared with the bootstrap: at least 5 runs, each finite and > 0, not
+// all of one N or one D; options in range; every start finite (index `index` named).
+void check_runs(const RunsView& runs);
+void check_options(const FitOptions& options);
+void check_start(const LogParams& q, std::size_t index);
 
 }  // namespace scalinglaw::detail

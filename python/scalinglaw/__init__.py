@@ -34,7 +34,7 @@ from .frontier import (
     optimal_for_size,
 )
 from .grid import loss_grid, loss_grid_nd, predict
-from .io import Runs, load_chinchilla, read_csv
+from .io import Runs, SkippedRowsWarning, load_chinchilla, read_csv
 from .isoflop import (
     Approach2Result,
     BudgetGroupingWarning,
@@ -72,6 +72,7 @@ __all__ = [
     "FitResult",
     "IllConditionedWarning",
     "Runs",
+    "SkippedRowsWarning",
     "ScalingLawWarning",
     "StartOutcomes",
     "__version__",

@@ -12,12 +12,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .fit import FitResult, ScalingLawWarning, fit
-from .frontier import GOPHER_FLOPS, compute_optimal, frontier_coefficients
-from .io import Runs, load_chinchilla, read_csv, write_json
-from .summary import format_summary
+from .bootstrap import BootstrapResult, bootstrap
+from .fit import FitResult, IllConditionedWarning, ScalingLawWarning, fit
+from .frontier import GOPHER_FLOPS
+from .io import EPOCH_EXCLUSION, Runs, load_chinchilla, read_csv, write_json
+from .isoflop import Approach2Result, BudgetGroupingWarning, IsoflopWarning, approach2, group_by_budget
+from .summary import format_summary, record
 
 EXIT_USER_ERROR = 2
+#: Warnings whose news the summary prints itself (the fit's problems, Approach 2's skipped budgets and
+#: ungrouped runs): not repeated on stderr.
+SUMMARISED = (IllConditionedWarning, IsoflopWarning, BudgetGroupingWarning)
 EXIT_INTERRUPTED = 130
 
 
@@ -52,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="leave out the K highest-loss runs (default 5 for the built-in data, else 0)")
     fit_cmd.add_argument("--budget", type=float, action="append", default=[], metavar="FLOPS",
                          help="also report the compute-optimal allocation at this budget (repeatable)")
+    fit_cmd.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                         help="refit N resamples of the runs (drawn with replacement) for standard errors "
+                         "and percentile intervals of every parameter and plan (Epoch AI used 4000)")
+    fit_cmd.add_argument("--seed", type=int, default=None,
+                         help="seed of the bootstrap's resamples (default: a fresh one, printed)")
+    fit_cmd.add_argument("--confidence", type=float, default=0.95,
+                         help="coverage of the bootstrap's percentile intervals (default 0.95)")
     fit_cmd.add_argument("--plot", metavar="PATH", help="write Figure 4 (PNG, PDF or SVG by extension)")
     fit_cmd.add_argument("--json", metavar="PATH", help="write everything machine-readable as JSON")
     fit_cmd.add_argument("--threads", type=int, default=0, help="worker threads (default: all cores)")
@@ -69,17 +81,19 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
             raise UserError("--n/--d/--c/--loss name columns of a CSV; give the CSV too")
         runs = load_chinchilla()
         exclude = 5 if args.exclude_highest_loss is None else args.exclude_highest_loss
+        why = EPOCH_EXCLUSION if exclude == 5 else ""
     else:
         runs = read_csv(args.csv, n=args.n, d=args.d, c=args.c, loss=args.loss,
                         on_bad_row="skip" if args.skip_bad_rows else "raise")
         exclude = args.exclude_highest_loss or 0
+        why = ""
     if exclude < 0:
         raise UserError(f"--exclude-highest-loss must be >= 0, got {exclude}")
     if exclude == 0:
         return runs, None
     if exclude >= len(runs):
         raise UserError(f"--exclude-highest-loss {exclude} would leave no runs (there are {len(runs)})")
-    return runs.split_highest_loss(exclude)
+    return runs.split_highest_loss(exclude, why=why)
 
 
 def _budgets(args: argparse.Namespace) -> list[float]:
@@ -87,34 +101,6 @@ def _budgets(args: argparse.Namespace) -> list[float]:
         if not (math.isfinite(value) and value > 0):
             raise UserError(f"--budget must be a finite number of FLOPs > 0, got {value!r}")
     return [GOPHER_FLOPS, *args.budget]
-
-
-def record(result: FitResult, runs: Runs, excluded: Runs | None, budgets: Sequence[float]) -> dict[str, Any]:
-    """Everything the command computed, as plain values (the --json document)."""
-    coefficients = frontier_coefficients(result)
-    allocation = compute_optimal(result, list(budgets))
-    return {
-        "scalinglaw_version": __version__,
-        "data": {
-            "source": runs.source,
-            "n_runs": len(runs),
-            "n_excluded": 0 if excluded is None else len(excluded),
-            "notes": list(runs.notes),
-        },
-        "fit": result.to_dict(),
-        "frontier": {
-            "a": coefficients.a,
-            "b": coefficients.b,
-            "G": coefficients.G,
-            "formula": "N_opt = G (C/6)^a, D_opt = (C/6)^b / G, C = 6 N D",
-        },
-        "budgets": [
-            {"C": float(allocation.C[i]), "N_opt": float(allocation.N[i]), "D_opt": float(allocation.D[i]),
-             "tokens_per_parameter": float(allocation.tokens_per_parameter[i]),
-             "loss": float(allocation.loss[i]), "label": "Gopher" if i == 0 else ""}
-            for i in range(len(allocation))
-        ],
-    }
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -128,29 +114,64 @@ def _check_outputs(args: argparse.Namespace) -> None:
                 raise UserError(f"{option}: no such directory: {folder}")
 
 
-def _run_fit(args: argparse.Namespace) -> int:
+def _check_options(args: argparse.Namespace) -> None:
     if not (math.isfinite(args.delta) and args.delta > 0):
         raise UserError(f"--delta must be finite and > 0, got {args.delta!r}")
     if args.threads < 0:
         raise UserError(f"--threads must be >= 0 (0 = all cores), got {args.threads}")
+    if args.bootstrap < 0:
+        raise UserError(f"--bootstrap must be >= 0 resamples (0: no bootstrap), got {args.bootstrap}")
+    if args.seed is not None and not args.bootstrap:
+        raise UserError("--seed seeds the bootstrap's resamples; give --bootstrap N too")
+    if not 0 < args.confidence < 1:
+        raise UserError(f"--confidence must be between 0 and 1, got {args.confidence!r}")
+
+
+def _approach2(runs: Runs) -> tuple[Approach2Result | None, str, Any]:
+    """Approach 2 on the runs' IsoFLOP groups (their nominal budgets, else budgets within 5% of each
+    other): (result or None, a note on runs in no group or why it failed, the group budgets). Its
+    warnings are not repeated: the summary lists every budget, skipped ones with the reason."""
+    budgets = runs.budgets or tuple(group_by_budget(runs.C).budgets)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScalingLawWarning)
+        try:
+            found = approach2(*runs, budgets=budgets)
+        except ValueError as error:
+            return None, str(error), None
+    ungrouped = [w for w in caught if issubclass(w.category, BudgetGroupingWarning)]
+    return found, str(ungrouped[0].message) if ungrouped else "", budgets
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    _check_options(args)
     budgets = _budgets(args)
     _check_outputs(args)
     # Our warnings are part of the output: each printed once, whatever filters the caller set (an
     # "error" filter must not turn a skipped row or an early stop into a traceback).
+    summarised = False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScalingLawWarning)
-        runs, excluded = _load(args)
-        _print_warnings(caught)
-        result = fit(*runs, delta=args.delta, threads=args.threads)
-    try:
-        document = record(result, runs, excluded, budgets)
-        print(format_summary(result, runs, excluded, document))
-    finally:  # after the summary, or before the error that stopped it (a fit with alpha <= 0 has no frontier)
-        _print_warnings(caught)
+        try:
+            runs, excluded = _load(args)
+            _print_warnings(caught)
+            result = fit(*runs, delta=args.delta, threads=args.threads)
+            found, note, isoflop_budgets = _approach2(runs)
+            resampled: BootstrapResult | None = None
+            if args.bootstrap:
+                resampled = bootstrap(*runs, n_resamples=args.bootstrap, seed=args.seed,
+                                      delta=args.delta, threads=args.threads, budgets=budgets,
+                                      isoflop_budgets=isoflop_budgets, confidence=args.confidence,
+                                      estimate=result)
+            document = record(result, runs, budgets, n_excluded=0 if excluded is None else len(excluded),
+                              approach2=found, approach2_note=note, bootstrap=resampled)
+            print(format_summary(document))
+            summarised = True
+        finally:  # after the summary, or before the error that stopped it
+            _print_warnings([w for w in caught if not (summarised and issubclass(w.category, SUMMARISED))])
     if args.plot:
         from .plot import save_figure4
 
-        save_figure4(args.plot, result, runs, excluded=excluded)
+        save_figure4(args.plot, result, runs, excluded=excluded, bootstrap=resampled, approach2=found)
         print(f"\nFigure 4 written to {args.plot}")
     if args.json:
         write_json(args.json, document)
@@ -159,7 +180,7 @@ def _run_fit(args: argparse.Namespace) -> int:
 
 
 def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
-    """Print the warnings recorded so far to stderr, and forget them."""
+    """Print recorded warnings to stderr, and forget them."""
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     caught.clear()
@@ -174,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UserError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
         print(f"scalinglaw: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # the reader of our output went away (scalinglaw fit | head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except OSError as error:  # e.g. writing --plot or --json into a missing directory
         print(f"scalinglaw: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
               file=sys.stderr)

@@ -96,15 +96,19 @@ class Runs:
         notes = (*self.notes, note) if note else self.notes
         return Runs(self.N[picked], self.D[picked], self.loss[picked], self.source, notes, self.budgets)
 
-    def split_highest_loss(self, count: int) -> tuple[Runs, Runs]:
-        """(kept, excluded): the ``count`` highest-loss runs set apart, both kept in file order."""
+    def split_highest_loss(self, count: int, *, why: str = "") -> tuple[Runs, Runs]:
+        """(kept, excluded): the ``count`` highest-loss runs set apart, both kept in file order. The
+        kept runs' notes say so, followed by ``why`` (e.g. ", as Epoch AI did")."""
         if not 0 <= count < len(self):
             raise ValueError(f"count must be between 0 and {len(self) - 1}, got {count}")
         excluded = np.zeros(len(self), dtype=bool)
         excluded[np.argsort(self.loss, kind="stable")[len(self) - count:]] = True
-        note = f"excluded the {count} highest-loss runs" if count else ""
+        note = f"left out the {count} highest-loss runs{why}" if count else ""
         return self.subset(~excluded, note=note), self.subset(excluded)
 
+
+#: Why the built-in data's 5 highest-loss runs are left out (see ``load_chinchilla``).
+EPOCH_EXCLUSION = ", as Epoch AI did before fitting"
 
 #: The nine IsoFLOP budgets of Hoffmann et al.'s Figure 4 (FLOPs).
 CHINCHILLA_BUDGETS = (6e18, 1e19, 3e19, 6e19, 1e20, 3e20, 6e20, 1e21, 3e21)
@@ -122,7 +126,7 @@ def load_chinchilla(*, epoch_exclusion: bool = False) -> Runs:
     runs = Runs(runs.N, runs.D, runs.loss, "built-in Chinchilla data (Epoch AI, from Hoffmann et al. Fig. 4)",
                 budgets=CHINCHILLA_BUDGETS)
     if epoch_exclusion:
-        runs, _ = runs.split_highest_loss(5)
+        runs, _ = runs.split_highest_loss(5, why=EPOCH_EXCLUSION)
     return runs
 
 

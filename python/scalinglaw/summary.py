@@ -1,11 +1,21 @@
-"""The text summary the command prints: what was fitted, how well, and what to train at each budget."""
+"""What the command reports: ``record`` gathers everything computed as plain values (the --json
+document), and ``format_summary`` renders that document as lines a person reads at a glance, so the
+two never disagree."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
+from . import __version__
+from .bootstrap import BootstrapResult
 from .fit import FitResult
+from .frontier import compute_optimal, frontier_coefficients
 from .io import Runs
+from .isoflop import Approach2Result
+
+FRONTIER_FORMULA = "N_opt = G (C/6)^a, D_opt = (C/6)^b / G, C = 6 N D"
 
 
 def human(count: float) -> str:
@@ -16,37 +26,114 @@ def human(count: float) -> str:
     return f"{count:.3g}"
 
 
-def format_summary(result: FitResult, runs: Runs, excluded: Runs | None, document: dict[str, Any]) -> str:
-    """The summary as lines a person reads at a glance."""
-    data = f"{runs.source}: {len(runs)} runs"
-    if excluded is not None:
-        data += f" (left out the {len(excluded)} highest-loss runs"
-        data += ", as Epoch AI did)" if "Chinchilla" in runs.source else ")"
-    at_best = f"{result.starts_at_best} of {result.n_starts} starts reached the best objective"
+def record(
+    result: FitResult,
+    runs: Runs,
+    budgets: Sequence[float],
+    *,
+    n_excluded: int = 0,
+    approach2: Approach2Result | None = None,
+    approach2_note: str = "",
+    bootstrap: BootstrapResult | None = None,
+) -> dict[str, Any]:
+    """Everything the command computed, as plain values. ``budgets[0]`` is labelled Gopher;
+    ``approach2_note`` says why Approach 2 is missing or what it left out."""
+    document: dict[str, Any] = {
+        "scalinglaw_version": __version__,
+        "data": {"source": runs.source, "n_runs": len(runs), "n_excluded": n_excluded,
+                 "notes": list(runs.notes)},
+        "fit": result.to_dict(),
+        "frontier": None,
+        "budgets": [],
+    }
+    try:
+        coefficients = frontier_coefficients(result)
+        plan = compute_optimal(result, list(budgets))
+    except ValueError as error:  # alpha or beta <= 0: the law has no compute-optimal frontier
+        document["frontier_error"] = str(error)
+    else:
+        document["frontier"] = {**coefficients._asdict(), "formula": FRONTIER_FORMULA}
+        document["budgets"] = [
+            {"C": float(plan.C[i]), "N_opt": float(plan.N[i]), "D_opt": float(plan.D[i]),
+             "tokens_per_parameter": float(plan.tokens_per_parameter[i]), "loss": float(plan.loss[i]),
+             "label": "Gopher" if i == 0 else ""}
+            for i in range(len(plan))
+        ]
+    document["approach2"] = None if approach2 is None else approach2.to_dict()
+    document["approach2_note"] = approach2_note
+    document["bootstrap"] = None if bootstrap is None else bootstrap.to_dict()
+    return document
+
+
+def _interval(low: float, high: float, form: str = ".4g") -> str:
+    return f"[{low:{form}}, {high:{form}}]" if math.isfinite(low) else "[n/a]"
+
+
+def format_summary(document: dict[str, Any]) -> str:
+    """The summary of a ``record`` document."""
+    data, fit, boot = document["data"], document["fit"], document["bootstrap"]
+    at_best = f"{fit['starts_at_best']} of {fit['n_starts']} starts reached the best objective"
     lines = [
         f"scalinglaw {document['scalinglaw_version']}: L(N, D) = E + A / N^alpha + B / D^beta "
         "(Hoffmann et al. 2022, Approach 3)",
-        f"Data:  {data}",
-        f"Fit:   Huber delta {result.delta:g} on log-residuals; {result.status} "
-        f"({result.iterations} iterations); {at_best}",
-        *(f"Warning: {problem}" for problem in result.problems),
-        "",
-        f"  E     = {result.E:12.6g}   loss no model size or data reaches",
-        f"  A     = {result.A:12.6g}",
-        f"  B     = {result.B:12.6g}",
-        f"  alpha = {result.alpha:12.6g}   exponent of N (parameters)",
-        f"  beta  = {result.beta:12.6g}   exponent of D (tokens)",
-        f"  objective = {result.objective:.11e}  (sum of Huber losses over {result.n_runs} runs)",
+        f"Data:  {data['source']}: {data['n_runs']} runs",
+        *(f"       {note}" for note in data["notes"]),
+        f"Fit:   Huber delta {fit['delta']:g} on log-residuals; {fit['status']} "
+        f"({fit['iterations']} iterations); {at_best}",
+        *(f"Warning: {problem}" for problem in fit["problems"]),
     ]
+    percent = ""
+    if boot is not None:
+        percent = f"{100 * boot['confidence']:g}%"
+        seed = "given resamples" if boot["seed"] is None else f"seed {boot['seed']}"
+        lines.append(
+            f"Bootstrap: {boot['n_resamples']} resamples ({seed}), {boot['n_converged']} refits "
+            f"converged; standard errors and {percent} percentile intervals"
+        )
+    lines += _parameters(fit, boot, percent)
+    lines += _frontier(document, boot, percent)
+    lines += _approach2(document, boot, percent)
+    return "\n".join(lines)
+
+
+_MEANINGS = {"E": "loss no model size or data reaches", "alpha": "exponent of N (parameters)",
+             "beta": "exponent of D (tokens)"}
+
+
+def _parameters(fit: dict[str, Any], boot: dict[str, Any] | None, percent: str) -> list[str]:
+    lines = [""]
+    if boot is not None:
+        lines.append(f"  {'':<5}   {'estimate':>12}   {'std. error':>10}   {percent} interval")
+    for name in ("E", "A", "B", "alpha", "beta"):
+        line = f"  {name:<5} = {fit[name]:12.6g}"
+        if boot is not None:
+            line += f"   {boot['standard_error'][name]:10.4g}   {_interval(*boot['interval'][name]):<22}"
+        meaning = _MEANINGS.get(name, "")
+        lines.append(f"{line}   {meaning}".rstrip())
+    lines.append(f"  objective = {fit['objective']:.11e}  (sum of Huber losses over {fit['n_runs']} runs)")
+    return lines
+
+
+def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: str) -> list[str]:
     frontier = document["frontier"]
-    lines += [
+    if frontier is None:
+        return ["", f"Compute-optimal frontier: none ({document['frontier_error']})"]
+    lines = [
         "",
         "Compute-optimal frontier (C = 6 N D FLOPs): "
         f"N_opt = {frontier['G']:.4g} (C/6)^{frontier['a']:.5f},  "
         f"D_opt = {1 / frontier['G']:.4g} (C/6)^{frontier['b']:.5f}",
-        f"  {'budget C (FLOPs)':>24}  {'N_opt':>16}  {'D_opt':>17}  {'tokens/param':>12}  {'loss':>8}",
     ]
-    for row in document["budgets"]:
+    if boot is not None:
+        lines.append(
+            f"  a = {frontier['a']:.4f} (SE {boot['standard_error']['a']:.4f}, {percent} "
+            f"{_interval(*boot['interval']['a'], '.4f')}),  b = {frontier['b']:.4f} "
+            f"(SE {boot['standard_error']['b']:.4f}, {percent} {_interval(*boot['interval']['b'], '.4f')})"
+        )
+    lines.append(
+        f"  {'budget C (FLOPs)':>24}  {'N_opt':>16}  {'D_opt':>17}  {'tokens/param':>12}  {'loss':>8}"
+    )
+    for k, row in enumerate(document["budgets"]):
         label = f"{row['label']} " if row["label"] else ""
         lines.append(
             f"  {label + format(row['C'], '.3g'):>24}  "
@@ -54,4 +141,46 @@ def format_summary(result: FitResult, runs: Runs, excluded: Runs | None, documen
             f"{human(row['D_opt']):>6} ({row['D_opt']:.3e})  "
             f"{row['tokens_per_parameter']:12.2f}  {row['loss']:8.5f}"
         )
-    return "\n".join(lines)
+        if boot is not None:
+            (n_low, n_high), (d_low, d_high), (t_low, t_high) = (
+                boot["interval"][key][k] for key in ("N_opt", "D_opt", "tokens_per_parameter")
+            )
+            if math.isfinite(n_low):
+                lines.append(
+                    f"  {percent + ' interval':>24}  {human(n_low):>6} - {human(n_high):<7}  "
+                    f"{human(d_low):>6} - {human(d_high):<8}  {t_low:5.1f} - {t_high:<5.1f}"
+                )
+    return lines
+
+
+def _approach2(document: dict[str, Any], boot: dict[str, Any] | None, percent: str) -> list[str]:
+    result, note = document["approach2"], document["approach2_note"]
+    if result is None:
+        return ["", f"Approach 2 (IsoFLOP parabolas): not available ({note})"] if note else []
+    rows = result["budgets"]
+    used = sum(row["status"] == "used" for row in rows)
+    frontier = document["frontier"]
+    lines = [
+        "",
+        f"Approach 2 (a parabola of loss in ln N per IsoFLOP budget; {used} of {len(rows)} budgets used): "
+        f"N_opt ~ C^{result['a']:.4f}, D_opt ~ C^{result['b']:.4f}"
+        + (f"  (Approach 3: a = {frontier['a']:.4f}, b = {frontier['b']:.4f})" if frontier else ""),
+    ]
+    if boot is not None and "approach2_a" in boot["interval"]:
+        lines.append(
+            f"  a: {percent} interval {_interval(*boot['interval']['approach2_a'], '.4f')}, "
+            f"SE {boot['standard_error']['approach2_a']:.4f}"
+        )
+    if note:
+        lines.append(f"  {note}")
+    lines.append(f"  {'budget C (FLOPs)':>24}  {'runs':>5}  {'N_opt':>7}  {'loss at min':>11}")
+    for row in rows:
+        if row["status"] == "used":
+            where = "" if row["inside"] else "  (extrapolated: outside the budget's model sizes)"
+            lines.append(
+                f"  {format(row['C'], '.3g'):>24}  {row['runs']:5d}  {human(row['N_opt']):>7}  "
+                f"{row['loss_opt']:11.5f}{where}"
+            )
+        else:
+            lines.append(f"  {format(row['C'], '.3g'):>24}  {row['runs']:5d}  skipped: {row['reason']}")
+    return lines
