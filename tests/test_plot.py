@@ -349,3 +349,25 @@ def test_saved_with_bootstrap_and_approach2(tmp_path, fit_240, epoch_runs, small
     path = tmp_path / "figure4.png"
     save_figure4(path, fit_240, epoch_runs, bootstrap=small_bootstrap, approach2=approach2_240)
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_minimum_of_a_budget_with_no_slice_is_grey_and_has_no_parabola():
+    from matplotlib.colors import to_rgba
+    from matplotlib.figure import Figure
+
+    # Approach 2 can group runs differently from the panel (nearest budget vs. clusters of C), so
+    # a budget it used may have too few runs on the panel for a slice; here made up from a skip.
+    law = scalinglaw.Law(E=1.7, A=400.0, B=400.0, alpha=0.34, beta=0.28)
+    n = np.concatenate([np.geomspace(1e5, 1e7, 5), np.geomspace(3e5, 3e7, 5), [1e6, 1e7]])
+    c = np.repeat([1e14, 1e15, 1e16], [5, 5, 2])
+    runs = scalinglaw.Runs(n, c / (6 * n), law.predict(n, c / (6 * n)))
+    with pytest.warns(scalinglaw.IsoflopWarning, match="1e\\+16 FLOPs left out"):
+        skipped = scalinglaw.approach2(*runs)
+    made_up = dataclasses.replace(
+        skipped, status=("used",) * 3, N_opt=np.append(skipped.N_opt[:2], 8e6),
+        loss_opt=np.append(skipped.loss_opt[:2], 5.5), inside=np.array([True, True, True]))
+    ax = draw_isoflop(Figure().subplots(), law, runs, approach2=made_up)
+    (minima,) = labelled(ax.collections, MINIMUM_LABEL)
+    np.testing.assert_allclose(minima.get_offsets()[2], [8e6, 5.5])
+    np.testing.assert_allclose(minima.get_facecolors()[2], to_rgba("0.6"))
+    assert len([line for line in ax.get_lines() if line.get_linestyle() == "-"]) == 2

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 LOSS_COLORMAP = "viridis_r"
 BUDGET_COLORMAP = "plasma"
 FRONTIER_COLOR = "tab:blue"
+OTHER_COLOR = "0.6"  # runs (and Approach 2 minima) of budgets not drawn as a slice
 SLICE_MIN_RUNS = 3  # a budget group with fewer runs is not drawn as a slice
 MINIMUM_MARKER = "D"  # Approach 2's parabola minima (right panel)
 BAND_ALPHA = 0.22  # opacity of the frontier's bootstrap band
@@ -271,12 +272,12 @@ def draw_isoflop(
     budget's parabola is drawn faintly over the budget's range of model sizes and its minimum
     (N_opt, loss there) as a diamond in the budget's colour; a minimum outside that range (an
     extrapolation, ``Approach2Result.inside``) is hollow, the parabola dotted on to it. ValueError
-    if one of its used budgets is none of the panel's slices.
+    if one of its used budgets is none of the panel's budget groups.
     """
     law = as_law(params)
     approach2 = _check_approach2(approach2)
     groups, shown = _slices(runs, budgets)
-    minima = None if approach2 is None else _slice_of_minima(approach2, groups, shown)
+    group_of = None if approach2 is None else _group_of_minima(approach2, groups)
     at_gopher = compute_optimal(law, gopher_flops)
     others = [excluded] if excluded else []
     all_n = np.concatenate([runs.N, np.atleast_1d(at_gopher.N), *(r.N for r in others)])
@@ -293,16 +294,15 @@ def draw_isoflop(
             linewidth=1.4, label="Gopher")
     in_slice = np.isin(groups.label, shown)
     if not in_slice.all():
-        ax.scatter(runs.N[~in_slice], runs.loss[~in_slice], color="0.6", s=10, zorder=2,
+        ax.scatter(runs.N[~in_slice], runs.loss[~in_slice], color=OTHER_COLOR, s=10, zorder=2,
                    label="Other runs (no slice)")
     if excluded is not None and len(excluded):
         ax.scatter(excluded.N, excluded.loss, marker="x", c="0.35", s=22, linewidths=1.0,
                    label="Excluded from fit", zorder=3)
 
     handles: dict[str, Any] = {}
-    if approach2 is not None and minima is not None:
-        colors = _budget_colors(len(shown))
-        handles = _draw_minima(ax, approach2, minima, groups, runs, colors, shown)
+    if approach2 is not None:
+        handles = _draw_minima(ax, approach2, group_of, groups, runs, shown)
 
     losses = runs.loss if excluded is None else np.concatenate([runs.loss, excluded.loss])
     low = min(float(losses.min()), float(at_gopher.loss)) * 0.95
@@ -328,20 +328,20 @@ def _check_approach2(approach2: Any) -> Approach2Result | None:
     )
 
 
-def _slice_of_minima(approach2: Approach2Result, groups: BudgetGroups, shown: list[int]) -> Any:
-    """For each budget of `approach2`, the position in `shown` of the slice with that budget (-1 for
-    a budget Approach 2 did not use); ValueError for a used budget that is no slice."""
-    slice_budgets = groups.budgets[shown]
+def _group_of_minima(approach2: Approach2Result, groups: BudgetGroups) -> Any:
+    """For each budget of `approach2`, the index of the panel's budget group with that budget (-1
+    for a budget Approach 2 did not use); ValueError for a used budget that is no group's."""
     position = np.full(len(approach2.budgets), -1, dtype=np.intp)
     for k in np.flatnonzero(approach2.used):
         # By value: the same nominal budgets give equal values; budgets found by grouping runs
         # (geometric means of their C) agree to rounding if the same runs were grouped.
-        match = np.flatnonzero(np.isclose(slice_budgets, approach2.budgets[k], rtol=1e-6, atol=0.0))
+        close = np.isclose(groups.budgets, approach2.budgets[k], rtol=1e-6, atol=0.0)
+        match = np.flatnonzero(close)
         if not match.size:
-            listed = ", ".join(f"{c:.3g}" for c in slice_budgets) or "none"
+            listed = ", ".join(f"{c:.3g}" for c in groups.budgets)
             raise ValueError(
                 f"approach2's budget {approach2.budgets[k]:.4g} FLOPs is none of the panel's "
-                f"IsoFLOP slices ({listed} FLOPs): pass approach2 of these runs, grouped by the "
+                f"IsoFLOP budgets ({listed} FLOPs): pass approach2 of these runs, grouped by the "
                 "same budgets"
             )
         position[k] = match[0]
@@ -351,25 +351,32 @@ def _slice_of_minima(approach2: Approach2Result, groups: BudgetGroups, shown: li
 def _draw_minima(
     ax: Axes,
     approach2: Approach2Result,
-    position: Any,
+    group_of: Any,
     groups: BudgetGroups,
     runs: Runs,
-    colors: list[Any],
     shown: list[int],
 ) -> dict[str, Any]:
     """Approach 2's parabolas (faint) and minima; returns neutral legend handles by label, since a
-    scatter of many colours would show its first point's colour in the legend."""
+    scatter of many colours would show its first point's colour in the legend.
+
+    A minimum is coloured as its budget's slice. Approach 2 may group runs its own way (nearest
+    budget) where the panel found budgets by clustering the runs' C: a used budget whose panel group
+    has too few runs to be a slice gets the grey of the runs outside slices, and no parabola.
+    """
     from matplotlib.lines import Line2D
+
+    slice_colors = dict(zip(shown, _budget_colors(len(shown))))
+    colors = [slice_colors.get(int(g), OTHER_COLOR) for g in group_of]
 
     def parabola(k: int, low: float, high: float, linestyle: str) -> None:
         x = np.linspace(np.log(low), np.log(high), 120)
         u = x - approach2.center[k]
         ax.plot(np.exp(x), approach2.c0[k] + approach2.c1[k] * u + approach2.c2[k] * u * u,
-                color=colors[position[k]], linestyle=linestyle, linewidth=0.8, alpha=0.55, zorder=2)
+                color=colors[k], linestyle=linestyle, linewidth=0.8, alpha=0.55, zorder=2)
 
-    used = np.flatnonzero(position >= 0)
-    for k in (int(i) for i in used):
-        members = groups.members(shown[position[k]])
+    used = np.flatnonzero(group_of >= 0)
+    for k in (int(i) for i in used if group_of[i] in slice_colors):
+        members = groups.members(group_of[k])
         low, high = float(runs.N[members].min()), float(runs.N[members].max())
         parabola(k, low, high, "-")  # where the budget has runs
         if not approach2.inside[k]:  # dotted on to an extrapolated minimum
@@ -382,14 +389,14 @@ def _draw_minima(
     outside = used[~approach2.inside[used]]
     if inside.size:
         ax.scatter(approach2.N_opt[inside], approach2.loss_opt[inside], marker=MINIMUM_MARKER, s=60,
-                   c=[colors[position[k]] for k in inside], edgecolors="k", linewidths=1.1,
-                   label=label, zorder=5)
+                   c=[colors[k] for k in inside], edgecolors="k", linewidths=1.1, label=label,
+                   zorder=5)
         handles[label] = Line2D([], [], linestyle="none", marker=MINIMUM_MARKER, markersize=7,
                                 markerfacecolor="0.55", markeredgecolor="k")
     if outside.size:
         hollow = "Parabola minimum (extrapolated)"
         ax.scatter(approach2.N_opt[outside], approach2.loss_opt[outside], marker=MINIMUM_MARKER,
-                   s=60, facecolors="none", edgecolors=[colors[position[k]] for k in outside],
+                   s=60, facecolors="none", edgecolors=[colors[k] for k in outside],
                    linewidths=1.6, label=hollow, zorder=5)
         handles[hollow] = Line2D([], [], linestyle="none", marker=MINIMUM_MARKER, markersize=7,
                                  markerfacecolor="none", markeredgecolor="0.3", markeredgewidth=1.4)
@@ -421,7 +428,7 @@ def figure4(
         _check_bootstrap(bootstrap, law)
     approach2 = _check_approach2(approach2)
     if approach2 is not None:
-        _slice_of_minima(approach2, *_slices(runs, budgets))
+        _group_of_minima(approach2, _slices(runs, budgets)[0])
     figure = Figure(figsize=figsize, layout="constrained")
     left, right = figure.subplots(1, 2)
     draw_isoloss(left, law, runs, excluded=excluded, budgets=budgets, gopher_flops=gopher_flops,
