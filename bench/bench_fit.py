@@ -29,9 +29,8 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-from scipy.optimize import minimize  # noqa: E402
-
 import scalinglaw  # noqa: E402
+from scipy.optimize import minimize  # noqa: E402
 
 DELTA = 1e-3
 GOALS = {"fd": 1000, "exact": 200}

@@ -29,7 +29,6 @@ import time
 from typing import Callable
 
 import numpy as np
-
 import scalinglaw
 
 try:

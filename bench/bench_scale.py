@@ -38,7 +38,6 @@ import time
 from typing import Any
 
 import numpy as np
-
 import scalinglaw
 
 LAW = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}  # Hoffmann et al.'s fit

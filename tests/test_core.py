@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from scalinglaw import _core
 
 N = np.geomspace(1e8, 1e10, 6)

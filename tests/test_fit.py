@@ -8,9 +8,8 @@ import time
 
 import numpy as np
 import pytest
-from conftest import huber_objective_and_gradient
-
 import scalinglaw
+from conftest import huber_objective_and_gradient
 
 
 def test_chinchilla_240_matches_independent_scipy_fit(fit_240, scipy_reference_240):

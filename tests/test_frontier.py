@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import scalinglaw
 
 FIT_240 = scalinglaw.Law(E=1.817218, A=477.826, B=2143.42, alpha=0.3473105, beta=0.3671724)

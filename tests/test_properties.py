@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scalinglaw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import scalinglaw
 from scalinglaw import cli
 from scalinglaw.io import SkippedRowsWarning
 

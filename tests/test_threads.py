@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-
 import scalinglaw
 
 STARTS = scalinglaw.default_starts()[::5]  # 900 of Hoffmann et al.'s starts: a real multi-start fit

@@ -13,10 +13,16 @@ from typing import Any
 
 from . import __version__
 from .bootstrap import BootstrapResult, bootstrap
-from .fit import FitResult, IllConditionedWarning, ScalingLawWarning, fit
+from .fit import IllConditionedWarning, ScalingLawWarning, fit
 from .frontier import GOPHER_FLOPS
 from .io import EPOCH_EXCLUSION, Runs, load_chinchilla, read_csv, write_json
-from .isoflop import Approach2Result, BudgetGroupingWarning, IsoflopWarning, approach2, group_by_budget
+from .isoflop import (
+    Approach2Result,
+    BudgetGroupingWarning,
+    IsoflopWarning,
+    approach2,
+    group_by_budget,
+)
 from .summary import format_summary, record
 
 EXIT_USER_ERROR = 2
@@ -119,8 +125,9 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UserError(f"--delta must be finite and > 0, got {args.delta!r}")
     if args.threads < 0:
         raise UserError(f"--threads must be >= 0 (0 = all cores), got {args.threads}")
-    if args.bootstrap < 0:
-        raise UserError(f"--bootstrap must be >= 0 resamples (0: no bootstrap), got {args.bootstrap}")
+    if args.bootstrap < 0 or args.bootstrap == 1:
+        raise UserError(f"--bootstrap must be 0 (none) or at least 2 resamples (a spread needs two), "
+                        f"got {args.bootstrap}")
     if args.seed is not None and not args.bootstrap:
         raise UserError("--seed seeds the bootstrap's resamples; give --bootstrap N too")
     if not 0 < args.confidence < 1:

@@ -65,7 +65,8 @@ def record(
     return document
 
 
-def _interval(low: float, high: float, form: str = ".4g") -> str:
+def _interval(bounds: Sequence[float], form: str = ".4g") -> str:
+    low, high = bounds
     return f"[{low:{form}}, {high:{form}}]" if math.isfinite(low) else "[n/a]"
 
 
@@ -107,7 +108,7 @@ def _parameters(fit: dict[str, Any], boot: dict[str, Any] | None, percent: str) 
     for name in ("E", "A", "B", "alpha", "beta"):
         line = f"  {name:<5} = {fit[name]:12.6g}"
         if boot is not None:
-            line += f"   {boot['standard_error'][name]:10.4g}   {_interval(*boot['interval'][name]):<22}"
+            line += f"   {boot['standard_error'][name]:10.4g}   {_interval(boot['interval'][name]):<22}"
         meaning = _MEANINGS.get(name, "")
         lines.append(f"{line}   {meaning}".rstrip())
     lines.append(f"  objective = {fit['objective']:.11e}  (sum of Huber losses over {fit['n_runs']} runs)")
@@ -127,8 +128,8 @@ def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: st
     if boot is not None:
         lines.append(
             f"  a = {frontier['a']:.4f} (SE {boot['standard_error']['a']:.4f}, {percent} "
-            f"{_interval(*boot['interval']['a'], '.4f')}),  b = {frontier['b']:.4f} "
-            f"(SE {boot['standard_error']['b']:.4f}, {percent} {_interval(*boot['interval']['b'], '.4f')})"
+            f"{_interval(boot['interval']['a'], '.4f')}),  b = {frontier['b']:.4f} "
+            f"(SE {boot['standard_error']['b']:.4f}, {percent} {_interval(boot['interval']['b'], '.4f')})"
         )
     lines.append(
         f"  {'budget C (FLOPs)':>24}  {'N_opt':>16}  {'D_opt':>17}  {'tokens/param':>12}  {'loss':>8}"
@@ -168,7 +169,7 @@ def _approach2(document: dict[str, Any], boot: dict[str, Any] | None, percent: s
     ]
     if boot is not None and "approach2_a" in boot["interval"]:
         lines.append(
-            f"  a: {percent} interval {_interval(*boot['interval']['approach2_a'], '.4f')}, "
+            f"  a: {percent} interval {_interval(boot['interval']['approach2_a'], '.4f')}, "
             f"SE {boot['standard_error']['approach2_a']:.4f}"
         )
     if note:
