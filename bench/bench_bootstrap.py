@@ -38,52 +38,13 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 import scalinglaw  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
-from scipy.special import huber, logsumexp  # noqa: E402
+from scipy_recipes import DELTA, objective_and_gradient, special_objective_and_gradient  # noqa: E402
 
-DELTA = 1e-3
 GOAL = 100
 #: Hoffmann et al.'s fit in log form (a, b, e, alpha, beta): the start of each of Epoch's refits.
 EPOCH_START = np.array([6.0073404, 6.0179186, 0.5267228, 0.33917084, 0.2849083])
 #: Epoch's published standard errors (Besiroglu et al. 2024).
 EPOCH_SE = {"E": 0.02566, "A": 124.52, "B": 1293.28, "alpha": 0.01540, "beta": 0.02060}
-
-
-def objective_and_gradient(x, log_n, log_d, log_loss):
-    """Hoffmann et al.'s objective and its exact gradient. With t_k the three terms, T their sum,
-    r = log T - log L and psi = clip(r, -delta, delta): huber(r) = psi (r - psi/2), d/da = sum psi
-    t1/T, d/db = sum psi t2/T, d/de = sum psi t3/T, d/dalpha = -sum psi t1/T log N, d/dbeta = -sum
-    psi t2/T log D."""
-    a, b, e, alpha, beta = x
-    t1 = np.exp(a - alpha * log_n)
-    t2 = np.exp(b - beta * log_d)
-    t3 = np.exp(e)
-    total = t1 + t2 + t3
-    r = np.log(total) - log_loss
-    psi = np.clip(r, -DELTA, DELTA)
-    w = psi / total
-    w1, w2 = w * t1, w * t2
-    gradient = np.array([w1.sum(), w2.sum(), t3 * w.sum(), -(w1 @ log_n), -(w2 @ log_d)])
-    return psi @ (r - 0.5 * psi), gradient
-
-
-def special_objective_and_gradient(x, log_n, log_d, log_loss):
-    """The same through scipy.special.logsumexp and huber: the slower form."""
-    a, b, e, alpha, beta = x
-    u = np.stack([a - alpha * log_n, b - beta * log_d, np.full_like(log_n, e)])
-    lse = logsumexp(u, axis=0)
-    r = lse - log_loss
-    share = np.exp(u - lse)
-    psi = np.clip(r, -DELTA, DELTA)
-    gradient = np.array(
-        [
-            psi @ share[0],
-            psi @ share[1],
-            psi @ share[2],
-            -(psi * share[0]) @ log_n,
-            -(psi * share[1]) @ log_d,
-        ]
-    )
-    return huber(DELTA, r).sum(), gradient
 
 
 def epoch_indices() -> np.ndarray:

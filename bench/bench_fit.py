@@ -31,36 +31,9 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import scalinglaw  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
+from scipy_recipes import DELTA, epoch_objective, objective_and_gradient  # noqa: E402
 
-DELTA = 1e-3
 GOALS = {"fd": 1000, "exact": 200}
-
-
-def epoch_objective(x, log_n, log_d, log_loss):
-    """Hoffmann et al.'s objective in Epoch's formulation: log of a sum of exps, Huber by np.where."""
-    a, b, e, alpha, beta = x
-    prediction = np.log(np.exp(a - alpha * log_n) + np.exp(b - beta * log_d) + np.exp(e))
-    diff = log_loss - prediction
-    size = np.abs(diff)
-    return np.sum(np.where(size <= DELTA, 0.5 * diff**2, DELTA * (size - 0.5 * DELTA)))
-
-
-def objective_and_gradient(x, log_n, log_d, log_loss):
-    """The same objective and its exact gradient. With t_k the three terms, T their sum, r = log T -
-    log L and psi = clip(r, -delta, delta) = huber'(r): huber(r) = psi (r - psi/2) and
-    d/da = sum psi t1/T, d/db = sum psi t2/T, d/de = sum psi t3/T, d/dalpha = -sum psi t1/T log N,
-    d/dbeta = -sum psi t2/T log D."""
-    a, b, e, alpha, beta = x
-    t1 = np.exp(a - alpha * log_n)
-    t2 = np.exp(b - beta * log_d)
-    t3 = np.exp(e)
-    total = t1 + t2 + t3
-    r = np.log(total) - log_loss
-    psi = np.clip(r, -DELTA, DELTA)
-    w = psi / total
-    w1, w2 = w * t1, w * t2
-    gradient = np.array([w1.sum(), w2.sum(), t3 * w.sum(), -(w1 @ log_n), -(w2 @ log_d)])
-    return psi @ (r - 0.5 * psi), gradient
 
 
 def run_scipy(starts, logs, *, exact):
