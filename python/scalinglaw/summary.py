@@ -149,7 +149,7 @@ def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: st
             if math.isfinite(n_low):
                 lines.append(
                     f"  {percent + ' interval':>24}  {human(n_low):>6} - {human(n_high):<7}  "
-                    f"{human(d_low):>6} - {human(d_high):<8}  {t_low:5.1f} - {t_high:<5.1f}"
+                    f"{human(d_low):>6} - {human(d_high):<8}  {t_low:5.1f} - {t_high:.1f}"
                 )
     return lines
 
