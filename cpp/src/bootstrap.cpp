@@ -116,25 +116,14 @@ BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& 
                           indices.begin() + static_cast<std::ptrdiff_t>((r + 1) * n));
             const detail::Problem problem =
                 detail::make_problem(runs, options.fit.huber_delta, &s.rows);
-            // Best: lowest objective among the starts that did not fail, then lowest index, as in
-            // fit_chinchilla; the starts run in order on this thread.
+            // The starts run in order on this thread; the best as fit_chinchilla chooses it.
             s.outcomes.clear();
-            std::size_t best = 0;
-            for (std::size_t k = 0; k < starts.size(); ++k) {
-                s.outcomes.push_back(detail::solve_from(problem, starts[k], options.fit, s.workspace));
-                const StartOutcome &o = s.outcomes[k], &b = s.outcomes[best];
-                const bool o_failed = o.status == FitStatus::numerical_failure;
-                const bool b_failed = b.status == FitStatus::numerical_failure;
-                if (o_failed != b_failed ? b_failed : o.objective < b.objective) best = k;
-            }
+            for (const LogParams& start : starts)
+                s.outcomes.push_back(detail::solve_from(problem, start, options.fit, s.workspace));
+            const detail::Best chosen = detail::best_outcome(s.outcomes);
+            const std::size_t best = chosen.index, at_best = chosen.starts_at_best;
             const StartOutcome& b = s.outcomes[best];
             const bool failed = b.status == FitStatus::numerical_failure;
-            std::size_t at_best = 0;
-            if (!failed)
-                for (const StartOutcome& o : s.outcomes)
-                    if (o.status != FitStatus::numerical_failure &&
-                        o.objective <= b.objective + 1e-8 * std::abs(b.objective))
-                        ++at_best;
             out.log_params[r] = failed ? LogParams{nan, nan, nan, nan, nan} : b.params;
             out.params[r] = failed ? Params{nan, nan, nan, nan, nan} : from_log(b.params);
             out.objective[r] = b.objective;

@@ -119,28 +119,16 @@ FitResult fit_chinchilla(const RunsView& runs, const std::vector<LogParams>& sta
         },
         options.cancel);
 
-    // Best: lowest objective among the starts that did not fail, then lowest index (deterministic).
-    auto better = [&](const StartOutcome& x, const StartOutcome& y) {
-        const bool x_failed = x.status == FitStatus::numerical_failure;
-        const bool y_failed = y.status == FitStatus::numerical_failure;
-        return x_failed != y_failed ? y_failed : x.objective < y.objective;
-    };
+    const detail::Best chosen = detail::best_outcome(outcomes);
     FitResult result;
-    result.best_start = 0;
-    for (std::size_t i = 1; i < outcomes.size(); ++i)
-        if (better(outcomes[i], outcomes[result.best_start])) result.best_start = i;
+    result.best_start = chosen.index;
+    result.starts_at_best = chosen.starts_at_best;
     const StartOutcome& best = outcomes[result.best_start];
     result.log_params = best.params;
     result.params = from_log(best.params);
     result.objective = best.objective;
     result.status = best.status;
     result.iterations = best.iterations;
-    result.starts_at_best = 0;
-    if (best.status != FitStatus::numerical_failure)
-        for (const StartOutcome& o : outcomes)
-            if (o.status != FitStatus::numerical_failure &&
-                o.objective <= best.objective + 1e-8 * std::abs(best.objective))
-                ++result.starts_at_best;
     if (best.status != FitStatus::numerical_failure) {
         const detail::Diagnostics diagnostics = detail::diagnose(problem, best.params);
         result.hessian_condition = diagnostics.hessian_condition;

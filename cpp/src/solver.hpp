@@ -48,6 +48,15 @@ struct Diagnostics {
 };
 Diagnostics diagnose(const Problem& problem, const LogParams& q);
 
+/// The best of a multi-start fit's outcomes: the lowest objective among the starts that did not fail,
+/// then the lowest index (so the choice never depends on the thread count); and how many starts reached
+/// that objective to 1e-8 relative (0 when every start failed).
+struct Best {
+    std::size_t index;
+    std::size_t starts_at_best;
+};
+Best best_outcome(const std::vector<StartOutcome>& outcomes);
+
 /// Runs Levenberg-Marquardt from `start` until one of the options' tests passes.
 StartOutcome solve_from(const Problem& problem, const LogParams& start, const FitOptions& options,
                         Workspace& workspace);
