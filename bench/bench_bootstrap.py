@@ -106,9 +106,7 @@ def check_starts(runs, indices, count, estimate):
         alone[k] = own.starts.objective <= best * (1 + 1e-9)
         iterations[k] = own.starts.iterations
         excess[k] = own.starts.objective[0] / best - 1
-    print(
-        f"\nStarts, on the first {count} of Epoch's resamples, each refitted from all 4500 grid starts:"
-    )
+    print(f"\nStarts, on the first {count} of Epoch's resamples, each refitted from all 4500 grid starts:")
     print(
         f"  grid starts that reach the grid's best objective (1e-9 relative) on every resample: "
         f"{int(reached.all(axis=0).sum())} of 4500"
@@ -120,15 +118,14 @@ def check_starts(runs, indices, count, estimate):
             f"iterations mean {iterations[:, j].mean():.1f}, max {iterations[:, j].max():.0f}"
         )
     print(f"  the default starts together reach it on {int(alone.any(axis=1).sum())} of {count}")
-    print(f"  the optimum's objective relative to the grid's best: {excess.min():+.1e} to "
-          f"{excess.max():+.1e}")
+    print(
+        f"  the optimum's objective relative to the grid's best: {excess.min():+.1e} to {excess.max():+.1e}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--every", type=int, default=10, help="scipy refits every k-th resample (1: all)"
-    )
+    parser.add_argument("--every", type=int, default=10, help="scipy refits every k-th resample (1: all)")
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats of our bootstrap")
     parser.add_argument(
         "--check-starts",
@@ -159,9 +156,7 @@ def main() -> None:
     }
     result = ours["all"][2]
     wall, cpu, scipy_objective, scipy_params = run_scipy(logs, indices[subset])
-    special_wall, special_cpu, _, _ = run_scipy(
-        logs, indices[subset], special_objective_and_gradient
-    )
+    special_wall, special_cpu, _, _ = run_scipy(logs, indices[subset], special_objective_and_gradient)
     scale = 4000 / len(subset)
     scipy_wall, scipy_cpu = wall * scale, cpu * scale
 
@@ -190,12 +185,9 @@ def main() -> None:
     for key, (walls, cpus, _) in ours.items():
         medians[key] = float(np.median(walls))
         span = f"{medians[key]:.3f} [{walls.min():.3f}-{walls.max():.3f}]"
-        print(
-            f"{names[key]:<52} {span:>22} {np.median(cpus):8.3f} {scipy_wall / medians[key]:6.0f}x"
-        )
+        print(f"{names[key]:<52} {span:>22} {np.median(cpus):8.3f} {scipy_wall / medians[key]:6.0f}x")
     print(
-        f"{'scipy BFGS, exact gradient, one start (Epoch)':<52} {scipy_wall:22.2f} {scipy_cpu:8.2f} "
-        f"{1:6.0f}x"
+        f"{'scipy BFGS, exact gradient, one start (Epoch)':<52} {scipy_wall:22.2f} {scipy_cpu:8.2f} {1:6.0f}x"
     )
     print(
         f"{'  the same through scipy.special (logsumexp, huber)':<52} {special_wall * scale:22.2f} "

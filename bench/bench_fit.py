@@ -64,8 +64,12 @@ def time_ours(runs, repeats, threads):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--every", type=int, default=10,
-                        help="scipy runs every k-th start from offsets 0 and k/2 (1: all starts once)")
+    parser.add_argument(
+        "--every",
+        type=int,
+        default=10,
+        help="scipy runs every k-th start from offsets 0 and k/2 (1: all starts once)",
+    )
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats of our fit")
     args = parser.parse_args()
 
@@ -73,7 +77,7 @@ def main() -> None:
     logs = (np.log(runs.N), np.log(runs.D), np.log(runs.loss))
     starts = scalinglaw.default_starts()
     k = max(1, args.every)
-    subsets = [starts[::k]] if k == 1 else [starts[::k], starts[k // 2::k]]
+    subsets = [starts[::k]] if k == 1 else [starts[::k], starts[k // 2 :: k]]
     cores = os.cpu_count()
 
     ours_all, result = time_ours(runs, args.repeats, threads=0)
@@ -87,37 +91,56 @@ def main() -> None:
             bests.append(best)
             evaluations += nfev
         count = sum(len(s) for s in subsets)
-        scipy_rows[key] = (float(np.mean(per_start)) * len(starts), min(bests), per_start, evaluations / count)
+        scipy_rows[key] = (
+            float(np.mean(per_start)) * len(starts),
+            min(bests),
+            per_start,
+            evaluations / count,
+        )
 
     t_all, t_one = float(np.median(ours_all)), float(np.median(ours_one))
-    print(f"Chinchilla fit: {len(runs)} runs, {len(starts)} starts, Huber delta {DELTA:g}; {cores} cores; "
-          "OPENBLAS_NUM_THREADS=1")
+    print(
+        f"Chinchilla fit: {len(runs)} runs, {len(starts)} starts, Huber delta {DELTA:g}; {cores} cores; "
+        "OPENBLAS_NUM_THREADS=1"
+    )
     if k == 1:
         print("scipy timed on all 4500 starts, one process")
     else:
-        print(f"scipy timed on 2 x {len(subsets[0])} starts (every {k}th, from offsets 0 and {k // 2}) and "
-              f"scaled to {len(starts)}; one process")
+        print(
+            f"scipy timed on 2 x {len(subsets[0])} starts (every {k}th, from offsets 0 and {k // 2}) and "
+            f"scaled to {len(starts)}; one process"
+        )
     print(f"scalinglaw.fit: median of {args.repeats} calls (min-max in brackets), the whole Python call\n")
     print(f"{'tool':<46} {'time (s)':>24} {'best objective':>18} {'ratio':>8}")
-    print(f"{f'scalinglaw.fit, threads=0 ({cores} cores)':<46} "
-          f"{f'{t_all:.4f} [{ours_all.min():.4f}-{ours_all.max():.4f}]':>24} {result.objective:18.11e} "
-          f"{1:7.0f}x")
-    print(f"{'scalinglaw.fit, threads=1':<46} "
-          f"{f'{t_one:.4f} [{ours_one.min():.4f}-{ours_one.max():.4f}]':>24} {result.objective:18.11e} "
-          f"{t_one / t_all:7.1f}x")
+    print(
+        f"{f'scalinglaw.fit, threads=0 ({cores} cores)':<46} "
+        f"{f'{t_all:.4f} [{ours_all.min():.4f}-{ours_all.max():.4f}]':>24} {result.objective:18.11e} "
+        f"{1:7.0f}x"
+    )
+    print(
+        f"{'scalinglaw.fit, threads=1':<46} "
+        f"{f'{t_one:.4f} [{ours_one.min():.4f}-{ours_one.max():.4f}]':>24} {result.objective:18.11e} "
+        f"{t_one / t_all:7.1f}x"
+    )
     names = {"fd": "scipy L-BFGS-B, finite differences (Epoch)", "exact": "scipy L-BFGS-B, exact gradient"}
     for key, (seconds, best, _, _) in scipy_rows.items():
         print(f"{names[key]:<46} {seconds:24.2f} {best:18.11e} {seconds / t_all:7.0f}x")
 
-    print(f"\nscalinglaw: {result.message}; {result.starts.iterations.sum()} iterations in all "
-          f"({result.starts.iterations.mean():.1f} per start)")
+    print(
+        f"\nscalinglaw: {result.message}; {result.starts.iterations.sum()} iterations in all "
+        f"({result.starts.iterations.mean():.1f} per start)"
+    )
     for key, (_, best, per_start, nfev) in scipy_rows.items():
         costs = ", ".join(f"{1e3 * c:.2f}" for c in per_start)
-        print(f"{names[key]}: {costs} ms per start on the subsets; {nfev:.0f} objective calls per start; "
-              f"best objective {best / result.objective - 1:+.2e} relative to ours")
+        print(
+            f"{names[key]}: {costs} ms per start on the subsets; {nfev:.0f} objective calls per start; "
+            f"best objective {best / result.objective - 1:+.2e} relative to ours"
+        )
     fd, exact = scipy_rows["fd"][0], scipy_rows["exact"][0]
-    print(f"\nspeed-up on {cores} cores over Epoch's recipe: {fd / t_all:.0f}x (goal {GOALS['fd']}x); "
-          f"over L-BFGS-B with exact gradient: {exact / t_all:.0f}x (goal {GOALS['exact']}x)")
+    print(
+        f"\nspeed-up on {cores} cores over Epoch's recipe: {fd / t_all:.0f}x (goal {GOALS['fd']}x); "
+        f"over L-BFGS-B with exact gradient: {exact / t_all:.0f}x (goal {GOALS['exact']}x)"
+    )
     print(f"per core (ours on 1 thread, scipy on 1): {fd / t_one:.0f}x and {exact / t_one:.0f}x")
 
 

@@ -170,9 +170,7 @@ def main() -> None:
         print(f"{text:<38}" + "".join(f"{value:>13.2f}x" for value in ratios))
     errors = ", ".join(f"{results[shape]['max relative error vs numpy']:.1e}" for shape in SHAPES)
     print(f"\nmax relative difference from numpy broadcasting: {errors}")
-    print(
-        "goals at 4096 x 4096 on 2 cores: >= 20x numpy broadcasting, >= 3x numexpr, <= 1.5x floor"
-    )
+    print("goals at 4096 x 4096 on 2 cores: >= 20x numpy broadcasting, >= 3x numexpr, <= 1.5x floor")
     if numexpr is None:
         print("numexpr is not installed (pip install numexpr): its rows and ratios are missing")
 

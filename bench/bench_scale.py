@@ -1,6 +1,6 @@
 """Scale: a fit of 10^6 runs and a 10^9-cell float32 loss grid, with their time and peak memory.
 
-Run:  python bench/bench_scale.py                # fits of 10^4 - 10^6 runs, read_csv, grids of 10^7 - 10^9 cells
+Run:  python bench/bench_scale.py                # fits of 10^4-10^6 runs, read_csv, grids of 10^7-10^9 cells
       python bench/bench_scale.py --every 10     # every 10th of the 4500 starts (10x faster fits)
       python bench/bench_scale.py --no-fit       # no fits (or --no-grid, --no-csv)
 
@@ -14,8 +14,9 @@ Fit: synthetic runs, N log-uniform in [1e7, 1e11] parameters, D in [1e9, 1e13] t
 et al.'s fitted law times exp(2% Gaussian noise); Hoffmann et al.'s 4500 starts (or every K-th), threads
 = all cores. Besides the three input arrays (24 B/run) and a temporary made with them (8 B/run), the
 core holds log N, log D, log L (24 B/run), one workspace per worker thread (9 arrays, 72 B/run each) and
-one more for the diagnostics at the optimum, so bytes per run grow with the thread count, not the size. "fit only" is the fit's own peak above the memory in use just before it (the data
-included), i.e. what the call costs beyond its input.
+one more for the diagnostics at the optimum, so bytes per run grow with the thread count, not the size.
+"fit only" is the fit's own peak above the memory in use just before it (the data included), i.e. what
+the call costs beyond its input.
 
 read_csv: a file of 10^4 - 10^6 runs (N, C, loss written by repr, ~55 bytes a row); "read only" is the
 peak above the memory in use before the call, i.e. the file's text and what is parsed from it.
@@ -92,8 +93,12 @@ def child_fit(count: int, every: int) -> dict[str, Any]:
     result = scalinglaw.fit(n, d, loss, starts=starts)
     seconds = time.perf_counter() - start
     return {
-        "seconds": seconds, "starts": len(starts), "rss_before": before, "status": result.status,
-        "starts_at_best": result.starts_at_best, "params": result.params,
+        "seconds": seconds,
+        "starts": len(starts),
+        "rss_before": before,
+        "status": result.status,
+        "starts_at_best": result.starts_at_best,
+        "params": result.params,
         "iterations_mean": float(result.starts.iterations.mean()),
     }
 
@@ -106,7 +111,11 @@ def child_grid(rows: int, columns: int, preallocated: bool) -> dict[str, Any]:
     start = time.perf_counter()
     grid = scalinglaw.loss_grid(LAW, n_axis, c_axis, out=out, dtype=np.float32)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rss_before": before, "finite": bool(np.isfinite(grid[:: max(rows // 64, 1)]).all())}
+    return {
+        "seconds": seconds,
+        "rss_before": before,
+        "finite": bool(np.isfinite(grid[:: max(rows // 64, 1)]).all()),
+    }
 
 
 def child_csv(count: int) -> dict[str, Any]:
@@ -122,7 +131,9 @@ def child_csv(count: int) -> dict[str, Any]:
                 size = min(10**5, count - first)
                 n, c = 10 ** rng.uniform(7, 11, size), 10 ** rng.uniform(18, 24, size)
                 loss = 1.7 + rng.uniform(0, 2, size)
-                file.write("".join(f"{a!r},{b!r},{x!r}\n" for a, b, x in zip(n.tolist(), c.tolist(), loss.tolist())))
+                file.write(
+                    "".join(f"{a!r},{b!r},{x!r}\n" for a, b, x in zip(n.tolist(), c.tolist(), loss.tolist()))
+                )
         size_on_disk = os.path.getsize(path)
         before = current_bytes()
         start = time.perf_counter()
@@ -183,41 +194,55 @@ def main() -> None:
         return
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"scalinglaw {scalinglaw.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}, "
-          f"{cores} cores; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"scalinglaw {scalinglaw.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}, "
+        f"{cores} cores; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     baseline = run_child(["baseline"])["peak"]
     assert isinstance(baseline, int)
     print(f"baseline (a process that imports numpy and scalinglaw): peak {mib(baseline).strip()} MiB\n")
 
     if not args.no_fit:
-        print(f"{'fit':<18}{'starts':>7}{'wall s':>9}{'peak MiB':>10}{'B/run':>8}{'B/added run':>12}"
-              f"{'fit only B/run':>15}{'mean iter.':>11}  status")
+        print(
+            f"{'fit':<18}{'starts':>7}{'wall s':>9}{'peak MiB':>10}{'B/run':>8}{'B/added run':>12}"
+            f"{'fit only B/run':>15}{'mean iter.':>11}  status"
+        )
         previous = None
         for count in FIT_SIZES:
             r = run_child(["fit", str(count), str(args.every)])
             peak, before = int(r["peak"]), r["rss_before"]
             own = f"{(peak - int(before)) / count:15.1f}" if before is not None else f"{'-':>15}"
-            print(f"{count:>12,} runs{r['starts']:>7}{r['seconds']:9.1f}{mib(peak)}{(peak - baseline) / count:8.1f}"
-                  f"{added(previous, (count, peak))}{own}{r['iterations_mean']:11.1f}  {r['status']}, "
-                  f"{r['starts_at_best']} of {r['starts']} starts at best")
+            print(
+                f"{count:>12,} runs{r['starts']:>7}{r['seconds']:9.1f}{mib(peak)}"
+                f"{(peak - baseline) / count:8.1f}"
+                f"{added(previous, (count, peak))}{own}{r['iterations_mean']:11.1f}  {r['status']}, "
+                f"{r['starts_at_best']} of {r['starts']} starts at best"
+            )
             previous = (count, peak)
         print()
 
     if not args.no_csv:
-        print(f"{'read_csv':<18}{'MB':>7}{'wall s':>9}{'peak MiB':>10}{'B/run':>8}{'B/added run':>12}"
-              f"{'read only B/run':>16}")
+        print(
+            f"{'read_csv':<18}{'MB':>7}{'wall s':>9}{'peak MiB':>10}{'B/run':>8}{'B/added run':>12}"
+            f"{'read only B/run':>16}"
+        )
         previous = None
         for count in FIT_SIZES:
             r = run_child(["csv", str(count)])
             peak, before = int(r["peak"]), r["rss_before"]
             own = f"{(peak - int(before)) / count:16.1f}" if before is not None else f"{'-':>16}"
-            print(f"{count:>12,} runs{r['file_bytes'] / 1e6:7.1f}{r['seconds']:9.1f}{mib(peak)}"
-                  f"{(peak - baseline) / count:8.1f}{added(previous, (count, peak))}{own}")
+            print(
+                f"{count:>12,} runs{r['file_bytes'] / 1e6:7.1f}{r['seconds']:9.1f}{mib(peak)}"
+                f"{(peak - baseline) / count:8.1f}{added(previous, (count, peak))}{own}"
+            )
             previous = (count, peak)
         print()
 
     if not args.no_grid:
-        print(f"{'float32 loss_grid':<25}{'wall s (3 runs)':>17}{'peak MiB':>10}{'B/cell':>8}{'B/added cell':>13}")
+        print(
+            f"{'float32 loss_grid':<25}{'wall s (3 runs)':>17}{'peak MiB':>10}{'B/cell':>8}"
+            f"{'B/added cell':>13}"
+        )
         previous_grid: dict[str, tuple[int, int]] = {}
         for rows, columns in GRID_SHAPES:
             cells = rows * columns
@@ -229,8 +254,11 @@ def main() -> None:
                 seconds = sorted(float(r["seconds"]) for r in runs)
                 peak = max(int(r["peak"]) for r in runs)
                 label = f"{rows}x{columns} " + ("out=" if mode == "out" else "new array")
-                print(f"{label:<25}{seconds[0]:8.2f} - {seconds[-1]:<6.2f}{mib(peak)}{(peak - baseline) / cells:8.2f}"
-                      f"{added(previous_grid.get(mode), (cells, peak)):>13}")
+                print(
+                    f"{label:<25}{seconds[0]:8.2f} - {seconds[-1]:<6.2f}{mib(peak)}"
+                    f"{(peak - baseline) / cells:8.2f}"
+                    f"{added(previous_grid.get(mode), (cells, peak)):>13}"
+                )
                 previous_grid[mode] = (cells, peak)
         print()
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

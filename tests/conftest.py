@@ -46,10 +46,15 @@ def huber_objective_and_gradient(x, log_n, log_d, log_loss, delta):
     r = lse - log_loss
     share = np.exp(u - lse)
     psi = np.clip(r, -delta, delta)
-    gradient = np.array([
-        psi @ share[0], psi @ share[1], psi @ share[2],
-        -(psi * share[0]) @ log_n, -(psi * share[1]) @ log_d,
-    ])
+    gradient = np.array(
+        [
+            psi @ share[0],
+            psi @ share[1],
+            psi @ share[2],
+            -(psi * share[0]) @ log_n,
+            -(psi * share[1]) @ log_d,
+        ]
+    )
     return huber(delta, r).sum(), gradient
 
 
@@ -60,10 +65,22 @@ def scipy_fit(n, d, loss, delta=1e-3, starts=((6.0, 7.5, 0.5, 0.3, 0.3), (5.0, 1
     args = (np.log(n), np.log(d), np.log(loss), delta)
     best = None
     for start in starts:
-        first = minimize(huber_objective_and_gradient, start, args=args, jac=True, method="L-BFGS-B",
-                         options={"ftol": 1e-15, "gtol": 1e-15, "maxiter": 100000, "maxfun": 100000})
-        polished = minimize(huber_objective_and_gradient, first.x, args=args, jac=True, method="BFGS",
-                            options={"gtol": 1e-14, "maxiter": 100000})
+        first = minimize(
+            huber_objective_and_gradient,
+            start,
+            args=args,
+            jac=True,
+            method="L-BFGS-B",
+            options={"ftol": 1e-15, "gtol": 1e-15, "maxiter": 100000, "maxfun": 100000},
+        )
+        polished = minimize(
+            huber_objective_and_gradient,
+            first.x,
+            args=args,
+            jac=True,
+            method="BFGS",
+            options={"gtol": 1e-14, "maxiter": 100000},
+        )
         candidate = polished if polished.fun <= first.fun else first
         if best is None or candidate.fun < best.fun:
             best = candidate

@@ -73,9 +73,7 @@ def test_epochs_resamples_give_the_frontier_exponent_and_its_error(epoch_bootstr
 def test_the_starts_are_the_optimum_and_two_grid_starts(fit_240, epoch_bootstrap):
     starts = epoch_bootstrap.starts
     assert starts.shape == (3, 5)
-    np.testing.assert_array_equal(
-        starts[0], [fit_240.a, fit_240.b, fit_240.e, fit_240.alpha, fit_240.beta]
-    )
+    np.testing.assert_array_equal(starts[0], [fit_240.a, fit_240.b, fit_240.e, fit_240.alpha, fit_240.beta])
     grid = {tuple(row) for row in scalinglaw.default_starts()}
     assert tuple(starts[1]) in grid and tuple(starts[2]) in grid
     np.testing.assert_array_equal(scalinglaw.bootstrap_starts(fit_240), starts)
@@ -112,9 +110,7 @@ def test_each_refit_matches_an_independent_scipy_fit_of_its_resample(chinchilla_
             n_opt = G * (budget / 6) ** exponent_a
             assert r.samples["N_opt"][k, j] == pytest.approx(n_opt, rel=1e-3)
             assert r.samples["D_opt"][k, j] == pytest.approx(budget / (6 * n_opt), rel=1e-3)
-            assert r.samples["tokens_per_parameter"][k, j] == pytest.approx(
-                budget / (6 * n_opt**2), rel=2e-3
-            )
+            assert r.samples["tokens_per_parameter"][k, j] == pytest.approx(budget / (6 * n_opt**2), rel=2e-3)
 
 
 def numpy_approach2_a(n, d, loss, budgets):
@@ -155,11 +151,7 @@ def test_each_resamples_approach2_exponent_matches_numpy(chinchilla_240, epoch_b
 def test_result_summarises_itself(epoch_bootstrap):
     r = epoch_bootstrap
     document = json.loads(json.dumps(r.to_dict(), allow_nan=False))
-    assert (
-        document["n_resamples"] == 4000
-        and document["n_converged"] == 4000
-        and document["n_failed"] == 0
-    )
+    assert document["n_resamples"] == 4000 and document["n_converged"] == 4000 and document["n_failed"] == 0
     assert document["standard_error"]["A"] == r.standard_error["A"]
     assert document["interval"]["N_opt"] == [list(r.interval["N_opt"][0])]
     assert document["approach2"]["a"] == r.approach2.a
@@ -257,9 +249,7 @@ def test_result_is_bit_identical_for_any_thread_count(chinchilla_240, fit_240):
 
 def test_calls_from_several_python_threads_equal_serial_calls(chinchilla_240, fit_240):
     def run(seed):
-        return scalinglaw.bootstrap(
-            *chinchilla_240, n_resamples=40, seed=seed, estimate=fit_240, threads=1
-        )
+        return scalinglaw.bootstrap(*chinchilla_240, n_resamples=40, seed=seed, estimate=fit_240, threads=1)
 
     serial = [run(seed) for seed in range(4)]
     parallel = [None] * 4
@@ -283,9 +273,7 @@ def test_resamples_that_fail_are_left_out_with_a_warning(chinchilla_240, fit_240
         scalinglaw.BootstrapWarning,
         match=r"3 of 3 resamples did not converge \(3 numerical_failure\)",
     ):
-        r = scalinglaw.bootstrap(
-            *chinchilla_240, n_resamples=3, seed=1, estimate=fit_240, starts=overflowing
-        )
+        r = scalinglaw.bootstrap(*chinchilla_240, n_resamples=3, seed=1, estimate=fit_240, starts=overflowing)
     assert r.n_failed == 3 and r.n_converged == 0
     assert np.isnan(r.samples["A"]).all()
     assert math.isnan(r.standard_error["A"])
@@ -382,9 +370,7 @@ BAD = [
 def test_bad_input_raises_value_error(case, change, message):
     arguments = {"N": N, "D": D, "loss": L, "n_resamples": 4000, **change}
     with pytest.raises(ValueError, match=message):
-        scalinglaw.bootstrap(
-            arguments.pop("N"), arguments.pop("D"), arguments.pop("loss"), **arguments
-        )
+        scalinglaw.bootstrap(arguments.pop("N"), arguments.pop("D"), arguments.pop("loss"), **arguments)
 
 
 def test_bad_estimate_and_ungroupable_budgets_raise_value_error(chinchilla_240, fit_240):
@@ -402,9 +388,7 @@ def test_bad_estimate_and_ungroupable_budgets_raise_value_error(chinchilla_240, 
         pytest.warns(scalinglaw.BudgetGroupingWarning, match="240 of 240 runs"),
         pytest.raises(ValueError, match="no run lies near any of isoflop_budgets"),
     ):
-        scalinglaw.bootstrap(
-            n, d, loss, n_resamples=2, estimate=fit_240, isoflop_budgets=[1e30, 1e31]
-        )
+        scalinglaw.bootstrap(n, d, loss, n_resamples=2, estimate=fit_240, isoflop_budgets=[1e30, 1e31])
 
 
 def test_ctrl_c_interrupts_a_long_bootstrap():

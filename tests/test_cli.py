@@ -17,9 +17,21 @@ from scalinglaw.cli import main
 def default_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli")
     result = subprocess.run(
-        [sys.executable, "-m", "scalinglaw", "fit", "--budget", "1e21", "--json", str(out / "fit.json"),
-         "--plot", str(out / "figure4.png")],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "scalinglaw",
+            "fit",
+            "--budget",
+            "1e21",
+            "--json",
+            str(out / "fit.json"),
+            "--plot",
+            str(out / "figure4.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return result, out
 
@@ -69,9 +81,13 @@ def test_installed_entry_point_runs():
 def test_a_users_csv_with_named_columns(tmp_path, capsys):
     runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
     path = tmp_path / "sweep.csv"
-    path.write_text("params,budget,final\n" + "".join(
-        f"{float(n)!r},{float(c)!r},{float(l)!r}\n" for n, c, l in zip(runs.N, runs.C, runs.loss)))
-    assert main(["fit", str(path), "--n", "params", "--c", "budget", "--loss", "final", "--threads", "1"]) == 0
+    path.write_text(
+        "params,budget,final\n"
+        + "".join(f"{float(n)!r},{float(c)!r},{float(y)!r}\n" for n, c, y in zip(runs.N, runs.C, runs.loss))
+    )
+    assert (
+        main(["fit", str(path), "--n", "params", "--c", "budget", "--loss", "final", "--threads", "1"]) == 0
+    )
     text = capsys.readouterr().out
     assert f"{path}: 240 runs" in text and "objective = 1.01827401780e-03" in text
 
@@ -117,7 +133,7 @@ def test_a_csv_without_the_columns_is_a_user_error(tmp_path, capsys):
 
 def test_skip_bad_rows_says_how_many_and_which(tmp_path, capsys):
     runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
-    rows = [f"{float(n)!r},{float(c)!r},{float(l)!r}" for n, c, l in zip(runs.N, runs.C, runs.loss)]
+    rows = [f"{float(n)!r},{float(c)!r},{float(y)!r}" for n, c, y in zip(runs.N, runs.C, runs.loss)]
     rows[3:3] = ["1e9,1.2e20,", "2e9,n/a,2.5"]  # file rows 5 and 6
     path = tmp_path / "sweep.csv"
     path.write_text("Model Size,Training FLOP,loss\n" + "\n".join(rows) + "\n")
@@ -142,7 +158,10 @@ def test_a_fit_without_a_frontier_is_shown_with_its_problem_and_no_plan(tmp_path
     n, d = 10 ** rng.uniform(7, 10, 40), 10 ** rng.uniform(9, 12, 40)
     loss = 1.7 + 400 / d**0.3 + 1e-4 * n**0.3
     path = tmp_path / "rising.csv"
-    path.write_text("N,D,loss\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(n.tolist(), d.tolist(), loss.tolist())))
+    path.write_text(
+        "N,D,loss\n"
+        + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(n.tolist(), d.tolist(), loss.tolist()))
+    )
     assert main(["fit", str(path), "--threads", "1", "--json", str(tmp_path / "fit.json")]) == 0
     out = capsys.readouterr().out
     assert "Warning: alpha = -0.3 is not > 0: the fitted loss does not fall with model size" in out
@@ -173,8 +192,14 @@ def test_bootstrap_and_approach2_are_summarised_and_recorded(tmp_path, capsys, f
     # The same resamples through the Python API give the same statistics.
     runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
     with pytest.warns(scalinglaw.BudgetGroupingWarning):
-        expected = scalinglaw.bootstrap(*runs, n_resamples=200, seed=7, budgets=[scalinglaw.GOPHER_FLOPS],
-                                        isoflop_budgets=runs.budgets, estimate=fit_240)
+        expected = scalinglaw.bootstrap(
+            *runs,
+            n_resamples=200,
+            seed=7,
+            budgets=[scalinglaw.GOPHER_FLOPS],
+            isoflop_budgets=runs.budgets,
+            estimate=fit_240,
+        )
     for name in ("E", "A", "B", "alpha", "beta", "a"):
         assert boot["standard_error"][name] == pytest.approx(expected.standard_error[name], rel=1e-12)
         low, high = expected.interval[name]
@@ -182,8 +207,10 @@ def test_bootstrap_and_approach2_are_summarised_and_recorded(tmp_path, capsys, f
             assert f"{expected.standard_error[name]:10.4g}   [{low:.4g}, {high:.4g}]" in text
     gopher_low, gopher_high = expected.interval["N_opt"][0]
     assert boot["interval"]["N_opt"] == [[pytest.approx(gopher_low), pytest.approx(gopher_high)]]
-    assert any(line.strip().startswith("95% interval") and scalinglaw.summary.human(gopher_low) in line
-               for line in text.splitlines())
+    assert any(
+        line.strip().startswith("95% interval") and scalinglaw.summary.human(gopher_low) in line
+        for line in text.splitlines()
+    )
     # Approach 2 beside Approach 3, every budget listed.
     with pytest.warns(scalinglaw.BudgetGroupingWarning):
         approach2 = scalinglaw.approach2(*runs, budgets=runs.budgets)

@@ -9,8 +9,15 @@ from scalinglaw import _core
 N = np.geomspace(1e8, 1e10, 6)
 D = np.geomspace(1e9, 1e11, 6)
 L = 1.7 + 400 / N**0.34 + 400 / D**0.28
-FIT_DEFAULTS = dict(huber_delta=1e-3, max_iterations=100, gradient_tolerance=1e-10,
-                    function_tolerance=1e-15, parameter_tolerance=1e-10, max_step=5.0, threads=1)
+FIT_DEFAULTS = dict(
+    huber_delta=1e-3,
+    max_iterations=100,
+    gradient_tolerance=1e-10,
+    function_tolerance=1e-15,
+    parameter_tolerance=1e-10,
+    max_step=5.0,
+    threads=1,
+)
 
 
 def test_cpp_argument_checks_arrive_as_value_error():

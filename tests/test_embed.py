@@ -43,16 +43,38 @@ def example_output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("embed")
     build, prefix, example = work / "build", work / "prefix", work / "example"
 
-    _run(cmake, "-S", REPO, "-B", build, *generator, "-DCMAKE_BUILD_TYPE=Release",
-         "-DSCALINGLAW_BUILD_TESTS=OFF", "-DSCALINGLAW_INSTALL=ON", env=env)
+    _run(
+        cmake,
+        "-S",
+        REPO,
+        "-B",
+        build,
+        *generator,
+        "-DCMAKE_BUILD_TYPE=Release",
+        "-DSCALINGLAW_BUILD_TESTS=OFF",
+        "-DSCALINGLAW_INSTALL=ON",
+        env=env,
+    )
     _run(cmake, "--build", build, "--config", "Release", "--parallel", "2", env=env)
     _run(cmake, "--install", build, "--config", "Release", "--prefix", prefix, env=env)
-    _run(cmake, "-S", REPO / "examples" / "embed", "-B", example, *generator,
-         "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_PREFIX_PATH={prefix}", env=env)
+    _run(
+        cmake,
+        "-S",
+        REPO / "examples" / "embed",
+        "-B",
+        example,
+        *generator,
+        "-DCMAKE_BUILD_TYPE=Release",
+        f"-DCMAKE_PREFIX_PATH={prefix}",
+        env=env,
+    )
     _run(cmake, "--build", example, "--config", "Release", env=env)
 
-    binary = next(p for p in (example / "fit_csv", example / "Release" / "fit_csv.exe",
-                              example / "fit_csv.exe") if p.exists())
+    binary = next(
+        p
+        for p in (example / "fit_csv", example / "Release" / "fit_csv.exe", example / "fit_csv.exe")
+        if p.exists()
+    )
     output: dict[str, Any] = json.loads(_run(binary, "--exclude-highest-loss", "5", DATA, env=env))
     return output
 

@@ -119,76 +119,229 @@ CSV_CASES = [
     ("empty file", "", {}, ValueError, r"the file is empty \(expected a header row"),
     ("blank lines only", "\n  \n,,\n", {}, ValueError, r"the file is empty"),
     ("header only", "N,D,loss\n", {}, ValueError, r"the file has a header but no runs"),
-    ("non-UTF-8 bytes", table().encode() + b"1e9,2e10,2.5\xb5\n", {}, ValueError,
-     r"line 10: not UTF-8 text \(byte \d+: b'\\xb5'\); save the CSV as UTF-8"),
+    (
+        "non-UTF-8 bytes",
+        table().encode() + b"1e9,2e10,2.5\xb5\n",
+        {},
+        ValueError,
+        r"line 10: not UTF-8 text \(byte \d+: b'\\xb5'\); save the CSV as UTF-8",
+    ),
     ("UTF-16", table().encode("utf-16"), {}, ValueError, r"line 1: not UTF-8 text .*looks like UTF-16"),
-    ("unterminated quote", table(changes=[(1, 0, '"1e9')]), {}, ValueError,
-     r"line \d+: not valid CSV \(unexpected end of data\)"),
-    ("semicolons", table(header="N;D;loss").replace(",", ";"), {}, ValueError,
-     r"no column for model size N .* separated by semicolons or tabs\? save it with commas"),
+    (
+        "unterminated quote",
+        table(changes=[(1, 0, '"1e9')]),
+        {},
+        ValueError,
+        r"line \d+: not valid CSV \(unexpected end of data\)",
+    ),
+    (
+        "semicolons",
+        table(header="N;D;loss").replace(",", ";"),
+        {},
+        ValueError,
+        r"no column for model size N .* separated by semicolons or tabs\? save it with commas",
+    ),
     # the columns
-    ("missing columns", "params,steps\n1e9,100\n", {}, ValueError,
-     r"no column for loss and tokens D or training FLOPs C \(columns: 'params', 'steps'\); name them"),
-    ("unknown column n=", table(), {"n": "size"}, ValueError,
-     r"no column 'size' for n= \(columns: 'N', 'D', 'loss'\)"),
-    ("unknown column loss=", table(), {"loss": "val"}, ValueError,
-     r"no column 'val' for loss= \(columns: 'N', 'D', 'loss'\)"),
-    ("ambiguous columns", table(header="N,D,train_loss,val_loss", rows=[[*r, r[2]] for r in GOOD_ROWS]), {},
-     ValueError, r"ambiguous columns 'train_loss' and 'val_loss' could each be loss; choose one with "
-     r"loss=\.\.\. \(columns: 'N', 'D', 'train_loss', 'val_loss'\)"),
-    ("ambiguous name given", table(header="Model Size,model_size,D,loss", rows=[[r[0], *r] for r in GOOD_ROWS]),
-     {"n": "model size"}, ValueError, r"n='model size' could be 'Model Size' and 'model_size'; give the exact"),
+    (
+        "missing columns",
+        "params,steps\n1e9,100\n",
+        {},
+        ValueError,
+        r"no column for loss and tokens D or training FLOPs C \(columns: 'params', 'steps'\); name them",
+    ),
+    (
+        "unknown column n=",
+        table(),
+        {"n": "size"},
+        ValueError,
+        r"no column 'size' for n= \(columns: 'N', 'D', 'loss'\)",
+    ),
+    (
+        "unknown column loss=",
+        table(),
+        {"loss": "val"},
+        ValueError,
+        r"no column 'val' for loss= \(columns: 'N', 'D', 'loss'\)",
+    ),
+    (
+        "ambiguous columns",
+        table(header="N,D,train_loss,val_loss", rows=[[*r, r[2]] for r in GOOD_ROWS]),
+        {},
+        ValueError,
+        r"ambiguous columns 'train_loss' and 'val_loss' could each be loss; choose one with "
+        r"loss=\.\.\. \(columns: 'N', 'D', 'train_loss', 'val_loss'\)",
+    ),
+    (
+        "ambiguous name given",
+        table(header="Model Size,model_size,D,loss", rows=[[r[0], *r] for r in GOOD_ROWS]),
+        {"n": "model size"},
+        ValueError,
+        r"n='model size' could be 'Model Size' and 'model_size'; give the exact",
+    ),
     ("one column twice", table(), {"n": "loss"}, ValueError, r"column 'loss' cannot be both N and loss"),
     ("d= and c=", table(), {"d": "D", "c": "D"}, ValueError, r"give d= \(tokens\) or c= \(FLOPs\), not both"),
     ("duplicate header", table(header="N,loss,loss"), {}, ValueError, r"duplicate column names 'loss'"),
     # the cells: column, row (the line in the file, the header being row 1) and the problem
-    ("text cell", table(changes=[(1, 2, "diverged")]), {}, ValueError,
-     r"column 'loss', row 3: 'diverged' is not a number"),
+    (
+        "text cell",
+        table(changes=[(1, 2, "diverged")]),
+        {},
+        ValueError,
+        r"column 'loss', row 3: 'diverged' is not a number",
+    ),
     ("blank cell", table(changes=[(2, 1, "")]), {}, ValueError, r"column 'D', row 4: empty is not a number"),
-    ("NaN cell", table(changes=[(0, 0, "NaN")]), {}, ValueError, r"column 'N', row 2: 'NaN' is not a number \(NaN\)"),
+    (
+        "NaN cell",
+        table(changes=[(0, 0, "NaN")]),
+        {},
+        ValueError,
+        r"column 'N', row 2: 'NaN' is not a number \(NaN\)",
+    ),
     ("inf cell", table(changes=[(7, 1, "inf")]), {}, ValueError, r"column 'D', row 9: 'inf' is not finite"),
     ("zero cell", table(changes=[(3, 2, "0")]), {}, ValueError, r"column 'loss', row 5: '0' is not > 0"),
-    ("negative cell", table(changes=[(4, 0, "-1e9")]), {}, ValueError, r"column 'N', row 6: '-1e9' is not > 0"),
-    ("overflowing cell", table(changes=[(5, 1, "1e400")]), {}, ValueError,
-     r"column 'D', row 7: '1e400' is beyond double precision"),
-    ("underflowing cell", table(changes=[(5, 1, "1e-400")]), {}, ValueError,
-     r"column 'D', row 7: '1e-400' is too small for double precision \(it rounds to 0\)"),
-    ("percent", table(changes=[(1, 2, "25%")]), {}, ValueError,
-     r"column 'loss', row 3: '25%' is a percentage: give plain numbers"),
-    ("thousands separators", table(changes=[(0, 0, '"6,000,000"')]), {}, ValueError,
-     r"column 'N', row 2: '6,000,000' has thousands separators: write 6000000"),
-    ("decimal comma", table(changes=[(2, 2, '"2,5"')]), {}, ValueError,
-     r"column 'loss', row 4: '2,5' has a decimal comma: write 2\.5"),
-    ("comma either way", table(changes=[(2, 0, '"1,500"')]), {}, ValueError,
-     r"column 'N', row 4: '1,500' has a comma that could be a thousands separator or a decimal comma"),
-    ("points as separators", table(changes=[(2, 0, "1.000.000")]), {}, ValueError,
-     r"column 'N', row 4: '1\.000\.000' has points as thousands separators: write 1000000"),
-    ("unit suffix", table(changes=[(6, 0, "7B")]), {}, ValueError,
-     r"column 'N', row 8: '7B' has a unit suffix: write plain numbers \(e\.g\. 7e9\)"),
-    ("short row", table(changes=[(1, 2, None)]), {}, ValueError,
-     r"column 'loss', row 3: missing \(the row has 2 cells, the header 3 columns\)"),
-    ("long row", table(changes=[(1, 2, "2.5,7")]), {}, ValueError,
-     r"row 3 has 4 cells but the header names 3 columns"),
-    ("rows counted with blank lines", table().replace("\n", "\n\n", 2) + "1e9,,2.5\n", {}, ValueError,
-     r"column 'D', row 12: empty is not a number"),
-    ("several bad rows", table(changes=[(1, 2, ""), (3, 2, "x"), (5, 0, "0")]), {}, ValueError,
-     r"column 'loss', row 3: empty is not a number; 3 of 8 rows have such problems \(on_bad_row='skip'"),
-    ("overflowing D = C / 6N", table(header="N,C,loss", rows=FLOP_ROWS, changes=[(2, 0, "0.01"), (2, 1, "1e308")]),
-     {}, ValueError, r"column 'C', row 4: tokens D = C / \(6 N\) = 1e\+308 / \(6 \* 0\.01\) is not a finite number"),
-    ("overflowing C = 6ND", table(changes=[(2, 0, "1e200"), (2, 1, "1e200")]), {}, ValueError,
-     r"row 4: C = 6 N D = 6 \* 1e\+200 \* 1e\+200 is beyond double precision"),
+    (
+        "negative cell",
+        table(changes=[(4, 0, "-1e9")]),
+        {},
+        ValueError,
+        r"column 'N', row 6: '-1e9' is not > 0",
+    ),
+    (
+        "overflowing cell",
+        table(changes=[(5, 1, "1e400")]),
+        {},
+        ValueError,
+        r"column 'D', row 7: '1e400' is beyond double precision",
+    ),
+    (
+        "underflowing cell",
+        table(changes=[(5, 1, "1e-400")]),
+        {},
+        ValueError,
+        r"column 'D', row 7: '1e-400' is too small for double precision \(it rounds to 0\)",
+    ),
+    (
+        "percent",
+        table(changes=[(1, 2, "25%")]),
+        {},
+        ValueError,
+        r"column 'loss', row 3: '25%' is a percentage: give plain numbers",
+    ),
+    (
+        "thousands separators",
+        table(changes=[(0, 0, '"6,000,000"')]),
+        {},
+        ValueError,
+        r"column 'N', row 2: '6,000,000' has thousands separators: write 6000000",
+    ),
+    (
+        "decimal comma",
+        table(changes=[(2, 2, '"2,5"')]),
+        {},
+        ValueError,
+        r"column 'loss', row 4: '2,5' has a decimal comma: write 2\.5",
+    ),
+    (
+        "comma either way",
+        table(changes=[(2, 0, '"1,500"')]),
+        {},
+        ValueError,
+        r"column 'N', row 4: '1,500' has a comma that could be a thousands separator or a decimal comma",
+    ),
+    (
+        "points as separators",
+        table(changes=[(2, 0, "1.000.000")]),
+        {},
+        ValueError,
+        r"column 'N', row 4: '1\.000\.000' has points as thousands separators: write 1000000",
+    ),
+    (
+        "unit suffix",
+        table(changes=[(6, 0, "7B")]),
+        {},
+        ValueError,
+        r"column 'N', row 8: '7B' has a unit suffix: write plain numbers \(e\.g\. 7e9\)",
+    ),
+    (
+        "short row",
+        table(changes=[(1, 2, None)]),
+        {},
+        ValueError,
+        r"column 'loss', row 3: missing \(the row has 2 cells, the header 3 columns\)",
+    ),
+    (
+        "long row",
+        table(changes=[(1, 2, "2.5,7")]),
+        {},
+        ValueError,
+        r"row 3 has 4 cells but the header names 3 columns",
+    ),
+    (
+        "rows counted with blank lines",
+        table().replace("\n", "\n\n", 2) + "1e9,,2.5\n",
+        {},
+        ValueError,
+        r"column 'D', row 12: empty is not a number",
+    ),
+    (
+        "several bad rows",
+        table(changes=[(1, 2, ""), (3, 2, "x"), (5, 0, "0")]),
+        {},
+        ValueError,
+        r"column 'loss', row 3: empty is not a number; 3 of 8 rows have such problems \(on_bad_row='skip'",
+    ),
+    (
+        "overflowing D = C / 6N",
+        table(header="N,C,loss", rows=FLOP_ROWS, changes=[(2, 0, "0.01"), (2, 1, "1e308")]),
+        {},
+        ValueError,
+        r"column 'C', row 4: tokens D = C / \(6 N\) = 1e\+308 / \(6 \* 0\.01\) is not a finite number",
+    ),
+    (
+        "overflowing C = 6ND",
+        table(changes=[(2, 0, "1e200"), (2, 1, "1e200")]),
+        {},
+        ValueError,
+        r"row 4: C = 6 N D = 6 \* 1e\+200 \* 1e\+200 is beyond double precision",
+    ),
     # problems of the runs as a whole, found by the fit
-    ("one N for every run", table(changes=[(i, 0, "1e9") for i in range(8)]), {}, ValueError,
-     r"every run has the same N = 1e\+09: .* cannot be told apart"),
+    (
+        "one N for every run",
+        table(changes=[(i, 0, "1e9") for i in range(8)]),
+        {},
+        ValueError,
+        r"every run has the same N = 1e\+09: .* cannot be told apart",
+    ),
     ("fewer runs than parameters", table(rows=GOOD_ROWS[:4]), {}, ValueError, r"at least 5 runs .* got 4"),
     # skipping bad rows: never silent, never everything, never a number format it would have to guess
-    ("skip: every row bad", table(changes=[(i, 2, "n/a") for i in range(8)]), SKIP, ValueError,
-     r"every row has a problem, no runs are left; the first: column 'loss', row 2: 'n/a' is not a number"),
-    ("skip: format still refused", table(changes=[(0, 2, ""), (4, 0, '"6,000,000"')]), SKIP, ValueError,
-     r"column 'N', row 6: '6,000,000' has thousands separators"),
-    ("skip: too few left", table(changes=[(i, 1, "") for i in range(4)]), SKIP, ValueError,
-     r"at least 5 runs .* got 4"),
-    ("on_bad_row unknown", table(), {"on_bad_row": "drop"}, ValueError, r"on_bad_row must be 'raise' or 'skip', got 'drop'"),
+    (
+        "skip: every row bad",
+        table(changes=[(i, 2, "n/a") for i in range(8)]),
+        SKIP,
+        ValueError,
+        r"every row has a problem, no runs are left; the first: column 'loss', row 2: 'n/a' is not a number",
+    ),
+    (
+        "skip: format still refused",
+        table(changes=[(0, 2, ""), (4, 0, '"6,000,000"')]),
+        SKIP,
+        ValueError,
+        r"column 'N', row 6: '6,000,000' has thousands separators",
+    ),
+    (
+        "skip: too few left",
+        table(changes=[(i, 1, "") for i in range(4)]),
+        SKIP,
+        ValueError,
+        r"at least 5 runs .* got 4",
+    ),
+    (
+        "on_bad_row unknown",
+        table(),
+        {"on_bad_row": "drop"},
+        ValueError,
+        r"on_bad_row must be 'raise' or 'skip', got 'drop'",
+    ),
 ]
 # Cases that fail only once the runs are fitted; read_csv itself accepts them.
 FIT_LEVEL = {"one N for every run", "fewer runs than parameters", "skip: too few left"}
@@ -222,10 +375,14 @@ def read_and_fit(path, options):
     return scalinglaw.fit(*runs, starts=scalinglaw.default_starts()[::50], threads=1)
 
 
-CLI_CASES = [case for case in CSV_CASES if case[2].get("on_bad_row", "skip") == "skip"]  # --skip-bad-rows is a switch
+CLI_CASES = [
+    case for case in CSV_CASES if case[2].get("on_bad_row", "skip") == "skip"
+]  # --skip-bad-rows is a switch
 
 
-@pytest.mark.parametrize(("case", "content", "options", "error", "message"), CSV_CASES, ids=[c[0] for c in CSV_CASES])
+@pytest.mark.parametrize(
+    ("case", "content", "options", "error", "message"), CSV_CASES, ids=[c[0] for c in CSV_CASES]
+)
 def test_bad_csv_raises_with_column_row_and_problem(tmp_path, case, content, options, error, message):
     path = write_case(tmp_path, content)
     if case in FIT_LEVEL:
@@ -239,7 +396,9 @@ def test_bad_csv_raises_with_column_row_and_problem(tmp_path, case, content, opt
             scalinglaw.read_csv(path, **options)
 
 
-@pytest.mark.parametrize(("case", "content", "options", "error", "message"), CLI_CASES, ids=[c[0] for c in CLI_CASES])
+@pytest.mark.parametrize(
+    ("case", "content", "options", "error", "message"), CLI_CASES, ids=[c[0] for c in CLI_CASES]
+)
 def test_bad_csv_through_the_command_prints_one_line_and_exits_2(
     tmp_path, capsys, case, content, options, error, message
 ):
@@ -279,8 +438,9 @@ def test_bad_options_with_a_csv_print_one_line_and_exit_2(tmp_path, capsys, opti
 
 
 def run_command(argv):
-    return subprocess.run([sys.executable, "-m", "scalinglaw", *argv], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "scalinglaw", *argv], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_no_bad_input_kills_the_command(tmp_path):

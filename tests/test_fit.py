@@ -36,11 +36,16 @@ def test_reported_objective_is_the_objective_at_the_reported_parameters(fit_240,
     # at rounding level (H by central differences of the independent gradient).
     logs = (np.log(n), np.log(d), np.log(loss), 1e-3)
     h = 1e-6
-    hessian = np.array([
-        (huber_objective_and_gradient(x + h * unit, *logs)[1] - huber_objective_and_gradient(x - h * unit, *logs)[1])
-        / (2 * h)
-        for unit in np.eye(5)
-    ])
+    hessian = np.array(
+        [
+            (
+                huber_objective_and_gradient(x + h * unit, *logs)[1]
+                - huber_objective_and_gradient(x - h * unit, *logs)[1]
+            )
+            / (2 * h)
+            for unit in np.eye(5)
+        ]
+    )
     decrement = 0.5 * gradient @ np.linalg.solve(0.5 * (hessian + hessian.T), gradient)
     assert abs(decrement) < 1e-14 * value
 
@@ -55,7 +60,11 @@ def test_fit_is_strictly_better_than_the_papers_parameters(fit_240, chinchilla_2
     assert paper_objective / fit_240.objective == pytest.approx(4.05, abs=0.01)
 
 
-def synthetic_runs(params, sizes=np.geomspace(7e7, 1.6e10, 12), budgets=np.geomspace(6e18, 3e21, 9)):
+SIZES = np.geomspace(7e7, 1.6e10, 12)
+BUDGETS = np.geomspace(6e18, 3e21, 9)
+
+
+def synthetic_runs(params, sizes=SIZES, budgets=BUDGETS):
     """Noise-free runs on an IsoFLOP-like grid: every size at every budget, D = C / (6 N)."""
     n, c = (grid.ravel() for grid in np.meshgrid(sizes, budgets))
     d = c / (6 * n)
@@ -114,14 +123,19 @@ def test_default_starts_are_the_papers_grid():
     starts = scalinglaw.default_starts()
     assert starts.shape == (4500, 5)
     expected = {
-        0: np.arange(0, 26, 5), 1: np.arange(0, 26, 5), 2: np.arange(-1, 1.01, 0.5),
-        3: np.arange(0, 2.01, 0.5), 4: np.arange(0, 2.01, 0.5),
+        0: np.arange(0, 26, 5),
+        1: np.arange(0, 26, 5),
+        2: np.arange(-1, 1.01, 0.5),
+        3: np.arange(0, 2.01, 0.5),
+        4: np.arange(0, 2.01, 0.5),
     }
     for column, values in expected.items():
         np.testing.assert_allclose(np.unique(starts[:, column]), values)
     assert len({tuple(row) for row in starts}) == 4500
     np.testing.assert_array_equal(
-        scalinglaw.start_grid(a=expected[0], b=expected[1], e=expected[2], alpha=expected[3], beta=expected[4]),
+        scalinglaw.start_grid(
+            a=expected[0], b=expected[1], e=expected[2], alpha=expected[3], beta=expected[4]
+        ),
         starts,
     )
 
@@ -172,8 +186,15 @@ def centred_objective(n, d, loss):
         return huber_objective_and_gradient(original, log_n, log_d, log_loss, 1e-3)[1]
 
     def to_centred(result):
-        return np.array([result.a - result.alpha * mean_n, result.b - result.beta * mean_d, result.e,
-                         result.alpha, result.beta])
+        return np.array(
+            [
+                result.a - result.alpha * mean_n,
+                result.b - result.beta * mean_d,
+                result.e,
+                result.alpha,
+                result.beta,
+            ]
+        )
 
     return f, to_centred
 
@@ -188,8 +209,12 @@ def test_a_well_determined_fit_reports_its_conditioning_and_no_problems(fit_240,
     t = np.eye(5)
     t[0, 3], t[1, 4] = mean_n, mean_d
     h = 1e-6
-    hessian = np.array([(t.T @ gradient_original(x + h * u) - t.T @ gradient_original(x - h * u)) / (2 * h)
-                        for u in np.eye(5)])
+    hessian = np.array(
+        [
+            (t.T @ gradient_original(x + h * u) - t.T @ gradient_original(x - h * u)) / (2 * h)
+            for u in np.eye(5)
+        ]
+    )
     hessian = 0.5 * (hessian + hessian.T)
     scale = 1 / np.sqrt(np.diag(hessian))
     eigenvalues = np.linalg.eigvalsh(hessian * np.outer(scale, scale))
@@ -228,8 +253,10 @@ def test_an_exponent_that_is_not_positive_is_flagged():
     with pytest.warns(scalinglaw.IllConditionedWarning):
         result = scalinglaw.fit(n, d, loss, starts=[[6.0, 7.0, 0.5, -0.2, 0.3], [0.0, 7.0, 0.4, 0.3, 0.3]])
     assert result.alpha < 0
-    assert any(problem.startswith("alpha = ") and "does not fall with model size" in problem
-               for problem in result.problems)
+    assert any(
+        problem.startswith("alpha = ") and "does not fall with model size" in problem
+        for problem in result.problems
+    )
 
 
 @pytest.mark.parametrize("column", ["N", "D"])
@@ -239,7 +266,9 @@ def test_runs_that_all_share_one_size_or_token_count_are_refused(column):
     arrays = {"N": n, "D": d}
     arrays[column] = np.full(8, 3e9)
     loss = 1.7 + 400 / arrays["N"] ** 0.34 + 400 / arrays["D"] ** 0.28
-    with pytest.raises(ValueError, match=rf"every run has the same {column} = 3e\+09: .* cannot be told apart"):
+    with pytest.raises(
+        ValueError, match=rf"every run has the same {column} = 3e\+09: .* cannot be told apart"
+    ):
         scalinglaw.fit(arrays["N"], arrays["D"], loss)
 
 
@@ -250,5 +279,7 @@ def test_an_amplitude_beyond_double_precision_is_refused_not_returned_as_zero():
     d = [81046116045738.0, 358657971829004.0, 41818880266544.0, 17042652664835.0, 360805451783976.0]
     loss = [1.0, 1.0, 65.0, 2.0, 27926034.0]
     starts = scalinglaw.start_grid(a=[0.0, 10.0], b=[0.0, 10.0], e=[0.5], alpha=[0.3], beta=[0.3, 1.0])
-    with pytest.raises(ValueError, match=r"B = e\^b = e\^-\d+.* below the smallest double: the term B / D\^beta"):
+    with pytest.raises(
+        ValueError, match=r"B = e\^b = e\^-\d+.* below the smallest double: the term B / D\^beta"
+    ):
         scalinglaw.fit(n, d, loss, starts=starts, threads=1)

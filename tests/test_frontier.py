@@ -81,10 +81,14 @@ def test_arrays_keep_their_shape_and_fit_results_plan_directly(fit_240):
         (lambda: FIT_240.budget_for_loss(1.5), r"not above E"),
         (lambda: FIT_240.optimal_for_size(0.0), r"not > 0"),
         (lambda: scalinglaw.compute_optimal({"E": 1, "A": 1, "B": 1, "alpha": 0.3}, 1e20), "missing beta"),
-        (lambda: scalinglaw.compute_optimal({"E": 1, "A": 1, "B": 1, "alpha": -0.3, "beta": 0.3}, 1e20),
-         "alpha must be > 0"),
-        (lambda: scalinglaw.compute_optimal({"E": 1, "A": -1, "B": 1, "alpha": 0.3, "beta": 0.3}, 1e20),
-         "A must be finite and > 0"),
+        (
+            lambda: scalinglaw.compute_optimal({"E": 1, "A": 1, "B": 1, "alpha": -0.3, "beta": 0.3}, 1e20),
+            "alpha must be > 0",
+        ),
+        (
+            lambda: scalinglaw.compute_optimal({"E": 1, "A": -1, "B": 1, "alpha": 0.3, "beta": 0.3}, 1e20),
+            "A must be finite and > 0",
+        ),
     ],
 )
 def test_bad_planning_input(call, message):
@@ -95,7 +99,10 @@ def test_bad_planning_input(call, message):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda law: scalinglaw.compute_optimal(law, 5e-324), r"for a budget of 4.94\d*e-324 FLOPs is beyond"),
+        (
+            lambda law: scalinglaw.compute_optimal(law, 5e-324),
+            r"for a budget of 4.94\d*e-324 FLOPs is beyond",
+        ),
         (lambda law: scalinglaw.compute_optimal(dict(law, A=1e308, beta=1e-3), 1e21), r"beyond double"),
         (lambda law: scalinglaw.frontier_coefficients(dict(law, beta=1e308)), r"G = .* beyond double"),
         (lambda law: scalinglaw.optimal_for_size(law, 1e308), r"for a model of 1e\+308 parameters"),

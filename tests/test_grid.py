@@ -46,9 +46,7 @@ def test_random_axes_match_numpy_to_1e13():
         C = 10 ** rng.uniform(10, 30, size=rng.integers(1, 200))
         D = 10 ** rng.uniform(-5, 25, size=C.size)
         assert max_relative_error(scalinglaw.loss_grid(law, N, C), reference_nc(law, N, C)) < 1e-13
-        assert (
-            max_relative_error(scalinglaw.loss_grid_nd(law, N, D), reference_nd(law, N, D)) < 1e-13
-        )
+        assert max_relative_error(scalinglaw.loss_grid_nd(law, N, D), reference_nd(law, N, D)) < 1e-13
 
 
 @pytest.mark.parametrize("beta", [0.3658, 3.0, 15.0, 40.0])
@@ -118,12 +116,8 @@ def test_law_methods_and_mappings_give_the_same_grids():
     grid = scalinglaw.loss_grid(CHINCHILLA, N, C)
     np.testing.assert_array_equal(CHINCHILLA.loss_grid(N, C), grid)
     np.testing.assert_array_equal(scalinglaw.loss_grid(CHINCHILLA.params, N, C), grid)
-    np.testing.assert_array_equal(
-        CHINCHILLA.loss_grid_nd(N, C), scalinglaw.loss_grid_nd(CHINCHILLA, N, C)
-    )
-    np.testing.assert_array_equal(
-        CHINCHILLA.predict(N, 2e10), scalinglaw.predict(CHINCHILLA, N, 2e10)
-    )
+    np.testing.assert_array_equal(CHINCHILLA.loss_grid_nd(N, C), scalinglaw.loss_grid_nd(CHINCHILLA, N, C))
+    np.testing.assert_array_equal(CHINCHILLA.predict(N, 2e10), scalinglaw.predict(CHINCHILLA, N, 2e10))
 
 
 def test_fit_result_has_the_grid_methods(fit_240):
@@ -140,9 +134,7 @@ def test_float32_cells_are_the_float64_cells_rounded_once():
     assert grid32.dtype == np.float32
     np.testing.assert_array_equal(grid32, grid64.astype(np.float32))
     nd32 = scalinglaw.loss_grid_nd(CHINCHILLA, N, C, dtype="float32")
-    np.testing.assert_array_equal(
-        nd32, scalinglaw.loss_grid_nd(CHINCHILLA, N, C).astype(np.float32)
-    )
+    np.testing.assert_array_equal(nd32, scalinglaw.loss_grid_nd(CHINCHILLA, N, C).astype(np.float32))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -341,9 +333,7 @@ PREDICT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "change", "message"), PREDICT_CASES, ids=[c[0] for c in PREDICT_CASES]
-)
+@pytest.mark.parametrize(("case", "change", "message"), PREDICT_CASES, ids=[c[0] for c in PREDICT_CASES])
 def test_bad_predict_input_raises_value_error(case, change, message):
     arguments = {"N": N_AXIS, "D": 2e10, **change}
     with pytest.raises(ValueError, match=message):

@@ -80,7 +80,9 @@ def test_ambiguous_columns_ask_for_a_choice(tmp_path):
 def test_a_csv_fits_like_the_arrays(tmp_path, chinchilla_240):
     n, d, loss = chinchilla_240
     path = tmp_path / "runs.csv"
-    path.write_text("N,D,loss\n" + "".join(f"{float(a)!r},{float(b)!r},{float(c)!r}\n" for a, b, c in zip(n, d, loss)))
+    path.write_text(
+        "N,D,loss\n" + "".join(f"{float(a)!r},{float(b)!r},{float(c)!r}\n" for a, b, c in zip(n, d, loss))
+    )
     runs = scalinglaw.read_csv(path)
     starts = scalinglaw.default_starts()[::50]
     assert scalinglaw.fit(*runs, starts=starts).params == scalinglaw.fit(n, d, loss, starts=starts).params
@@ -107,10 +109,14 @@ def test_bad_rows_are_skipped_only_when_asked_and_never_silently(tmp_path):
     (note,) = runs.notes
     assert str(caught[0].message).endswith(note)
     # Each skipped row by its line in the file, with the reason: the first five, then how many more.
-    for piece in ("column 'D', row 3: empty is not a number", "column 'loss', row 4: 'diverged' is not a number",
-                  "column 'loss', row 5: missing (the row has 2 cells, the header 3 columns)",
-                  "column 'D', row 6: '-1' is not > 0", "column 'loss', row 7: 'nan' is not a number (NaN)",
-                  "; and 1 more)"):
+    for piece in (
+        "column 'D', row 3: empty is not a number",
+        "column 'loss', row 4: 'diverged' is not a number",
+        "column 'loss', row 5: missing (the row has 2 cells, the header 3 columns)",
+        "column 'D', row 6: '-1' is not > 0",
+        "column 'loss', row 7: 'nan' is not a number (NaN)",
+        "; and 1 more)",
+    ):
         assert piece in note
     assert "row 8" not in note
     kept, _ = runs.split_highest_loss(1)
@@ -134,11 +140,13 @@ def test_no_warning_and_no_note_when_nothing_is_skipped(tmp_path):
 def test_spreadsheet_habits_that_are_not_errors(tmp_path):
     # A byte-order mark, CRLF line ends, quoted cells, padding, trailing empty cells, blank rows and a
     # quoted cell spanning two lines (the row number after it is still the line in the file).
-    text = ('\ufeff"N", D ,"note",loss,,\r\n'
-            '"1e9", 2e10 ,"first\r\nrun",2.5,,\r\n'
-            ',,,,,\r\n'
-            '2e9,1e10,,2.4\r\n'
-            '3e9,x,,2.3\r\n')
+    text = (
+        '\ufeff"N", D ,"note",loss,,\r\n'
+        '"1e9", 2e10 ,"first\r\nrun",2.5,,\r\n'
+        ",,,,,\r\n"
+        "2e9,1e10,,2.4\r\n"
+        "3e9,x,,2.3\r\n"
+    )
     path = tmp_path / "runs.csv"
     path.write_bytes(text.encode("utf-8"))
     with pytest.raises(ValueError, match=r"column 'D', row 6: 'x' is not a number"):
@@ -157,7 +165,9 @@ def test_a_named_flops_column_wins_over_a_recognised_tokens_column(tmp_path):
 
 
 def test_runs_refuse_a_training_compute_beyond_double_precision():
-    with pytest.raises(ValueError, match=r"run \[1\]: the training compute C = 6 N D = 6 \* 1e\+300 \* 1e\+10"):
+    with pytest.raises(
+        ValueError, match=r"run \[1\]: the training compute C = 6 N D = 6 \* 1e\+300 \* 1e\+10"
+    ):
         scalinglaw.Runs(np.array([1e9, 1e300]), np.array([1e10, 1e10]), np.array([2.5, 2.5]))
     with pytest.raises(ValueError, match=r"run \[0\]: .* is beyond double precision \(1 of 1 runs\)"):
         scalinglaw.Runs([1e-200], [1e-200], [2.5])

@@ -96,9 +96,7 @@ def test_skipped_budgets_warn_with_their_reason_and_the_rest_are_used():
     assert r.status == ("used", "too_few_sizes", "opens_downward", "used")
     assert list(r.used) == [True, False, False, True]
     assert np.isnan(r.N_opt[1]) and np.isnan(r.N_opt[2])
-    assert r.a == pytest.approx(
-        0.5, rel=1e-10
-    )  # the exact sweep's exponent, from the two used budgets
+    assert r.a == pytest.approx(0.5, rel=1e-10)  # the exact sweep's exponent, from the two used budgets
     assert r.N_opt[0] == pytest.approx(0.1 * np.sqrt(1e19), rel=1e-10)
 
 
@@ -120,9 +118,7 @@ def test_nothing_groupable_or_too_few_minima_is_a_value_error():
     n, d, loss = sweep([1e19, 1e20], [[-1.0, 0.0, 1.0], [-1.0, 1.0]], [0.05, 0.05])
     with (
         pytest.warns(scalinglaw.IsoflopWarning, match="1e\\+20 FLOPs left out"),
-        pytest.raises(
-            ValueError, match="the exponents need the minima of at least 2 budgets, got 1 of 2"
-        ),
+        pytest.raises(ValueError, match="the exponents need the minima of at least 2 budgets, got 1 of 2"),
     ):
         scalinglaw.approach2(n, d, loss, budgets=[1e19, 1e20])
 
@@ -142,6 +138,4 @@ def test_bad_input_raises_value_error(change, message):
     n, d, loss = sweep([1e19, 1e20], [[-1.0, 0.0, 1.0]] * 2, [0.05, 0.05])
     arguments = {"N": n, "D": d, "loss": loss, **change}
     with pytest.raises(ValueError, match=message):
-        scalinglaw.approach2(
-            arguments.pop("N"), arguments.pop("D"), arguments.pop("loss"), **arguments
-        )
+        scalinglaw.approach2(arguments.pop("N"), arguments.pop("D"), arguments.pop("loss"), **arguments)

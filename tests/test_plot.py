@@ -38,16 +38,19 @@ def test_two_panels_with_the_papers_titles_and_log_scales(drawn):
 def test_left_panel_has_contours_runs_frontier_slices_and_gopher(drawn, fit_240):
     figure, kept, _ = drawn
     left = figure.axes[0]
-    assert {"Empirical data", "Efficient frontier", "IsoFLOPs slice", "Gopher budget",
-            "Excluded from fit"} <= set(legend_texts(left))
+    assert {
+        "Empirical data",
+        "Efficient frontier",
+        "IsoFLOPs slice",
+        "Gopher budget",
+        "Excluded from fit",
+    } <= set(legend_texts(left))
     from matplotlib.contour import ContourSet
 
     contours = [c for c in left.collections if isinstance(c, ContourSet)]
     assert len(contours) == 1 and len(contours[0].levels) >= 10
     # nine dashed slice lines at the nine budgets, plus the Gopher budget line
-    verticals = sorted(
-        {line.get_xdata()[0] for line in left.get_lines() if line.get_linestyle() == "--"}
-    )
+    verticals = sorted({line.get_xdata()[0] for line in left.get_lines() if line.get_linestyle() == "--"})
     np.testing.assert_allclose(verticals, kept.budgets)
     gopher = [line for line in left.get_lines() if line.get_label() == "Gopher budget"]
     assert gopher[0].get_xdata()[0] == scalinglaw.GOPHER_FLOPS
@@ -121,8 +124,9 @@ def epoch_runs():
 @pytest.fixture(scope="module")
 def small_bootstrap(epoch_runs, fit_240):
     with pytest.warns(scalinglaw.BudgetGroupingWarning, match="6 of 240 runs"):
-        return scalinglaw.bootstrap(*epoch_runs, n_resamples=50, seed=1,
-                                    isoflop_budgets=epoch_runs.budgets, estimate=fit_240)
+        return scalinglaw.bootstrap(
+            *epoch_runs, n_resamples=50, seed=1, isoflop_budgets=epoch_runs.budgets, estimate=fit_240
+        )
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +162,7 @@ def percentile_band(bootstrap, c):
     return np.percentile(n_opt, [2.5, 97.5], axis=0)
 
 
-def test_left_panel_band_is_the_percentile_interval_of_the_frontier(drawn_with_both,
-                                                                     small_bootstrap):
+def test_left_panel_band_is_the_percentile_interval_of_the_frontier(drawn_with_both, small_bootstrap):
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import to_rgb
 
@@ -198,8 +201,7 @@ def test_gopher_star_gets_the_bootstraps_interval(drawn_with_both, small_bootstr
     assert len(bars) == 1
     (segment,) = bars[0].lines[2][0].get_segments()
     np.testing.assert_allclose(segment[:, 0], scalinglaw.GOPHER_FLOPS)
-    np.testing.assert_allclose(sorted(segment[:, 1]), small_bootstrap.interval["N_opt"][0],
-                               rtol=1e-12)
+    np.testing.assert_allclose(sorted(segment[:, 1]), small_bootstrap.interval["N_opt"][0], rtol=1e-12)
     low, high = small_bootstrap.interval["N_opt"][0]
     texts = [t.get_text() for t in left.texts]
     assert "73.2B" in texts and f"95%: {human(low)} to {human(high)}" in texts
@@ -208,15 +210,13 @@ def test_gopher_star_gets_the_bootstraps_interval(drawn_with_both, small_bootstr
 def test_no_gopher_error_bar_without_that_budget_in_the_bootstrap(epoch_runs, fit_240):
     from matplotlib.figure import Figure
 
-    other = scalinglaw.bootstrap(*epoch_runs, n_resamples=20, seed=2, budgets=[1e22],
-                                 estimate=fit_240)
+    other = scalinglaw.bootstrap(*epoch_runs, n_resamples=20, seed=2, budgets=[1e22], estimate=fit_240)
     ax = draw_isoloss(Figure().subplots(), fit_240, epoch_runs, bootstrap=other)
     assert not ax.containers and [t.get_text() for t in ax.texts] == ["73.2B"]
     assert len(labelled(ax.collections, BAND_LABEL)) == 1
 
 
-def test_a_wide_band_neither_sets_nor_leaves_the_panels_range(epoch_runs, fit_240,
-                                                              small_bootstrap):
+def test_a_wide_band_neither_sets_nor_leaves_the_panels_range(epoch_runs, fit_240, small_bootstrap):
     from matplotlib.figure import Figure
 
     g = small_bootstrap.samples["G"].copy()
@@ -232,8 +232,7 @@ def test_a_wide_band_neither_sets_nor_leaves_the_panels_range(epoch_runs, fit_24
     np.testing.assert_allclose(high, top)
 
 
-def test_right_panel_marks_each_parabola_minimum_in_its_budgets_colour(drawn_with_both,
-                                                                        approach2_240):
+def test_right_panel_marks_each_parabola_minimum_in_its_budgets_colour(drawn_with_both, approach2_240):
     from matplotlib.colors import to_rgba
 
     right = drawn_with_both.axes[1]
@@ -241,8 +240,9 @@ def test_right_panel_marks_each_parabola_minimum_in_its_budgets_colour(drawn_wit
     (minima,) = labelled(right.collections, MINIMUM_LABEL)
     used = approach2_240.used
     assert used.sum() == 9 and approach2_240.inside.all()
-    np.testing.assert_allclose(minima.get_offsets(),
-                               np.column_stack([approach2_240.N_opt, approach2_240.loss_opt])[used])
+    np.testing.assert_allclose(
+        minima.get_offsets(), np.column_stack([approach2_240.N_opt, approach2_240.loss_opt])[used]
+    )
     dashed = {line.get_label(): line for line in right.get_lines() if line.get_linestyle() == "--"}
     for k, colour in zip(np.flatnonzero(used), minima.get_facecolors()):
         budget_curve = dashed[f"{approach2_240.budgets[k]:.0e}".replace("e+", "e")]
@@ -250,8 +250,7 @@ def test_right_panel_marks_each_parabola_minimum_in_its_budgets_colour(drawn_wit
     assert (minima.get_edgecolors()[:, :3] == 0).all()  # black edges
 
 
-def test_right_panel_draws_each_parabola_over_its_budgets_runs(drawn_with_both, approach2_240,
-                                                               epoch_runs):
+def test_right_panel_draws_each_parabola_over_its_budgets_runs(drawn_with_both, approach2_240, epoch_runs):
     right = drawn_with_both.axes[1]
     parabolas = [line for line in right.get_lines() if line.get_linestyle() == "-"]
     assert len(parabolas) == approach2_240.used.sum()
@@ -262,11 +261,12 @@ def test_right_panel_draws_each_parabola_over_its_budgets_runs(drawn_with_both, 
         n, loss = line.get_data()
         u = np.log(n) - approach2_240.center[k]
         np.testing.assert_allclose(
-            loss, approach2_240.c0[k] + approach2_240.c1[k] * u + approach2_240.c2[k] * u**2,
-            rtol=1e-12)
+            loss, approach2_240.c0[k] + approach2_240.c1[k] * u + approach2_240.c2[k] * u**2, rtol=1e-12
+        )
         near = nearest == k
-        np.testing.assert_allclose([n[0], n[-1]], [epoch_runs.N[near].min(),
-                                                   epoch_runs.N[near].max()], rtol=1e-12)
+        np.testing.assert_allclose(
+            [n[0], n[-1]], [epoch_runs.N[near].min(), epoch_runs.N[near].max()], rtol=1e-12
+        )
         assert loss.min() >= approach2_240.loss_opt[k] - 1e-12  # the minimum is the lowest point
 
 
@@ -276,8 +276,7 @@ def test_a_minimum_outside_its_budgets_runs_is_hollow_and_labelled_extrapolated(
 
     law = scalinglaw.Law(E=1.7, A=400.0, B=400.0, alpha=0.34, beta=0.28)
     # 1e16 FLOPs has its optimum near 1e7 parameters: sampled only below it, Approach 2 extrapolates
-    n = np.concatenate([np.geomspace(1e5, 1e7, 5), np.geomspace(3e5, 3e7, 5),
-                        np.geomspace(1e5, 2e6, 5)])
+    n = np.concatenate([np.geomspace(1e5, 1e7, 5), np.geomspace(3e5, 3e7, 5), np.geomspace(1e5, 2e6, 5)])
     c = np.repeat([1e14, 1e15, 1e16], 5)
     runs = scalinglaw.Runs(n, c / (6 * n), law.predict(n, c / (6 * n)), budgets=(1e14, 1e15, 1e16))
     result = scalinglaw.approach2(*runs, budgets=runs.budgets)
@@ -287,8 +286,7 @@ def test_a_minimum_outside_its_budgets_runs_is_hollow_and_labelled_extrapolated(
     assert {MINIMUM_LABEL, EXTRAPOLATED_LABEL} <= set(legend_texts(ax))
     (filled,) = labelled(ax.collections, MINIMUM_LABEL)
     (hollow,) = labelled(ax.collections, EXTRAPOLATED_LABEL)
-    np.testing.assert_allclose(filled.get_offsets(),
-                               np.column_stack([result.N_opt, result.loss_opt])[:2])
+    np.testing.assert_allclose(filled.get_offsets(), np.column_stack([result.N_opt, result.loss_opt])[:2])
     np.testing.assert_allclose(hollow.get_offsets(), [[result.N_opt[2], result.loss_opt[2]]])
     assert len(hollow.get_facecolors()) == 0 or hollow.get_facecolors()[0][3] == 0
     curve = next(line for line in ax.get_lines() if line.get_label() == "1e16")
@@ -306,8 +304,7 @@ def test_without_bootstrap_or_approach2_nothing_new_is_drawn(drawn, drawn_with_b
     assert not [c for c in left.collections if isinstance(c, PolyCollection)]
     assert not left.containers and [t.get_text() for t in left.texts] == ["73.2B"]
     assert not [line for line in right.get_lines() if line.get_linestyle() in ("-", ":")]
-    assert not [t for t in legend_texts(left) + legend_texts(right) if "bootstrap" in t
-                or "Parabola" in t]
+    assert not [t for t in legend_texts(left) + legend_texts(right) if "bootstrap" in t or "Parabola" in t]
     # the same figure gains exactly the new entries when both are given
     both_left, both_right = drawn_with_both.axes[:2]
     assert set(legend_texts(both_left)) - set(legend_texts(left)) == {BAND_LABEL}
@@ -315,7 +312,8 @@ def test_without_bootstrap_or_approach2_nothing_new_is_drawn(drawn, drawn_with_b
 
 
 def test_bad_bootstrap_or_approach2_is_refused_with_a_clear_message(
-        tmp_path, fit_240, epoch_runs, small_bootstrap, approach2_240):
+    tmp_path, fit_240, epoch_runs, small_bootstrap, approach2_240
+):
     from matplotlib.figure import Figure
 
     ax = Figure().subplots()
@@ -344,8 +342,7 @@ def test_bad_bootstrap_or_approach2_is_refused_with_a_clear_message(
     assert not path.exists()
 
 
-def test_saved_with_bootstrap_and_approach2(tmp_path, fit_240, epoch_runs, small_bootstrap,
-                                            approach2_240):
+def test_saved_with_bootstrap_and_approach2(tmp_path, fit_240, epoch_runs, small_bootstrap, approach2_240):
     path = tmp_path / "figure4.png"
     save_figure4(path, fit_240, epoch_runs, bootstrap=small_bootstrap, approach2=approach2_240)
     assert path.read_bytes()[:4] == b"\x89PNG"
@@ -364,8 +361,12 @@ def test_a_minimum_of_a_budget_with_no_slice_is_grey_and_has_no_parabola():
     with pytest.warns(scalinglaw.IsoflopWarning, match="1e\\+16 FLOPs left out"):
         skipped = scalinglaw.approach2(*runs)
     made_up = dataclasses.replace(
-        skipped, status=("used",) * 3, N_opt=np.append(skipped.N_opt[:2], 8e6),
-        loss_opt=np.append(skipped.loss_opt[:2], 5.5), inside=np.array([True, True, True]))
+        skipped,
+        status=("used",) * 3,
+        N_opt=np.append(skipped.N_opt[:2], 8e6),
+        loss_opt=np.append(skipped.loss_opt[:2], 5.5),
+        inside=np.array([True, True, True]),
+    )
     ax = draw_isoflop(Figure().subplots(), law, runs, approach2=made_up)
     (minima,) = labelled(ax.collections, MINIMUM_LABEL)
     np.testing.assert_allclose(minima.get_offsets()[2], [8e6, 5.5])

@@ -26,8 +26,13 @@ from scalinglaw.io import SkippedRowsWarning
 
 #: SCALINGLAW_EXAMPLES=5000 pytest tests/test_properties.py searches deeper, with random examples.
 DEEPER = int(os.environ.get("SCALINGLAW_EXAMPLES", "0"))
-SETTINGS = settings(max_examples=DEEPER or 60, deadline=None, derandomize=not DEEPER, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=DEEPER or 60,
+    deadline=None,
+    derandomize=not DEEPER,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 #: Few starts: on arbitrary data the property is "an exception we document or finite numbers", not
 #: "the global optimum", and 4500 starts per example would make the file slow.
 STARTS = scalinglaw.start_grid(a=[0.0, 10.0], b=[0.0, 10.0], e=[0.5], alpha=[0.3], beta=[0.3, 1.0])
@@ -42,13 +47,55 @@ EXPONENT = st.floats(min_value=-60.0, max_value=60.0)
 # CSV text: headers from names read_csv recognises (and some it does not), cells that are numbers, bad
 # values, numbers in a format read_csv will not guess at, and arbitrary text; quoted properly or not.
 
-HEADER_NAMES = ["N", "D", "C", "loss", "params", "tokens", "flops", "Model Size", "Training FLOP",
-                "val_loss", "train_loss", "step", "", "n", "L"]
-GOOD_HEADERS = [["N", "D", "loss"], ["Model Size", "Training FLOP", "loss"], ["params", "tokens", "note", "loss"]]
-ODD_CELLS = ["", " ", "nan", "NaN", "inf", "-inf", "0", "-1", "n/a", "1e400", "1e-400", "6,000,000", "2,5",
-             "1,500", "25%", "7B", "1.000.000", "0x10", "\u22122", "1_000", '"', "\x00"]
-CELL = st.one_of(PLAUSIBLE.map(lambda x: f"{x:g}"), ANY_FLOAT.map(repr), st.sampled_from(ODD_CELLS),
-                 st.text(max_size=6))
+HEADER_NAMES = [
+    "N",
+    "D",
+    "C",
+    "loss",
+    "params",
+    "tokens",
+    "flops",
+    "Model Size",
+    "Training FLOP",
+    "val_loss",
+    "train_loss",
+    "step",
+    "",
+    "n",
+    "L",
+]
+GOOD_HEADERS = [
+    ["N", "D", "loss"],
+    ["Model Size", "Training FLOP", "loss"],
+    ["params", "tokens", "note", "loss"],
+]
+ODD_CELLS = [
+    "",
+    " ",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "0",
+    "-1",
+    "n/a",
+    "1e400",
+    "1e-400",
+    "6,000,000",
+    "2,5",
+    "1,500",
+    "25%",
+    "7B",
+    "1.000.000",
+    "0x10",
+    "\u22122",
+    "1_000",
+    '"',
+    "\x00",
+]
+CELL = st.one_of(
+    PLAUSIBLE.map(lambda x: f"{x:g}"), ANY_FLOAT.map(repr), st.sampled_from(ODD_CELLS), st.text(max_size=6)
+)
 
 
 @st.composite
@@ -146,8 +193,10 @@ def test_numbers_written_by_repr_are_read_exactly(folder, runs, flops):
         representable = np.isfinite(c) & (c > 0) & np.isfinite(c / (6.0 * n)) & (c / (6.0 * n) > 0)
     path = folder / "exact.csv"
     second = c if flops else d
-    path.write_text(("N,C,loss\n" if flops else "N,D,loss\n")
-                    + "".join(f"{a!r},{b!r},{x!r}\n" for a, b, x in zip(n.tolist(), second.tolist(), loss.tolist())))
+    path.write_text(
+        ("N,C,loss\n" if flops else "N,D,loss\n")
+        + "".join(f"{a!r},{b!r},{x!r}\n" for a, b, x in zip(n.tolist(), second.tolist(), loss.tolist()))
+    )
     if not representable.all():
         with pytest.raises(ValueError, match=r"row \d+: "):  # C, D or C = 6 N D beyond double precision
             scalinglaw.read_csv(path)
@@ -210,15 +259,24 @@ def test_fitted_amplitudes_beyond_double_precision_are_refused():
 
 
 def log_loss(law, log_n, log_d):
-    terms = [math.log(law["A"]) - law["alpha"] * log_n, math.log(law["B"]) - law["beta"] * log_d,
-             math.log(law["E"])]
+    terms = [
+        math.log(law["A"]) - law["alpha"] * log_n,
+        math.log(law["B"]) - law["beta"] * log_d,
+        math.log(law["E"]),
+    ]
     return functools.reduce(np.logaddexp, terms)
 
 
 @st.composite
 def laws(draw):
     value = st.one_of(PLAUSIBLE, POSITIVE)
-    return {"E": draw(value), "A": draw(value), "B": draw(value), "alpha": draw(EXPONENT), "beta": draw(EXPONENT)}
+    return {
+        "E": draw(value),
+        "A": draw(value),
+        "B": draw(value),
+        "alpha": draw(EXPONENT),
+        "beta": draw(EXPONENT),
+    }
 
 
 AXIS = st.lists(st.one_of(PLAUSIBLE, PLAUSIBLE, POSITIVE), min_size=1, max_size=6)
@@ -265,8 +323,15 @@ def test_predict_and_grids_are_finite_where_the_loss_is(law, n, other):
     assert_values_or_refused(lambda: scalinglaw.loss_grid(law, n, other, dtype=np.float32), nc, np.float32)
 
 
-@pytest.mark.parametrize(("function", "dtype"), [("predict", np.float64), ("loss_grid", np.float64),
-                                                 ("loss_grid_nd", np.float64), ("loss_grid", np.float32)])
+@pytest.mark.parametrize(
+    ("function", "dtype"),
+    [
+        ("predict", np.float64),
+        ("loss_grid", np.float64),
+        ("loss_grid_nd", np.float64),
+        ("loss_grid", np.float32),
+    ],
+)
 def test_a_loss_beyond_double_precision_is_refused_not_inf(function, dtype):
     # A / N^alpha = 1e306 * 0.1^-3 = 1e309 at N = 0.1 (float32: 1e36 * 1e3 = 1e39); fine at N = 1e9.
     law = {"E": 1.82, "A": 1e306 if dtype == np.float64 else 1e36, "B": 2085.43, "alpha": 3.0, "beta": 0.37}
@@ -283,6 +348,7 @@ def test_a_loss_beyond_double_precision_is_refused_not_inf(function, dtype):
 
 # ------------------------------------------------------------------------------------------------------
 # the command
+
 
 @settings(SETTINGS, max_examples=DEEPER or 40)
 @given(text=csv_texts(bad_rows=8, min_rows=4), skip=st.booleans())
@@ -301,7 +367,10 @@ def test_the_command_exits_0_or_2_and_says_why(folder, text, skip):
             warnings.simplefilter("error")  # a warning the command does not handle is a failure
             status = cli.main(argv)
     lines = stderr.getvalue().splitlines()
-    assert all(line.startswith("warning: ") for line in lines[:-1] if status == 2) and "Traceback" not in stderr.getvalue()
+    assert (
+        all(line.startswith("warning: ") for line in lines[:-1] if status == 2)
+        and "Traceback" not in stderr.getvalue()
+    )
     if status == 2:
         assert lines and lines[-1].startswith("scalinglaw: error: ") and not out.exists()
         return
@@ -330,7 +399,11 @@ def test_no_generated_input_ends_a_process_by_a_signal(tmp_path):
         "t.test_the_command_exits_0_or_2_and_says_why(folder=folder)\n"
         "print('all examples ran')\n"
     )
-    result = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(tmp_path)],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode >= 0, f"killed by signal {-result.returncode}: {result.stderr[-2000:]}"
     assert result.returncode == 0 and result.stdout.strip() == "all examples ran", result.stderr[-2000:]

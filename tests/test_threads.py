@@ -38,9 +38,20 @@ def datasets(chinchilla_240):
 def fit_outcome(runs, threads):
     result = scalinglaw.fit(*runs, starts=STARTS, threads=threads)
     s = result.starts
-    return (result.params, result.objective, result.status, result.best_start, result.starts_at_best,
-            result.iterations, result.hessian_condition, result.term_shares,
-            s.params.tobytes(), s.objective.tobytes(), s.iterations.tobytes(), tuple(s.status))
+    return (
+        result.params,
+        result.objective,
+        result.status,
+        result.best_start,
+        result.starts_at_best,
+        result.iterations,
+        result.hessian_condition,
+        result.term_shares,
+        s.params.tobytes(),
+        s.objective.tobytes(),
+        s.iterations.tobytes(),
+        tuple(s.status),
+    )
 
 
 def grid_outcomes(threads):

@@ -89,8 +89,7 @@ std::vector<LogParams> starts_from(const DoubleArray& starts) {
 py::tuple as_tuple(const LogParams& q) { return py::make_tuple(q.a, q.b, q.e, q.alpha, q.beta); }
 
 FitOptions fit_options(double huber_delta, int max_iterations, double gradient_tolerance,
-                       double function_tolerance, double parameter_tolerance, double max_step,
-                       int threads) {
+                       double function_tolerance, double parameter_tolerance, double max_step, int threads) {
     FitOptions options;
     options.huber_delta = huber_delta;
     options.max_iterations = max_iterations;
@@ -179,8 +178,7 @@ void run_released(std::size_t cells, Work&& work) {
 // Fills `out` (C-contiguous, writeable, float64 or float32, shape (len(rows), len(columns))) with
 // grid(pointer, cancel) for the pointer type of its dtype; returns `out`.
 template <class Grid>
-py::array write_grid(const DoubleArray& rows, const DoubleArray& columns, py::array out,
-                     Grid&& grid) {
+py::array write_grid(const DoubleArray& rows, const DoubleArray& columns, py::array out, Grid&& grid) {
     if (rows.ndim() != 1 || columns.ndim() != 1) throw std::invalid_argument("the axes must be 1-D");
     if (out.ndim() != 2 || out.shape(0) != rows.size() || out.shape(1) != columns.size())
         throw std::invalid_argument("out must have shape (len(rows axis), len(columns axis))");
@@ -211,8 +209,8 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
 
     m.def(
         "objective",
-        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, double a, double b,
-           double e, double alpha, double beta, double huber_delta) {
+        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, double a, double b, double e,
+           double alpha, double beta, double huber_delta) {
             const RunsView runs = runs_view(n, d, loss);
             py::gil_scoped_release release;
             return scalinglaw::objective(runs, {a, b, e, alpha, beta}, huber_delta);
@@ -223,10 +221,9 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
 
     m.def(
         "fit_chinchilla",
-        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss,
-           const DoubleArray& starts, double huber_delta, int max_iterations,
-           double gradient_tolerance, double function_tolerance, double parameter_tolerance,
-           double max_step, int threads) {
+        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const DoubleArray& starts,
+           double huber_delta, int max_iterations, double gradient_tolerance, double function_tolerance,
+           double parameter_tolerance, double max_step, int threads) {
             const RunsView runs = runs_view(n, d, loss);
             const std::vector<LogParams> start_list = starts_from(starts);
             const FitOptions options =
@@ -251,13 +248,13 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
             out["best_start"] = result.best_start;
             out["starts_at_best"] = result.starts_at_best;
             out["hessian_condition"] = result.hessian_condition;
-            out["largest_share"] = py::make_tuple(result.largest_share[0], result.largest_share[1],
-                                                  result.largest_share[2]);
+            out["largest_share"] =
+                py::make_tuple(result.largest_share[0], result.largest_share[1], result.largest_share[2]);
             out["start_params"] = log_params_array(ends);
             out["start_objective"] =
                 column<double>(count, [&](std::size_t i) { return starts_out[i].objective; });
-            out["start_status"] = column<int>(
-                count, [&](std::size_t i) { return static_cast<int>(starts_out[i].status); });
+            out["start_status"] =
+                column<int>(count, [&](std::size_t i) { return static_cast<int>(starts_out[i].status); });
             out["start_iterations"] =
                 column<int>(count, [&](std::size_t i) { return starts_out[i].iterations; });
             return out;
@@ -268,8 +265,8 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
         "Multi-start Levenberg-Marquardt fit; returns a dict of the best result and per-start arrays.");
 
     py::class_<Params>(m, "Params", "L(N, D) = E + A / N^alpha + B / D^beta.")
-        .def(py::init<double, double, double, double, double>(), py::arg("E"), py::arg("A"),
-             py::arg("B"), py::arg("alpha"), py::arg("beta"))
+        .def(py::init<double, double, double, double, double>(), py::arg("E"), py::arg("A"), py::arg("B"),
+             py::arg("alpha"), py::arg("beta"))
         .def_readonly("E", &Params::E)
         .def_readonly("A", &Params::A)
         .def_readonly("B", &Params::B)
@@ -320,12 +317,11 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
             const auto columns = static_cast<std::size_t>(c_axis.size());
             return write_grid(n_axis, c_axis, std::move(out),
                               [&](auto* data, const std::atomic<bool>* cancel) {
-                                  scalinglaw::loss_grid(p, n_axis.data(), rows, c_axis.data(),
-                                                        columns, data, threads, cancel);
+                                  scalinglaw::loss_grid(p, n_axis.data(), rows, c_axis.data(), columns, data,
+                                                        threads, cancel);
                               });
         },
-        py::arg("params"), py::arg("n_axis"), py::arg("c_axis"), py::arg("out"),
-        py::arg("threads") = 0,
+        py::arg("params"), py::arg("n_axis"), py::arg("c_axis"), py::arg("out"), py::arg("threads") = 0,
         "Fills out[i, j] = L(n_axis[i], c_axis[j] / (6 n_axis[i])); returns out.");
     m.def(
         "loss_grid_nd",
@@ -335,12 +331,11 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
             const auto columns = static_cast<std::size_t>(d_axis.size());
             return write_grid(n_axis, d_axis, std::move(out),
                               [&](auto* data, const std::atomic<bool>* cancel) {
-                                  scalinglaw::loss_grid_nd(p, n_axis.data(), rows, d_axis.data(),
-                                                           columns, data, threads, cancel);
+                                  scalinglaw::loss_grid_nd(p, n_axis.data(), rows, d_axis.data(), columns,
+                                                           data, threads, cancel);
                               });
         },
-        py::arg("params"), py::arg("n_axis"), py::arg("d_axis"), py::arg("out"),
-        py::arg("threads") = 0,
+        py::arg("params"), py::arg("n_axis"), py::arg("d_axis"), py::arg("out"), py::arg("threads") = 0,
         "Fills out[i, j] = L(n_axis[i], d_axis[j]); returns out.");
 
     m.def(
@@ -366,11 +361,11 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
         "The full-data optimum and the documented extra starts, columns (a, b, e, alpha, beta).");
     m.def(
         "bootstrap",
-        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss,
-           const IndexArray& indices, const DoubleArray& starts, const DoubleArray& budgets,
-           const IntArray& group, const DoubleArray& group_budgets, double huber_delta,
-           int max_iterations, double gradient_tolerance, double function_tolerance,
-           double parameter_tolerance, double max_step, int threads) {
+        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const IndexArray& indices,
+           const DoubleArray& starts, const DoubleArray& budgets, const IntArray& group,
+           const DoubleArray& group_budgets, double huber_delta, int max_iterations,
+           double gradient_tolerance, double function_tolerance, double parameter_tolerance, double max_step,
+           int threads) {
             const RunsView runs = runs_view(n, d, loss);
             if (indices.ndim() != 2 || indices.shape(1) != n.size())
                 throw std::invalid_argument("indices must be a 2-D array with one column per run");
@@ -383,8 +378,8 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
             }
             const std::vector<LogParams> start_list = starts_from(starts);
             BootstrapOptions options;
-            options.fit = fit_options(huber_delta, max_iterations, gradient_tolerance,
-                                      function_tolerance, parameter_tolerance, max_step, threads);
+            options.fit = fit_options(huber_delta, max_iterations, gradient_tolerance, function_tolerance,
+                                      parameter_tolerance, max_step, threads);
             options.budgets = as_vector(budgets, "budgets");
             options.group = groups_from(group);
             options.group_budgets = as_vector(group_budgets, "group_budgets");
@@ -415,11 +410,9 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
             py::dict out;
             out["log_params"] = log_params_array(r.log_params);
             out["objective"] = column<double>(count, [&](std::size_t i) { return r.objective[i]; });
-            out["status"] =
-                column<int>(count, [&](std::size_t i) { return static_cast<int>(r.status[i]); });
+            out["status"] = column<int>(count, [&](std::size_t i) { return static_cast<int>(r.status[i]); });
             out["iterations"] = column<int>(count, [&](std::size_t i) { return r.iterations[i]; });
-            out["best_start"] =
-                column<std::int64_t>(count, [&](std::size_t i) { return r.best_start[i]; });
+            out["best_start"] = column<std::int64_t>(count, [&](std::size_t i) { return r.best_start[i]; });
             out["starts_at_best"] =
                 column<std::int64_t>(count, [&](std::size_t i) { return r.starts_at_best[i]; });
             out["frontier"] = frontier;
@@ -428,10 +421,8 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
             out["loss_opt"] = loss_opt;
             out["tokens_per_parameter"] = ratio;
             if (!options.group.empty()) {
-                out["approach2_a"] =
-                    column<double>(count, [&](std::size_t i) { return r.approach2_a[i]; });
-                out["approach2_b"] =
-                    column<double>(count, [&](std::size_t i) { return r.approach2_b[i]; });
+                out["approach2_a"] = column<double>(count, [&](std::size_t i) { return r.approach2_a[i]; });
+                out["approach2_b"] = column<double>(count, [&](std::size_t i) { return r.approach2_b[i]; });
                 out["approach2_used"] =
                     column<std::int64_t>(count, [&](std::size_t i) { return r.approach2_used[i]; });
             }

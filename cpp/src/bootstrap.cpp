@@ -48,14 +48,13 @@ struct Scratch {
 }  // namespace
 }  // namespace detail
 
-std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_resamples,
-                                           std::uint64_t seed) {
+std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_resamples, std::uint64_t seed) {
     if (n_runs < 1 || n_runs > std::numeric_limits<std::uint32_t>::max())
         detail::fail(detail::describe("n_runs must be between 1 and 2^32 - 1, got ", n_runs));
     if (n_resamples < 1) detail::fail("n_resamples must be >= 1, got 0");
     if (n_resamples > std::numeric_limits<std::size_t>::max() / n_runs)
-        detail::fail(detail::describe("n_resamples * n_runs must fit in memory, got ", n_resamples,
-                                      " * ", n_runs));
+        detail::fail(
+            detail::describe("n_resamples * n_runs must fit in memory, got ", n_resamples, " * ", n_runs));
     detail::Xoshiro256 generator(seed);
     std::vector<std::size_t> indices(n_runs * n_resamples);
     const auto range = static_cast<std::uint32_t>(n_runs);
@@ -114,8 +113,7 @@ BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& 
             detail::Scratch& s = scratch[worker];
             s.rows.assign(indices.begin() + static_cast<std::ptrdiff_t>(r * n),
                           indices.begin() + static_cast<std::ptrdiff_t>((r + 1) * n));
-            const detail::Problem problem =
-                detail::make_problem(runs, options.fit.huber_delta, &s.rows);
+            const detail::Problem problem = detail::make_problem(runs, options.fit.huber_delta, &s.rows);
             // The starts run in order on this thread; the best as fit_chinchilla chooses it.
             s.outcomes.clear();
             for (const LogParams& start : starts)
@@ -176,8 +174,8 @@ BootstrapResult bootstrap(const RunsView& runs, std::size_t n_resamples, std::ui
     const FitResult fit = fit_chinchilla(runs, default_starts(), options.fit);
     if (fit.status == FitStatus::numerical_failure)
         throw std::runtime_error("scalinglaw: the full-data fit failed numerically: " + fit.message);
-    return bootstrap(runs, bootstrap_indices(runs.size, n_resamples, seed),
-                     bootstrap_starts(fit.log_params), options);
+    return bootstrap(runs, bootstrap_indices(runs.size, n_resamples, seed), bootstrap_starts(fit.log_params),
+                     options);
 }
 
 }  // namespace scalinglaw

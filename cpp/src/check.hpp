@@ -13,9 +13,7 @@
 
 namespace scalinglaw::detail {
 
-[[noreturn]] inline void fail(const std::string& message) {
-    throw std::invalid_argument(message);
-}
+[[noreturn]] inline void fail(const std::string& message) { throw std::invalid_argument(message); }
 
 template <class... Parts>
 std::string describe(const Parts&... parts) {
@@ -30,8 +28,7 @@ inline void check_finite(double value, const char* name) {
 }
 
 inline void check_positive(double value, const char* name) {
-    if (!(value > 0.0) || !std::isfinite(value))
-        fail(describe(name, " must be finite and > 0, got ", value));
+    if (!(value > 0.0) || !std::isfinite(value)) fail(describe(name, " must be finite and > 0, got ", value));
 }
 
 /// Every values[i] finite and > 0.
@@ -46,8 +43,7 @@ inline void check_positive_array(const double* values, std::size_t size, const c
 inline void check_finite_array(const double* values, std::size_t size, const char* name) {
     if (size > 0 && values == nullptr) fail(describe(name, " is a null pointer"));
     for (std::size_t i = 0; i < size; ++i)
-        if (!std::isfinite(values[i]))
-            fail(describe(name, "[", i, "] must be finite, got ", values[i]));
+        if (!std::isfinite(values[i])) fail(describe(name, "[", i, "] must be finite, got ", values[i]));
 }
 
 inline void check_threads(int threads) {

@@ -15,8 +15,7 @@
 // AVX2), so GCC gets the x86-64 levels: v4 (AVX-512), v3 (AVX2 + FMA), baseline.
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(SCALINGLAW_NO_MULTIVERSION) && !defined(__SANITIZE_ADDRESS__)
-#define SCALINGLAW_MULTIVERSION \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define SCALINGLAW_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #elif defined(__x86_64__) && defined(__linux__) && defined(__clang__) && \
     !defined(SCALINGLAW_NO_MULTIVERSION) && !defined(__SANITIZE_ADDRESS__)
 #define SCALINGLAW_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))

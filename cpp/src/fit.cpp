@@ -72,9 +72,12 @@ std::string summary(const FitResult& result, std::size_t start_count) {
 
 const char* to_string(FitStatus status) {
     switch (status) {
-        case FitStatus::converged: return "converged";
-        case FitStatus::max_iterations: return "max_iterations";
-        case FitStatus::numerical_failure: return "numerical_failure";
+        case FitStatus::converged:
+            return "converged";
+        case FitStatus::max_iterations:
+            return "max_iterations";
+        case FitStatus::numerical_failure:
+            return "numerical_failure";
     }
     return "unknown";
 }

@@ -42,8 +42,8 @@ FrontierCoefficients frontier_coefficients(const Params& p) {
     const double sum = p.alpha + p.beta;
     const double g = std::exp((std::log(p.alpha * p.A) - std::log(p.beta * p.B)) / sum);
     if (!representable(g))
-        detail::fail(detail::describe("the frontier's G = (alpha A / (beta B))^(1 / (alpha + beta)) = ",
-                                      g, " is beyond double precision for these parameters"));
+        detail::fail(detail::describe("the frontier's G = (alpha A / (beta B))^(1 / (alpha + beta)) = ", g,
+                                      " is beyond double precision for these parameters"));
     return {p.beta / sum, p.alpha / sum, g};
 }
 

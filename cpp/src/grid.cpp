@@ -57,8 +57,8 @@ void check_out(const void* out, std::size_t rows, std::size_t columns) {
 
 // Calls body(first, last) on consecutive ranges covering [0, count), in parallel.
 template <class Body>
-void for_blocks(std::size_t count, std::size_t per_thread, int threads,
-                const std::atomic<bool>* cancel, Body&& body) {
+void for_blocks(std::size_t count, std::size_t per_thread, int threads, const std::atomic<bool>* cancel,
+                Body&& body) {
     if (threads == 0) {
         const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
         threads = static_cast<int>(std::clamp<std::size_t>(count / per_thread, 1, cores));
@@ -66,9 +66,7 @@ void for_blocks(std::size_t count, std::size_t per_thread, int threads,
     const std::size_t blocks = (count + block_size - 1) / block_size;
     detail::parallel_for(
         blocks, threads,
-        [&](std::size_t b, std::size_t) {
-            body(b * block_size, std::min(count, (b + 1) * block_size));
-        },
+        [&](std::size_t b, std::size_t) { body(b * block_size, std::min(count, (b + 1) * block_size)); },
         cancel);
 }
 
@@ -115,8 +113,7 @@ struct Separable {
 // (a multiply, an add, a rounding to float) as the scalar loop. Return where they stopped.
 std::size_t stream(double* o, const double* c, std::size_t t, std::size_t length, double r, double s) {
     const __m128d vr = _mm_set1_pd(r), vs = _mm_set1_pd(s);
-    for (; t + 2 <= length; t += 2)
-        _mm_stream_pd(o + t, _mm_add_pd(vr, _mm_mul_pd(vs, _mm_loadu_pd(c + t))));
+    for (; t + 2 <= length; t += 2) _mm_stream_pd(o + t, _mm_add_pd(vr, _mm_mul_pd(vs, _mm_loadu_pd(c + t))));
     return t;
 }
 
@@ -154,8 +151,7 @@ void fill(const Separable& g, T* out, int threads, const std::atomic<bool>* canc
     const bool streaming = rows * columns * sizeof(T) > streaming_bytes;
     for_row_segments(rows, columns, cells_per_thread, threads, cancel,
                      [&](std::size_t i, std::size_t j, std::size_t length, std::size_t k) {
-                         fill_segment(out + k, g.column.data() + j, length, g.row[i], g.scale[i],
-                                      streaming);
+                         fill_segment(out + k, g.column.data() + j, length, g.row[i], g.scale[i], streaming);
                      });
 }
 
@@ -181,8 +177,8 @@ template <class T>
         std::snprintf(text, sizeof text, "%.6g", x);
         return std::string(text);
     };
-    detail::fail(detail::describe("the loss at N = ", shown(n), ", ", column_name, " = ",
-                                  shown(column_value), " exceeds the largest ", type_name<T>(), " (",
+    detail::fail(detail::describe("the loss at N = ", shown(n), ", ", column_name, " = ", shown(column_value),
+                                  " exceeds the largest ", type_name<T>(), " (",
                                   shown(static_cast<double>(std::numeric_limits<T>::max())),
                                   "): the law's parameters or the axes are too extreme"));
 }
@@ -207,9 +203,8 @@ bool all_normal(const std::vector<double>& values) {
 // first multiplied by the same power of two 2^-s (exact, and it cancels in the product), centring
 // their binary exponents on zero, so the factors stay representable even for large |beta| on wide
 // axes. Returns false where they still would not (|beta| log2 of the axes' spread beyond ~1000).
-bool split_budget_term(const Params& p, const double* n_axis, std::size_t n_count,
-                       const double* c_axis, std::size_t c_count, Separable& g, int threads,
-                       const std::atomic<bool>* cancel) {
+bool split_budget_term(const Params& p, const double* n_axis, std::size_t n_count, const double* c_axis,
+                       std::size_t c_count, Separable& g, int threads, const std::atomic<bool>* cancel) {
     long long lowest = LLONG_MAX, highest = LLONG_MIN;
     auto extend = [&](double x) {  // x is finite and > 0 (checked), or inf when 6N overflows
         if (!std::isfinite(x)) return false;
@@ -229,9 +224,8 @@ bool split_budget_term(const Params& p, const double* n_axis, std::size_t n_coun
     for_each_item(n_count, threads, cancel, [&](std::size_t i) {
         g.scale[i] = power_term(p.B, std::ldexp(6.0 * n_axis[i], -s), p.beta);
     });
-    for_each_item(c_count, threads, cancel, [&](std::size_t j) {
-        g.column[j] = std::pow(std::ldexp(c_axis[j], -s), -p.beta);
-    });
+    for_each_item(c_count, threads, cancel,
+                  [&](std::size_t j) { g.column[j] = std::pow(std::ldexp(c_axis[j], -s), -p.beta); });
     return all_normal(g.scale) && all_normal(g.column);
 }
 
@@ -295,8 +289,8 @@ void token_grid(const Params& p, const double* n_axis, std::size_t n_count, cons
 
 }  // namespace
 
-void predict(const Params& p, const double* n, const double* d, std::size_t count, double* out,
-             int threads, const std::atomic<bool>* cancel) {
+void predict(const Params& p, const double* n, const double* d, std::size_t count, double* out, int threads,
+             const std::atomic<bool>* cancel) {
     check_params(p);
     check_out(out, count, 1);
     detail::check_positive_array(n, count, "n");

@@ -45,8 +45,7 @@ void fit_parabola(const std::vector<double>& x, const std::vector<double>& y, Bu
 }
 
 // Slope and intercept of the least-squares line of y on x (x not all equal).
-void fit_line(const std::vector<double>& x, const std::vector<double>& y, double& slope,
-              double& intercept) {
+void fit_line(const std::vector<double>& x, const std::vector<double>& y, double& slope, double& intercept) {
     const std::size_t k = x.size();
     double mean_x = 0.0, mean_y = 0.0;
     for (std::size_t i = 0; i < k; ++i) {
@@ -139,8 +138,8 @@ void check_groups(const std::vector<int>& group, std::size_t runs, const std::ve
     for (std::size_t j = 0; j < budgets.size(); ++j)
         for (std::size_t k = 0; k < j; ++k)
             if (budgets[j] == budgets[k])
-                fail(describe(budgets_name, "[", j, "] = ", budgets[j], " repeats ", budgets_name, "[",
-                              k, "]: each budget must be distinct"));
+                fail(describe(budgets_name, "[", j, "] = ", budgets[j], " repeats ", budgets_name, "[", k,
+                              "]: each budget must be distinct"));
     if (group.size() != runs)
         fail(describe(group_name, " must hold one group per run (", runs, "), got ", group.size()));
     const auto count = static_cast<long long>(budgets.size());
@@ -154,9 +153,12 @@ void check_groups(const std::vector<int>& group, std::size_t runs, const std::ve
 
 const char* to_string(ParabolaStatus status) {
     switch (status) {
-        case ParabolaStatus::used: return "used";
-        case ParabolaStatus::too_few_sizes: return "too_few_sizes";
-        case ParabolaStatus::opens_downward: return "opens_downward";
+        case ParabolaStatus::used:
+            return "used";
+        case ParabolaStatus::too_few_sizes:
+            return "too_few_sizes";
+        case ParabolaStatus::opens_downward:
+            return "opens_downward";
     }
     return "unknown";
 }
@@ -186,9 +188,8 @@ Approach2Result approach2(const RunsView& runs, const std::vector<int>& group,
         if (p.status == ParabolaStatus::too_few_sizes)
             p.reason = p.runs == 0 ? std::string("no runs in this group")
                                    : detail::describe("only ", p.sizes, " distinct model size",
-                                                      p.sizes == 1 ? "" : "s", " among its ", p.runs,
-                                                      " run", p.runs == 1 ? "" : "s",
-                                                      ": a parabola needs 3");
+                                                      p.sizes == 1 ? "" : "s", " among its ", p.runs, " run",
+                                                      p.runs == 1 ? "" : "s", ": a parabola needs 3");
         else if (p.status == ParabolaStatus::opens_downward)
             p.reason = p.c2 > 0.0 ? detail::describe("the parabola is so flat (c2 = ", p.c2,
                                                      ") that its minimum is no finite model size")
@@ -196,8 +197,8 @@ Approach2Result approach2(const RunsView& runs, const std::vector<int>& group,
                                                      " <= 0): it has no minimum");
     }
     if (out.used < 2)
-        out.message = detail::describe("the exponents need the minima of at least 2 budgets, got ",
-                                       out.used, " of ", budgets.size());
+        out.message = detail::describe("the exponents need the minima of at least 2 budgets, got ", out.used,
+                                       " of ", budgets.size());
     return out;
 }
 

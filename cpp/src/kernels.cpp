@@ -42,8 +42,8 @@ SCALINGLAW_ALWAYS_INLINE double room_down(double z, double delta) {
 }  // namespace
 
 SCALINGLAW_MULTIVERSION
-void evaluate_runs(const RunLogs& runs, double a, double b, double e, double alpha, double beta,
-                   double delta, double* SCALINGLAW_RESTRICT p1, double* SCALINGLAW_RESTRICT p2,
+void evaluate_runs(const RunLogs& runs, double a, double b, double e, double alpha, double beta, double delta,
+                   double* SCALINGLAW_RESTRICT p1, double* SCALINGLAW_RESTRICT p2,
                    double* SCALINGLAW_RESTRICT p3, double* SCALINGLAW_RESTRICT r, ShiftSums* sums) {
     const double term_e = fast_exp(e);
     const double* SCALINGLAW_RESTRICT l = runs.log_n;
@@ -71,8 +71,7 @@ void evaluate_runs(const RunLogs& runs, double a, double b, double e, double alp
 }
 
 SCALINGLAW_MULTIVERSION
-void shift_sums(const double* SCALINGLAW_RESTRICT r, std::size_t n, double delta, double c,
-                ShiftSums* sums) {
+void shift_sums(const double* SCALINGLAW_RESTRICT r, std::size_t n, double delta, double c, ShiftSums* sums) {
     double value = 0.0, slope = 0.0, inside = 0.0, up = infinity, down = infinity;
     SCALINGLAW_SIMD(reduction(+ : value, slope, inside) reduction(min : up, down))
     for (std::size_t i = 0; i < n; ++i) {
@@ -107,10 +106,10 @@ void derivative_sums(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
     const double* SCALINGLAW_RESTRICT l = runs.log_n;
     const double* SCALINGLAW_RESTRICT m = runs.log_d;
     double g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, c0 = 0, c1 = 0, d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0;
-    double h00 = 0, h01 = 0, h02 = 0, h03 = 0, h04 = 0, h11 = 0, h12 = 0, h13 = 0, h14 = 0, h22 = 0,
-           h23 = 0, h24 = 0, h33 = 0, h34 = 0, h44 = 0;
-    SCALINGLAW_SIMD_REDUCTION(+ : g0, g1, g2, g3, g4, c0, c1, d0, d1, d2, d3, d4, h00, h01, h02, h03, \
-                              h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44)
+    double h00 = 0, h01 = 0, h02 = 0, h03 = 0, h04 = 0, h11 = 0, h12 = 0, h13 = 0, h14 = 0, h22 = 0, h23 = 0,
+           h24 = 0, h33 = 0, h34 = 0, h44 = 0;
+    SCALINGLAW_SIMD_REDUCTION(+ : g0, g1, g2, g3, g4, c0, c1, d0, d1, d2, d3, d4, h00, h01, h02, h03, h04,
+                              h11, h12, h13, h14, h22, h23, h24, h33, h34, h44)
     for (std::size_t i = 0; i < runs.n; ++i) {
         const double z = r[i] + shift;
         const double psi = clip(z, delta);
@@ -192,13 +191,13 @@ void weighted_gram(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
                    const double* SCALINGLAW_RESTRICT weight, double* upper) {
     const double* SCALINGLAW_RESTRICT l = runs.log_n;
     const double* SCALINGLAW_RESTRICT m = runs.log_d;
-    double h00 = 0, h01 = 0, h02 = 0, h03 = 0, h04 = 0, h11 = 0, h12 = 0, h13 = 0, h14 = 0, h22 = 0,
-           h23 = 0, h24 = 0, h33 = 0, h34 = 0, h44 = 0;
+    double h00 = 0, h01 = 0, h02 = 0, h03 = 0, h04 = 0, h11 = 0, h12 = 0, h13 = 0, h14 = 0, h22 = 0, h23 = 0,
+           h24 = 0, h33 = 0, h34 = 0, h44 = 0;
     SCALINGLAW_SIMD_REDUCTION(+ : h00, h01, h02, h03, h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44)
     for (std::size_t i = 0; i < runs.n; ++i) {
         const double j0 = p1[i], j1 = p2[i], j2 = p3[i], j3 = -p1[i] * l[i], j4 = -p2[i] * m[i];
-        const double w0 = weight[i] * j0, w1 = weight[i] * j1, w2 = weight[i] * j2,
-                     w3 = weight[i] * j3, w4 = weight[i] * j4;
+        const double w0 = weight[i] * j0, w1 = weight[i] * j1, w2 = weight[i] * j2, w3 = weight[i] * j3,
+                     w4 = weight[i] * j4;
         h00 += w0 * j0;
         h01 += w0 * j1;
         h02 += w0 * j2;
@@ -222,8 +221,8 @@ void weighted_gram(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
 SCALINGLAW_MULTIVERSION
 double amplitude_trial(const double* SCALINGLAW_RESTRICT p1, const double* SCALINGLAW_RESTRICT p2,
                        const double* SCALINGLAW_RESTRICT p3, const double* SCALINGLAW_RESTRICT r,
-                       std::size_t n, const double scale[3], double delta,
-                       double* SCALINGLAW_RESTRICT q, double* SCALINGLAW_RESTRICT r_out) {
+                       std::size_t n, const double scale[3], double delta, double* SCALINGLAW_RESTRICT q,
+                       double* SCALINGLAW_RESTRICT r_out) {
     const double s1 = scale[0], s2 = scale[1], s3 = scale[2];
     double sum = 0.0;
     SCALINGLAW_SIMD_REDUCTION(+ : sum)

@@ -29,8 +29,8 @@ struct ShiftSums {
 /// One pass at a point: the shares p1, p2, p3 of the terms exp(a - alpha l), exp(b - beta m), exp(e) in
 /// each prediction, the residuals r = log(prediction) - log L and their ShiftSums at c = 0. Every
 /// exponent must be within fast_exp's range (the caller checks).
-void evaluate_runs(const RunLogs& runs, double a, double b, double e, double alpha, double beta,
-                   double delta, double* p1, double* p2, double* p3, double* r, ShiftSums* sums);
+void evaluate_runs(const RunLogs& runs, double a, double b, double e, double alpha, double beta, double delta,
+                   double* p1, double* p2, double* p3, double* r, ShiftSums* sums);
 
 /// ShiftSums of r at shift c.
 void shift_sums(const double* r, std::size_t n, double delta, double c, ShiftSums* sums);
@@ -60,8 +60,8 @@ void weighted_gram(const RunLogs& runs, const double* p1, const double* p2, cons
 
 /// For the amplitude step h (log-amplitude changes of the three terms): q = sum_k p_k e^{h_k},
 /// r_out = r + log q; returns sum huber(r_out). scale_k = e^{h_k}.
-double amplitude_trial(const double* p1, const double* p2, const double* p3, const double* r,
-                       std::size_t n, const double scale[3], double delta, double* q, double* r_out);
+double amplitude_trial(const double* p1, const double* p2, const double* p3, const double* r, std::size_t n,
+                       const double scale[3], double delta, double* q, double* r_out);
 
 /// Applies an accepted amplitude step in place: p_k *= scale_k / q.
 void amplitude_accept(double* p1, double* p2, double* p3, std::size_t n, const double scale[3],

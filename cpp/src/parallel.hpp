@@ -27,8 +27,7 @@ inline std::size_t resolve_threads(int requested, std::size_t work) {
 /// Calls body(i, worker) once for every i in [0, count); worker in [0, resolve_threads(threads, count))
 /// names the thread running it, so that per-worker scratch space needs no locking.
 template <class Body>
-void parallel_for(std::size_t count, int threads, Body&& body,
-                  const std::atomic<bool>* cancel = nullptr) {
+void parallel_for(std::size_t count, int threads, Body&& body, const std::atomic<bool>* cancel = nullptr) {
     std::atomic<std::size_t> next{0};
     std::atomic<bool> stop{false};
     std::exception_ptr error;

@@ -113,9 +113,9 @@ private:
             for (int k = 0; k < i; ++k) y[i] -= l_[i][k] * y[k];
         return y;
     }
-    double l_[N][N];     // strictly lower part used
-    double ld_[N][N];    // L(i, j) D(j), strictly lower part used
-    double pivot_[N];    // D(j)
+    double l_[N][N];   // strictly lower part used
+    double ld_[N][N];  // L(i, j) D(j), strictly lower part used
+    double pivot_[N];  // D(j)
     bool ok_ = false;
 };
 
@@ -126,8 +126,8 @@ Vec5 centred(const Problem& problem, const LogParams& q) {
 }
 
 LogParams uncentred(const Problem& problem, const Vec5& x) {
-    return {x[k_a] + x[k_alpha] * problem.center_n, x[k_b] + x[k_beta] * problem.center_d, x[k_e],
-            x[k_alpha], x[k_beta]};
+    return {x[k_a] + x[k_alpha] * problem.center_n, x[k_b] + x[k_beta] * problem.center_d, x[k_e], x[k_alpha],
+            x[k_beta]};
 }
 
 RunLogs run_logs(const Problem& problem) {
@@ -143,16 +143,14 @@ struct State {
     double shift;
 };
 
-
 // Whether every exponent a - alpha l_i, b - beta m_i and e is within fast_exp's range. Each is affine
 // in l_i (or m_i), so its largest size is at an extreme of l (m); a run in between can exceed that by
 // an ulp of rounding, which fast_exp (exact to 1 ulp up to |x| = 700, finite up to 709) absorbs.
 bool in_fast_range(const Problem& problem, const Vec5& x) {
     const double a = x[k_a], b = x[k_b], alpha = x[k_alpha], beta = x[k_beta];
-    const double largest =
-        std::max({std::abs(a - alpha * problem.log_n_min), std::abs(a - alpha * problem.log_n_max),
-                  std::abs(b - beta * problem.log_d_min), std::abs(b - beta * problem.log_d_max),
-                  std::abs(x[k_e])});
+    const double largest = std::max(
+        {std::abs(a - alpha * problem.log_n_min), std::abs(a - alpha * problem.log_n_max),
+         std::abs(b - beta * problem.log_d_min), std::abs(b - beta * problem.log_d_max), std::abs(x[k_e])});
     return largest <= fast_exp_limit;  // false for NaN
 }
 
@@ -205,7 +203,8 @@ Shift best_shift(const double* r, std::size_t n, double delta, double tolerance,
         if (s.slope == 0.0) break;
         if (s.inside > 0.0) {  // g = quadratic up to the nearest kink: g(c + h) = g + g' h + g'' h^2 / 2
             const double step = -s.slope / s.inside;
-            if (step > 0.0 ? step <= s.up : -step <= s.down) return {c + step, s.value + 0.5 * s.slope * step};
+            if (step > 0.0 ? step <= s.up : -step <= s.down)
+                return {c + step, s.value + 0.5 * s.slope * step};
         }
         const int side = s.slope > 0 ? 1 : -1;
         if (side > 0) {
@@ -252,7 +251,7 @@ Mat5 from_upper(const double* upper) {
 
 struct Derivatives {
     Vec5 gradient;
-    Mat5 exact;               // the Hessian of the objective
+    Mat5 exact;                // the Hessian of the objective
     Vec5 reweighted_diagonal;  // of sum w_i J_i J_i^T
 };
 
@@ -310,8 +309,7 @@ double fit_amplitudes(const Problem& problem, Vec5& x, State& s, State& scratch,
         exact << sums[6] + g[0], sums[7], sums[8], sums[7], sums[9] + g[1], sums[10], sums[8], sums[10],
             sums[11] + g[2];
         const bool newton = Factor<3>(exact).ok();
-        const Mat3 model =
-            newton ? exact : Mat3(reweighted_model(problem, s, ws).topLeftCorner<3, 3>());
+        const Mat3 model = newton ? exact : Mat3(reweighted_model(problem, s, ws).topLeftCorner<3, 3>());
         const Vec3 scaling = damping_scale<Vec3>(Eigen::Map<const Vec3>(sums + 3));
         bool accepted = false;
         for (int attempt = 0; attempt < 6 && !accepted; ++attempt) {
@@ -429,8 +427,7 @@ Problem make_problem(const RunsView& runs, double delta, const std::vector<std::
 }
 
 void Workspace::resize(std::size_t n) {
-    for (auto* v : {&p1, &p2, &p3, &r, &trial_p1, &trial_p2, &trial_p3, &trial_r, &reweight})
-        v->resize(n);
+    for (auto* v : {&p1, &p2, &p3, &r, &trial_p1, &trial_p2, &trial_p3, &trial_r, &reweight}) v->resize(n);
 }
 
 double objective_at(const Problem& problem, const LogParams& q) {
@@ -561,8 +558,7 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
             continue;
         }
         const double predicted = -(dv.gradient.dot(step) + 0.5 * step.dot(model.h * step));
-        if (predicted <= options.function_tolerance * f_scale)
-            return finish(FitStatus::converged, iteration);
+        if (predicted <= options.function_tolerance * f_scale) return finish(FitStatus::converged, iteration);
 
         Vec5 x_trial = x + step;
         double f_trial = evaluate(problem, x_trial, trial, summary);

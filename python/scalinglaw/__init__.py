@@ -1,8 +1,8 @@
 """scalinglaw: fit neural scaling laws (Chinchilla, Approach 3) and plan compute-optimal training.
 
-    >>> import scalinglaw
-    >>> runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
-    >>> result = scalinglaw.fit(*runs)
+>>> import scalinglaw
+>>> runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
+>>> result = scalinglaw.fit(*runs)
 """
 
 from ._core import __version__

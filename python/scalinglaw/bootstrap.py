@@ -75,9 +75,7 @@ def bootstrap_starts(optimum: Any) -> FloatArray:
     """
     law = as_law(optimum)
     return np.asarray(
-        _core.bootstrap_starts(
-            math.log(law.A), math.log(law.B), math.log(law.E), law.alpha, law.beta
-        )
+        _core.bootstrap_starts(math.log(law.A), math.log(law.B), math.log(law.E), law.alpha, law.beta)
     )
 
 
@@ -183,18 +181,12 @@ def _indices(indices: Any, n_resamples: int, n_runs: int) -> NDArray[np.int64]:
     except Exception as error:  # ragged nested lists
         raise ValueError(f"indices must be an array of run indices: {error}") from None
     if array.dtype.kind not in "iu":
-        raise ValueError(
-            f"indices must be whole numbers (an integer array), got dtype {array.dtype}"
-        )
+        raise ValueError(f"indices must be whole numbers (an integer array), got dtype {array.dtype}")
     if array.shape != (n_resamples, n_runs):
         raise ValueError(
             "indices must have shape (n_resamples, n_runs) = "
             f"({n_resamples}, {n_runs}), got {array.shape}"
-            + (
-                f": pass n_resamples={array.shape[0]}"
-                if array.ndim == 2 and array.shape[1] == n_runs
-                else ""
-            )
+            + (f": pass n_resamples={array.shape[0]}" if array.ndim == 2 and array.shape[1] == n_runs else "")
         )
     bad = (array < 0) | (array >= n_runs)
     if bad.any():
@@ -316,9 +308,7 @@ def bootstrap(
     if isoflop_budgets is not None:
         groups = group_by_budget(6.0 * n * d, distinct_budgets(isoflop_budgets, "isoflop_budgets"))
         if not (groups.label >= 0).any():
-            raise ValueError(
-                "no run lies near any of isoflop_budgets: Approach 2 has nothing to group"
-            )
+            raise ValueError("no run lies near any of isoflop_budgets: Approach 2 has nothing to group")
 
     if estimate is None:
         estimate = fit(n, d, l_, delta=delta, starts=start_array, threads=threads)
@@ -348,9 +338,7 @@ def bootstrap(
     return _result(raw, estimate, full_approach2, rows, used_seed, start_array, budget_array, level)
 
 
-def _check_estimate(
-    estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArray, delta: float
-) -> None:
+def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArray, delta: float) -> None:
     if not isinstance(estimate, FitResult):
         raise ValueError(
             f"estimate must be the FitResult of fit() on these runs, got {type(estimate).__name__}"
@@ -438,9 +426,7 @@ def _result(
     )
 
 
-def _warn(
-    status: NDArray[np.str_], undefined: dict[str, int], standard_error: dict[str, Any]
-) -> None:
+def _warn(status: NDArray[np.str_], undefined: dict[str, int], standard_error: dict[str, Any]) -> None:
     """One BootstrapWarning naming all that was left out: no NaN or thinned statistic is silent."""
     problems = []
     failed = status != "converged"

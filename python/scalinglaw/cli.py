@@ -47,29 +47,60 @@ def _parser() -> argparse.ArgumentParser:
         "Huber objective from their 4500 starts; print parameters, convergence and the compute-optimal "
         "allocation at the Gopher budget and any --budget.",
     )
-    fit_cmd.add_argument("csv", nargs="?", metavar="CSV",
-                         help="runs with columns for N, D (or training FLOPs C) and loss; default: the "
-                         "built-in Chinchilla data with Epoch's exclusion of the 5 highest-loss runs")
+    fit_cmd.add_argument(
+        "csv",
+        nargs="?",
+        metavar="CSV",
+        help="runs with columns for N, D (or training FLOPs C) and loss; default: the "
+        "built-in Chinchilla data with Epoch's exclusion of the 5 highest-loss runs",
+    )
     columns = fit_cmd.add_argument_group("columns (default: recognised by name)")
     columns.add_argument("--n", metavar="COLUMN", help="model size column (parameters)")
     columns.add_argument("--d", metavar="COLUMN", help="training tokens column")
     columns.add_argument("--c", metavar="COLUMN", help="training FLOPs column (D = C / (6 N))")
     columns.add_argument("--loss", metavar="COLUMN", help="final loss column")
-    fit_cmd.add_argument("--skip-bad-rows", action="store_true",
-                         help="leave out rows whose N, D (or C) or loss cell is empty, text, NaN, infinite, "
-                         "zero or negative, and say how many and which (default: refuse the file)")
+    fit_cmd.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="leave out rows whose N, D (or C) or loss cell is empty, text, NaN, infinite, "
+        "zero or negative, and say how many and which (default: refuse the file)",
+    )
     fit_cmd.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3)")
-    fit_cmd.add_argument("--exclude-highest-loss", type=int, metavar="K", default=None,
-                         help="leave out the K highest-loss runs (default 5 for the built-in data, else 0)")
-    fit_cmd.add_argument("--budget", type=float, action="append", default=[], metavar="FLOPS",
-                         help="also report the compute-optimal allocation at this budget (repeatable)")
-    fit_cmd.add_argument("--bootstrap", type=int, default=0, metavar="N",
-                         help="refit N resamples of the runs (drawn with replacement) for standard errors "
-                         "and percentile intervals of every parameter and plan (Epoch AI used 4000)")
-    fit_cmd.add_argument("--seed", type=int, default=None,
-                         help="seed of the bootstrap's resamples (default: a fresh one, printed)")
-    fit_cmd.add_argument("--confidence", type=float, default=0.95,
-                         help="coverage of the bootstrap's percentile intervals (default 0.95)")
+    fit_cmd.add_argument(
+        "--exclude-highest-loss",
+        type=int,
+        metavar="K",
+        default=None,
+        help="leave out the K highest-loss runs (default 5 for the built-in data, else 0)",
+    )
+    fit_cmd.add_argument(
+        "--budget",
+        type=float,
+        action="append",
+        default=[],
+        metavar="FLOPS",
+        help="also report the compute-optimal allocation at this budget (repeatable)",
+    )
+    fit_cmd.add_argument(
+        "--bootstrap",
+        type=int,
+        default=0,
+        metavar="N",
+        help="refit N resamples of the runs (drawn with replacement) for standard errors "
+        "and percentile intervals of every parameter and plan (Epoch AI used 4000)",
+    )
+    fit_cmd.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the bootstrap's resamples (default: a fresh one, printed)",
+    )
+    fit_cmd.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        help="coverage of the bootstrap's percentile intervals (default 0.95)",
+    )
     fit_cmd.add_argument("--plot", metavar="PATH", help="write Figure 4 (PNG, PDF or SVG by extension)")
     fit_cmd.add_argument("--json", metavar="PATH", help="write everything machine-readable as JSON")
     fit_cmd.add_argument("--threads", type=int, default=0, help="worker threads (default: all cores)")
@@ -89,8 +120,14 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
         exclude = 5 if args.exclude_highest_loss is None else args.exclude_highest_loss
         why = EPOCH_EXCLUSION if exclude == 5 else ""
     else:
-        runs = read_csv(args.csv, n=args.n, d=args.d, c=args.c, loss=args.loss,
-                        on_bad_row="skip" if args.skip_bad_rows else "raise")
+        runs = read_csv(
+            args.csv,
+            n=args.n,
+            d=args.d,
+            c=args.c,
+            loss=args.loss,
+            on_bad_row="skip" if args.skip_bad_rows else "raise",
+        )
         exclude = args.exclude_highest_loss or 0
         why = ""
     if exclude < 0:
@@ -126,8 +163,9 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.threads < 0:
         raise UserError(f"--threads must be >= 0 (0 = all cores), got {args.threads}")
     if args.bootstrap < 0 or args.bootstrap == 1:
-        raise UserError(f"--bootstrap must be 0 (none) or at least 2 resamples (a spread needs two), "
-                        f"got {args.bootstrap}")
+        raise UserError(
+            f"--bootstrap must be 0 (none) or at least 2 resamples (a spread needs two), got {args.bootstrap}"
+        )
     if args.seed is not None and not args.bootstrap:
         raise UserError("--seed seeds the bootstrap's resamples; give --bootstrap N too")
     if not 0 < args.confidence < 1:
@@ -165,12 +203,26 @@ def _run_fit(args: argparse.Namespace) -> int:
             found, note, isoflop_budgets = _approach2(runs)
             resampled: BootstrapResult | None = None
             if args.bootstrap:
-                resampled = bootstrap(*runs, n_resamples=args.bootstrap, seed=args.seed,
-                                      delta=args.delta, threads=args.threads, budgets=budgets,
-                                      isoflop_budgets=isoflop_budgets, confidence=args.confidence,
-                                      estimate=result)
-            document = record(result, runs, budgets, n_excluded=0 if excluded is None else len(excluded),
-                              approach2=found, approach2_note=note, bootstrap=resampled)
+                resampled = bootstrap(
+                    *runs,
+                    n_resamples=args.bootstrap,
+                    seed=args.seed,
+                    delta=args.delta,
+                    threads=args.threads,
+                    budgets=budgets,
+                    isoflop_budgets=isoflop_budgets,
+                    confidence=args.confidence,
+                    estimate=result,
+                )
+            document = record(
+                result,
+                runs,
+                budgets,
+                n_excluded=0 if excluded is None else len(excluded),
+                approach2=found,
+                approach2_note=note,
+                bootstrap=resampled,
+            )
             print(format_summary(document))
             summarised = True
         finally:  # after the summary, or before the error that stopped it
@@ -206,8 +258,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
     except OSError as error:  # e.g. writing --plot or --json into a missing directory
-        print(f"scalinglaw: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        print(
+            f"scalinglaw: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("scalinglaw: interrupted", file=sys.stderr)

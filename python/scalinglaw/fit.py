@@ -65,8 +65,10 @@ def start_grid(
 ) -> FloatArray:
     """The Cartesian product of values for each parameter, as a (k, 5) array of starts
     (alpha slowest, b fastest, like ``default_starts``)."""
-    axes = {name: np.atleast_1d(_checks.as_float_array(values, name)) for name, values in
-            (("a", a), ("b", b), ("e", e), ("alpha", alpha), ("beta", beta))}
+    axes = {
+        name: np.atleast_1d(_checks.as_float_array(values, name))
+        for name, values in (("a", a), ("b", b), ("e", e), ("alpha", alpha), ("beta", beta))
+    }
     for name, values in axes.items():
         if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
             raise ValueError(f"{name} must be a non-empty list of finite numbers")
@@ -78,9 +80,9 @@ def start_grid(
 class StartOutcomes:
     """What became of each start, in the order of the starts."""
 
-    starts: FloatArray      #: (k, 5) the starts, columns (a, b, e, alpha, beta)
-    params: FloatArray      #: (k, 5) where each ended, same columns
-    objective: FloatArray   #: (k,) objective there (inf where the objective was not finite)
+    starts: FloatArray  #: (k, 5) the starts, columns (a, b, e, alpha, beta)
+    params: FloatArray  #: (k, 5) where each ended, same columns
+    objective: FloatArray  #: (k,) objective there (inf where the objective was not finite)
     status: NDArray[np.str_]  #: (k,) "converged", "max_iterations" or "numerical_failure"
     iterations: NDArray[np.int32]  #: (k,)
 
@@ -89,12 +91,12 @@ class StartOutcomes:
 class FitResult(Law):
     """The best fit of the Chinchilla law, with how it was reached. As a ``Law`` it predicts and plans."""
 
-    objective: float       #: sum of Huber losses of the log-residuals at the optimum
-    status: str            #: the best start's: "converged", "max_iterations", "numerical_failure"
+    objective: float  #: sum of Huber losses of the log-residuals at the optimum
+    status: str  #: the best start's: "converged", "max_iterations", "numerical_failure"
     message: str
-    iterations: int        #: the best start's Levenberg-Marquardt iterations
-    best_start: int        #: index of the best start (ties: lowest index)
-    starts_at_best: int    #: starts whose objective is within 1e-8 relative of the best
+    iterations: int  #: the best start's Levenberg-Marquardt iterations
+    best_start: int  #: index of the best start (ties: lowest index)
+    starts_at_best: int  #: starts whose objective is within 1e-8 relative of the best
     n_runs: int
     delta: float
     #: Condition number of the objective's Hessian at the optimum, scaled to unit diagonal (inf when it
@@ -186,12 +188,15 @@ def _starts_array(starts: Any) -> FloatArray:
         array = array.reshape(1, 5)
     if array.ndim != 2 or array.shape[1] != 5 or array.shape[0] == 0:
         raise ValueError(
-            f"starts must have shape (k, 5) with columns (a, b, e, alpha, beta) and k >= 1, got shape {array.shape}"
+            "starts must have shape (k, 5) with columns (a, b, e, alpha, beta) and k >= 1, "
+            f"got shape {array.shape}"
         )
     bad = ~np.isfinite(array)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"starts[{row}, {col}] ({START_COLUMNS[col]}) = {float(array[row, col])!r} is not finite")
+        raise ValueError(
+            f"starts[{row}, {col}] ({START_COLUMNS[col]}) = {float(array[row, col])!r} is not finite"
+        )
     return array
 
 
@@ -249,7 +254,10 @@ def fit(
     delta = _checks.positive_number(delta, "delta")
     start_array = _starts_array(starts)
     raw = _core.fit_chinchilla(
-        n, d, l_, start_array,
+        n,
+        d,
+        l_,
+        start_array,
         huber_delta=delta,
         max_iterations=_checks.whole_number(max_iterations, "max_iterations", minimum=1),
         gradient_tolerance=1e-10,
@@ -259,19 +267,34 @@ def fit(
         threads=_checks.threads(threads),
     )
     if raw["status"] == "numerical_failure":
-        raise ValueError(f"the fit failed numerically: {raw['message']} (are the starts on the data's scale?)")
+        raise ValueError(
+            f"the fit failed numerically: {raw['message']} (are the starts on the data's scale?)"
+        )
     a, b, e, alpha, beta = raw["log_params"]
     _check_amplitudes(a=a, b=b, e=e, alpha=alpha, beta=beta)
     status_names = np.array(_core.FIT_STATUSES)
     result = FitResult(
-        E=math.exp(e), A=math.exp(a), B=math.exp(b), alpha=alpha, beta=beta,
-        objective=raw["objective"], status=raw["status"], message=raw["message"],
-        iterations=raw["iterations"], best_start=raw["best_start"],
-        starts_at_best=raw["starts_at_best"], n_runs=len(n), delta=delta,
-        hessian_condition=raw["hessian_condition"], term_shares=tuple(raw["largest_share"]),
+        E=math.exp(e),
+        A=math.exp(a),
+        B=math.exp(b),
+        alpha=alpha,
+        beta=beta,
+        objective=raw["objective"],
+        status=raw["status"],
+        message=raw["message"],
+        iterations=raw["iterations"],
+        best_start=raw["best_start"],
+        starts_at_best=raw["starts_at_best"],
+        n_runs=len(n),
+        delta=delta,
+        hessian_condition=raw["hessian_condition"],
+        term_shares=tuple(raw["largest_share"]),
         starts=StartOutcomes(
-            starts=start_array, params=raw["start_params"], objective=raw["start_objective"],
-            status=status_names[raw["start_status"]], iterations=raw["start_iterations"],
+            starts=start_array,
+            params=raw["start_params"],
+            objective=raw["start_objective"],
+            status=status_names[raw["start_status"]],
+            iterations=raw["start_iterations"],
         ),
     )
     if not result.converged:
@@ -298,7 +321,15 @@ def _check_amplitudes(**log_params: float) -> None:
 
 
 def objective(
-    N: Any, D: Any, loss: Any, *, E: float, A: float, B: float, alpha: float, beta: float,
+    N: Any,
+    D: Any,
+    loss: Any,
+    *,
+    E: float,
+    A: float,
+    B: float,
+    alpha: float,
+    beta: float,
     delta: float = 1e-3,
 ) -> float:
     """Hoffmann et al.'s objective (sum of Huber losses of log-residuals) at the given parameters."""
@@ -310,8 +341,16 @@ def objective(
         raise ValueError("the objective needs at least one run")
     for name, value in (("E", E), ("A", A), ("B", B)):
         _checks.positive_number(value, name)
-    return float(_core.objective(
-        n, d, l_, math.log(A), math.log(B), math.log(E),
-        _checks.real_number(alpha, "alpha"), _checks.real_number(beta, "beta"),
-        huber_delta=_checks.positive_number(delta, "delta"),
-    ))
+    return float(
+        _core.objective(
+            n,
+            d,
+            l_,
+            math.log(A),
+            math.log(B),
+            math.log(E),
+            _checks.real_number(alpha, "alpha"),
+            _checks.real_number(beta, "beta"),
+            huber_delta=_checks.positive_number(delta, "delta"),
+        )
+    )

@@ -34,18 +34,23 @@ class FrontierCoefficients(NamedTuple):
 class Allocation:
     """Compute-optimal allocations, one per requested value (arrays of the request's shape)."""
 
-    C: FloatArray       #: training FLOPs, C = 6 N D
-    N: FloatArray       #: parameters
-    D: FloatArray       #: tokens
-    loss: FloatArray    #: predicted loss L(N, D)
+    C: FloatArray  #: training FLOPs, C = 6 N D
+    N: FloatArray  #: parameters
+    D: FloatArray  #: tokens
+    loss: FloatArray  #: predicted loss L(N, D)
     tokens_per_parameter: FloatArray  #: D / N
 
     def __len__(self) -> int:
         return int(np.size(self.C))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"C": self.C.tolist(), "N": self.N.tolist(), "D": self.D.tolist(),
-                "loss": self.loss.tolist(), "tokens_per_parameter": self.tokens_per_parameter.tolist()}
+        return {
+            "C": self.C.tolist(),
+            "N": self.N.tolist(),
+            "D": self.D.tolist(),
+            "loss": self.loss.tolist(),
+            "tokens_per_parameter": self.tokens_per_parameter.tolist(),
+        }
 
 
 def _core_params(params: Any) -> Any:

@@ -144,9 +144,7 @@ def _positive(values: Any, name: str, what: str) -> FloatArray:
     return array
 
 
-def _output(
-    out: Any, dtype: DTypeLike | None, shape: tuple[int, int], described: str
-) -> NDArray[Any]:
+def _output(out: Any, dtype: DTypeLike | None, shape: tuple[int, int], described: str) -> NDArray[Any]:
     """The array a grid is written into: a new one, or `out` once it is checked to fit."""
     wanted = None if dtype is None else _grid_dtype(dtype)
     if out is None:

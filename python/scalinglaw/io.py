@@ -33,14 +33,53 @@ PathLike = Union[str, "os.PathLike[str]"]
 #: Column names recognised for each quantity, compared after lower-casing and dropping spaces,
 #: underscores, dashes, dots and brackets ("Model Size" -> "modelsize", "n_params" -> "nparams").
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
-    "N": ("n", "modelsize", "params", "parameters", "nparams", "numparams", "numparameters",
-          "nparameters", "paramcount", "parametercount", "size", "model"),
-    "D": ("d", "tokens", "ntokens", "numtokens", "trainingtokens", "traintokens", "datasetsize",
-          "datasize", "data"),
-    "C": ("c", "flops", "flop", "trainingflop", "trainingflops", "compute", "trainflops",
-          "computeflops", "budget"),
-    "loss": ("loss", "l", "finalloss", "trainloss", "trainingloss", "evalloss", "valloss",
-             "validationloss", "testloss"),
+    "N": (
+        "n",
+        "modelsize",
+        "params",
+        "parameters",
+        "nparams",
+        "numparams",
+        "numparameters",
+        "nparameters",
+        "paramcount",
+        "parametercount",
+        "size",
+        "model",
+    ),
+    "D": (
+        "d",
+        "tokens",
+        "ntokens",
+        "numtokens",
+        "trainingtokens",
+        "traintokens",
+        "datasetsize",
+        "datasize",
+        "data",
+    ),
+    "C": (
+        "c",
+        "flops",
+        "flop",
+        "trainingflop",
+        "trainingflops",
+        "compute",
+        "trainflops",
+        "computeflops",
+        "budget",
+    ),
+    "loss": (
+        "loss",
+        "l",
+        "finalloss",
+        "trainloss",
+        "trainingloss",
+        "evalloss",
+        "valloss",
+        "validationloss",
+        "testloss",
+    ),
 }
 
 
@@ -102,7 +141,7 @@ class Runs:
         if not 0 <= count < len(self):
             raise ValueError(f"count must be between 0 and {len(self) - 1}, got {count}")
         excluded = np.zeros(len(self), dtype=bool)
-        excluded[np.argsort(self.loss, kind="stable")[len(self) - count:]] = True
+        excluded[np.argsort(self.loss, kind="stable")[len(self) - count :]] = True
         note = f"left out the {count} highest-loss runs{why}" if count else ""
         return self.subset(~excluded, note=note), self.subset(excluded)
 
@@ -123,8 +162,13 @@ def load_chinchilla(*, epoch_exclusion: bool = False) -> Runs:
     """
     with resources.as_file(resources.files("scalinglaw") / "data" / "chinchilla_fig4_epoch.csv") as path:
         runs = read_csv(path)
-    runs = Runs(runs.N, runs.D, runs.loss, "built-in Chinchilla data (Epoch AI, from Hoffmann et al. Fig. 4)",
-                budgets=CHINCHILLA_BUDGETS)
+    runs = Runs(
+        runs.N,
+        runs.D,
+        runs.loss,
+        "built-in Chinchilla data (Epoch AI, from Hoffmann et al. Fig. 4)",
+        budgets=CHINCHILLA_BUDGETS,
+    )
     if epoch_exclusion:
         runs, _ = runs.split_highest_loss(5, why=EPOCH_EXCLUSION)
     return runs
@@ -202,7 +246,10 @@ def _columns(
     if missing:
         hint = ""
         if len(header) == 1 and any(mark in header[0] for mark in ";\t|"):
-            hint = " (the header is one column: is the file separated by semicolons or tabs? save it with commas)"
+            hint = (
+                " (the header is one column: is the file separated by semicolons or tabs? "
+                "save it with commas)"
+            )
         raise ValueError(
             f"{where}: no column for {' and '.join(missing)} (columns: {_listed(header)}){hint}; "
             "name them with n=, d=, c=, loss="
@@ -234,8 +281,9 @@ def _cell_value(cell: str) -> float:
         raise ValueError(f"{text!r} is not a number (NaN)")
     if math.isinf(value):
         overflow = value > 0 and "inf" not in text.lower()
-        raise ValueError(f"{text!r} is beyond double precision (about 1.8e308)" if overflow
-                         else f"{text!r} is not finite")
+        raise ValueError(
+            f"{text!r} is beyond double precision (about 1.8e308)" if overflow else f"{text!r} is not finite"
+        )
     if value == 0 and any(digit in text for digit in "123456789"):
         raise ValueError(f"{text!r} is too small for double precision (it rounds to 0)")
     raise ValueError(f"{text!r} is not > 0")
@@ -264,7 +312,9 @@ def _cell_problem(text: str) -> ValueError:
     suffixed = _SUFFIXED.fullmatch(text)
     if suffixed:
         power = _SUFFIX_POWERS[suffixed.group(2)]
-        return _FormatError(f"{text!r} has a unit suffix: write plain numbers (e.g. {suffixed.group(1)}e{power})")
+        return _FormatError(
+            f"{text!r} has a unit suffix: write plain numbers (e.g. {suffixed.group(1)}e{power})"
+        )
     return ValueError(f"{text!r} is not a number")
 
 
@@ -333,8 +383,11 @@ def read_csv(
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         flops = 6.0 * model_size * tokens
     for bad in np.flatnonzero(~(np.isfinite(flops) & (flops > 0))).tolist():
-        problems.setdefault(bad, f"row {lines[bad]}: C = 6 N D = 6 * {model_size[bad]:g} * "
-                                 f"{tokens[bad]:g} is beyond double precision")
+        problems.setdefault(
+            bad,
+            f"row {lines[bad]}: C = 6 N D = 6 * {model_size[bad]:g} * "
+            f"{tokens[bad]:g} is beyond double precision",
+        )
     keep, notes = _bad_rows(problems, len(lines), on_bad_row, where)
     return Runs(model_size[keep], tokens[keep], losses[keep], where, notes)
 
@@ -350,7 +403,7 @@ def _cells(
     problems: dict[int, str] = {}
     for index, (line, row) in enumerate(records):
         lines.append(line)
-        if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
+        if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
             raise ValueError(
                 f"{where}: row {line} has {len(row)} cells but the header names {len(header)} columns; "
                 "quote cells that contain commas, or give every column a name"
@@ -359,8 +412,10 @@ def _cells(
             value = math.nan
             if index not in problems:
                 if col >= len(row):
-                    problems[index] = (f"column {header[col]!r}, row {line}: missing (the row has "
-                                       f"{len(row)} cells, the header {len(header)} columns)")
+                    problems[index] = (
+                        f"column {header[col]!r}, row {line}: missing (the row has "
+                        f"{len(row)} cells, the header {len(header)} columns)"
+                    )
                 else:
                     try:
                         value = _cell_value(row[col])
@@ -369,7 +424,11 @@ def _cells(
                     except ValueError as error:
                         problems[index] = f"column {header[col]!r}, row {line}: {error}"
             values[slot].append(value)
-    return [np.array(column, dtype=np.float64) for column in values], np.array(lines, dtype=np.int64), problems
+    return (
+        [np.array(column, dtype=np.float64) for column in values],
+        np.array(lines, dtype=np.int64),
+        problems,
+    )
 
 
 def _bad_rows(
@@ -388,7 +447,9 @@ def _bad_rows(
             "--skip-bad-rows, leaves such rows out)"
         )
     if len(rows) == count:
-        raise ValueError(f"{where}: every row has a problem, no runs are left; the first: {problems[rows[0]]}")
+        raise ValueError(
+            f"{where}: every row has a problem, no runs are left; the first: {problems[rows[0]]}"
+        )
     keep[rows] = False
     named = "; ".join(problems[i] for i in rows[:ROWS_NAMED])
     more = f"; and {len(rows) - ROWS_NAMED} more" if len(rows) > ROWS_NAMED else ""
@@ -457,7 +518,8 @@ def _read_text(path: PathLike) -> tuple[str, str]:
         line = raw[: error.start].count(b"\n") + 1
         hint = "it looks like UTF-16; " if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
         raise ValueError(
-            f"{where}: line {line}: not UTF-8 text (byte {error.start}: {raw[error.start:error.start + 1]!r}); "
+            f"{where}: line {line}: not UTF-8 text "
+            f"(byte {error.start}: {raw[error.start : error.start + 1]!r}); "
             f"{hint}save the CSV as UTF-8"
         ) from None
 

@@ -37,8 +37,8 @@ class IsoflopWarning(ScalingLawWarning):
 class BudgetGroups:
     """``label[i]`` is the index into ``budgets`` of run i's group, or -1 when it joins none."""
 
-    budgets: FloatArray         #: the group budgets, ascending (FLOPs)
-    label: NDArray[np.intp]     #: per run
+    budgets: FloatArray  #: the group budgets, ascending (FLOPs)
+    label: NDArray[np.intp]  #: per run
 
     def members(self, group: int) -> NDArray[np.intp]:
         """Indices of the runs in group ``group``."""
@@ -80,8 +80,11 @@ def group_by_budget(
             centres.append(float(np.exp(log_c[block].mean())))
         return BudgetGroups(np.array(centres), label)
 
-    nominal = np.sort(_checks.positive_1d(np.atleast_1d(_checks.as_float_array(budgets, "budgets")),
-                                          "budgets", what="budget"))
+    nominal = np.sort(
+        _checks.positive_1d(
+            np.atleast_1d(_checks.as_float_array(budgets, "budgets")), "budgets", what="budget"
+        )
+    )
     distance = np.abs(np.log10(flops)[:, None] - np.log10(nominal)[None, :])
     label = np.argmin(distance, axis=1).astype(np.intp)
     far = distance[np.arange(len(flops)), label] > _checks.positive_number(max_distance, "max_distance")
@@ -104,22 +107,22 @@ class Approach2Result:
     on the group's mean ln N for conditioning); its minimum is N_opt = exp(center - c1 / (2 c2)).
     """
 
-    budgets: FloatArray            #: each group's budget C (FLOPs)
-    runs: NDArray[np.int64]        #: runs in each group
-    sizes: NDArray[np.int64]       #: distinct model sizes among them
-    center: FloatArray             #: mean ln N of each group
-    c0: FloatArray                 #: the parabola's coefficients (NaN without 3 distinct sizes)
+    budgets: FloatArray  #: each group's budget C (FLOPs)
+    runs: NDArray[np.int64]  #: runs in each group
+    sizes: NDArray[np.int64]  #: distinct model sizes among them
+    center: FloatArray  #: mean ln N of each group
+    c0: FloatArray  #: the parabola's coefficients (NaN without 3 distinct sizes)
     c1: FloatArray
     c2: FloatArray
-    N_opt: FloatArray              #: parameters at each minimum (NaN where the budget was skipped)
-    D_opt: FloatArray              #: tokens there, C / (6 N_opt)
-    loss_opt: FloatArray           #: the parabola's minimum value
-    inside: NDArray[np.bool_]      #: the minimum lies within the group's range of N
-    status: tuple[str, ...]        #: "used", "too_few_sizes" or "opens_downward"
-    reason: tuple[str, ...]        #: why a budget was skipped ("" when used)
-    a: float                       #: N_opt = n_coefficient C^a
+    N_opt: FloatArray  #: parameters at each minimum (NaN where the budget was skipped)
+    D_opt: FloatArray  #: tokens there, C / (6 N_opt)
+    loss_opt: FloatArray  #: the parabola's minimum value
+    inside: NDArray[np.bool_]  #: the minimum lies within the group's range of N
+    status: tuple[str, ...]  #: "used", "too_few_sizes" or "opens_downward"
+    reason: tuple[str, ...]  #: why a budget was skipped ("" when used)
+    a: float  #: N_opt = n_coefficient C^a
     n_coefficient: float
-    b: float                       #: D_opt = d_coefficient C^b (a + b = 1)
+    b: float  #: D_opt = d_coefficient C^b (a + b = 1)
     d_coefficient: float
 
     @property
@@ -130,15 +133,26 @@ class Approach2Result:
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values (for JSON)."""
         return {
-            "a": self.a, "n_coefficient": self.n_coefficient,
-            "b": self.b, "d_coefficient": self.d_coefficient,
+            "a": self.a,
+            "n_coefficient": self.n_coefficient,
+            "b": self.b,
+            "d_coefficient": self.d_coefficient,
             "budgets": [
-                {"C": float(self.budgets[k]), "runs": int(self.runs[k]),
-                 "sizes": int(self.sizes[k]), "status": self.status[k], "reason": self.reason[k],
-                 "N_opt": float(self.N_opt[k]), "D_opt": float(self.D_opt[k]),
-                 "loss_opt": float(self.loss_opt[k]), "inside": bool(self.inside[k]),
-                 "center": float(self.center[k]),
-                 "c0": float(self.c0[k]), "c1": float(self.c1[k]), "c2": float(self.c2[k])}
+                {
+                    "C": float(self.budgets[k]),
+                    "runs": int(self.runs[k]),
+                    "sizes": int(self.sizes[k]),
+                    "status": self.status[k],
+                    "reason": self.reason[k],
+                    "N_opt": float(self.N_opt[k]),
+                    "D_opt": float(self.D_opt[k]),
+                    "loss_opt": float(self.loss_opt[k]),
+                    "inside": bool(self.inside[k]),
+                    "center": float(self.center[k]),
+                    "c0": float(self.c0[k]),
+                    "c1": float(self.c1[k]),
+                    "c2": float(self.c2[k]),
+                }
                 for k in range(len(self.budgets))
             ],
         }
@@ -226,17 +240,28 @@ def approach2_of_groups(
         )
     raw = _core.approach2(n, d, loss, groups.label.astype(np.int32), groups.budgets)
     result = Approach2Result(
-        budgets=raw["flops"], runs=raw["runs"], sizes=raw["sizes"], center=raw["center"],
-        c0=raw["c0"], c1=raw["c1"], c2=raw["c2"], N_opt=raw["n_opt"], D_opt=raw["d_opt"],
-        loss_opt=raw["loss_opt"], inside=raw["inside"], status=tuple(raw["status"]),
-        reason=tuple(raw["reason"]), a=raw["a"], n_coefficient=raw["n_coefficient"], b=raw["b"],
+        budgets=raw["flops"],
+        runs=raw["runs"],
+        sizes=raw["sizes"],
+        center=raw["center"],
+        c0=raw["c0"],
+        c1=raw["c1"],
+        c2=raw["c2"],
+        N_opt=raw["n_opt"],
+        D_opt=raw["d_opt"],
+        loss_opt=raw["loss_opt"],
+        inside=raw["inside"],
+        status=tuple(raw["status"]),
+        reason=tuple(raw["reason"]),
+        a=raw["a"],
+        n_coefficient=raw["n_coefficient"],
+        b=raw["b"],
         d_coefficient=raw["d_coefficient"],
     )
     for k, status in enumerate(result.status):
         if status != "used":
             warnings.warn(
-                f"IsoFLOP budget {result.budgets[k]:.3g} FLOPs left out of Approach 2: "
-                f"{result.reason[k]}",
+                f"IsoFLOP budget {result.budgets[k]:.3g} FLOPs left out of Approach 2: {result.reason[k]}",
                 IsoflopWarning,
                 stacklevel=3,
             )

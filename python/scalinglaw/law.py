@@ -86,7 +86,9 @@ def as_law(params: Any) -> Law:
     elif all(hasattr(params, key) for key in ("E", "A", "B", "alpha", "beta")):
         values = {key: getattr(params, key) for key in ("E", "A", "B", "alpha", "beta")}
     else:
-        raise ValueError(f"params must be a Law, a FitResult or a mapping of E, A, B, alpha, beta; got {params!r}")
+        raise ValueError(
+            f"params must be a Law, a FitResult or a mapping of E, A, B, alpha, beta; got {params!r}"
+        )
     for key in ("E", "A", "B"):
         values[key] = _checks.positive_number(values[key], key)
     for key in ("alpha", "beta"):

@@ -76,8 +76,7 @@ def _check_bootstrap(bootstrap: Any, law: Law | None = None) -> BootstrapResult:
     given); else ValueError."""
     if not isinstance(bootstrap, BootstrapResult):
         raise ValueError(
-            "bootstrap must be a BootstrapResult (from scalinglaw.bootstrap), got "
-            f"{type(bootstrap).__name__}"
+            f"bootstrap must be a BootstrapResult (from scalinglaw.bootstrap), got {type(bootstrap).__name__}"
         )
     if law is not None:
         usable = int(_usable(bootstrap).sum())
@@ -196,48 +195,103 @@ def draw_isoloss(
     contour_levels = np.geomspace(loss_low, loss_high, levels)
     ax.contour(c_axis, n_axis, grid, levels=contour_levels, cmap=cmap, norm=norm, linewidths=1.0)
 
-    ax.scatter(runs.C, runs.N, c=runs.loss, cmap=cmap, norm=norm, s=14, edgecolors="k",
-               linewidths=0.3, label="Empirical data", zorder=3)
+    ax.scatter(
+        runs.C,
+        runs.N,
+        c=runs.loss,
+        cmap=cmap,
+        norm=norm,
+        s=14,
+        edgecolors="k",
+        linewidths=0.3,
+        label="Empirical data",
+        zorder=3,
+    )
     if excluded is not None and len(excluded):
-        ax.scatter(excluded.C, excluded.N, marker="x", c="0.35", s=22, linewidths=1.0,
-                   label="Excluded from fit", zorder=3)
+        ax.scatter(
+            excluded.C,
+            excluded.N,
+            marker="x",
+            c="0.35",
+            s=22,
+            linewidths=1.0,
+            label="Excluded from fit",
+            zorder=3,
+        )
 
     frontier = compute_optimal(law, c_axis)
-    ax.plot(c_axis, frontier.N, color=FRONTIER_COLOR, linewidth=2.2, label="Efficient frontier",
-            zorder=4)
+    ax.plot(c_axis, frontier.N, color=FRONTIER_COLOR, linewidth=2.2, label="Efficient frontier", zorder=4)
     if bootstrap is not None:
         # Clipped to the panel's range: a wide band must neither set the limits nor leave them.
         low, high = (np.clip(edge, *n_range) for edge in frontier_band(bootstrap, c_axis))
-        ax.fill_between(c_axis, low, high, color=FRONTIER_COLOR, alpha=BAND_ALPHA, linewidth=0,
-                        label=f"Frontier, {_confidence_label(bootstrap)} bootstrap interval",
-                        zorder=2.5)
+        ax.fill_between(
+            c_axis,
+            low,
+            high,
+            color=FRONTIER_COLOR,
+            alpha=BAND_ALPHA,
+            linewidth=0,
+            label=f"Frontier, {_confidence_label(bootstrap)} bootstrap interval",
+            zorder=2.5,
+        )
 
     for color, group in zip(_budget_colors(len(shown)), shown):
-        ax.axvline(groups.budgets[group], color=color, linestyle="--", linewidth=1.0,
-                   label="IsoFLOPs slice" if group == shown[0] else None)
+        ax.axvline(
+            groups.budgets[group],
+            color=color,
+            linestyle="--",
+            linewidth=1.0,
+            label="IsoFLOPs slice" if group == shown[0] else None,
+        )
     ax.axvline(gopher_flops, color="0.3", linestyle=":", linewidth=1.2, label="Gopher budget")
     n_gopher = float(at_gopher.N)
-    ax.scatter([gopher_flops], [n_gopher], marker="*", s=180, color=FRONTIER_COLOR,
-               edgecolors="k", zorder=5)
+    ax.scatter([gopher_flops], [n_gopher], marker="*", s=180, color=FRONTIER_COLOR, edgecolors="k", zorder=5)
     interval = None if bootstrap is None else _n_opt_interval(bootstrap, gopher_flops)
     if bootstrap is not None and interval is not None:
         low, high = interval
-        ax.errorbar([gopher_flops], [n_gopher],
-                    yerr=[[max(n_gopher - low, 0.0)], [max(high - n_gopher, 0.0)]], fmt="none",
-                    ecolor=FRONTIER_COLOR, elinewidth=1.6, capsize=5, capthick=1.6, zorder=4.5)
+        ax.errorbar(
+            [gopher_flops],
+            [n_gopher],
+            yerr=[[max(n_gopher - low, 0.0)], [max(high - n_gopher, 0.0)]],
+            fmt="none",
+            ecolor=FRONTIER_COLOR,
+            elinewidth=1.6,
+            capsize=5,
+            capthick=1.6,
+            zorder=4.5,
+        )
         # Stacked above-left of the star, clear of the caps and of the band below the frontier.
-        ax.annotate(f"{human(n_gopher)}", (gopher_flops, n_gopher), xytext=(-12, 20),
-                    textcoords="offset points", ha="right", fontsize=10, color=FRONTIER_COLOR,
-                    fontweight="bold")
-        ax.annotate(f"{_confidence_label(bootstrap)}: {human(low)} to {human(high)}",
-                    (gopher_flops, n_gopher), xytext=(-12, 8), textcoords="offset points",
-                    ha="right", fontsize=8, color=FRONTIER_COLOR,
-                    bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none",
-                          "alpha": 0.75})
+        ax.annotate(
+            f"{human(n_gopher)}",
+            (gopher_flops, n_gopher),
+            xytext=(-12, 20),
+            textcoords="offset points",
+            ha="right",
+            fontsize=10,
+            color=FRONTIER_COLOR,
+            fontweight="bold",
+        )
+        ax.annotate(
+            f"{_confidence_label(bootstrap)}: {human(low)} to {human(high)}",
+            (gopher_flops, n_gopher),
+            xytext=(-12, 8),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8,
+            color=FRONTIER_COLOR,
+            bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75},
+        )
     else:
-        ax.annotate(f"{human(n_gopher)}", (gopher_flops, n_gopher), xytext=(-8, 8),
-                    textcoords="offset points", ha="right", fontsize=10, color=FRONTIER_COLOR,
-                    fontweight="bold")
+        ax.annotate(
+            f"{human(n_gopher)}",
+            (gopher_flops, n_gopher),
+            xytext=(-8, 8),
+            textcoords="offset points",
+            ha="right",
+            fontsize=10,
+            color=FRONTIER_COLOR,
+            fontweight="bold",
+        )
 
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -288,17 +342,43 @@ def draw_isoflop(
         budget = groups.budgets[group]
         members = groups.members(group)
         ax.scatter(runs.N[members], runs.loss[members], color=color, s=14, zorder=3)
-        ax.plot(n_axis, law.predict(n_axis, budget / (6.0 * n_axis)), color=color, linestyle="--",
-                linewidth=1.2, label=f"{budget:.0e}".replace("e+", "e"))
-    ax.plot(n_axis, law.predict(n_axis, gopher_flops / (6.0 * n_axis)), color="0.2", linestyle="--",
-            linewidth=1.4, label="Gopher")
+        ax.plot(
+            n_axis,
+            law.predict(n_axis, budget / (6.0 * n_axis)),
+            color=color,
+            linestyle="--",
+            linewidth=1.2,
+            label=f"{budget:.0e}".replace("e+", "e"),
+        )
+    ax.plot(
+        n_axis,
+        law.predict(n_axis, gopher_flops / (6.0 * n_axis)),
+        color="0.2",
+        linestyle="--",
+        linewidth=1.4,
+        label="Gopher",
+    )
     in_slice = np.isin(groups.label, shown)
     if not in_slice.all():
-        ax.scatter(runs.N[~in_slice], runs.loss[~in_slice], color=OTHER_COLOR, s=10, zorder=2,
-                   label="Other runs (no slice)")
+        ax.scatter(
+            runs.N[~in_slice],
+            runs.loss[~in_slice],
+            color=OTHER_COLOR,
+            s=10,
+            zorder=2,
+            label="Other runs (no slice)",
+        )
     if excluded is not None and len(excluded):
-        ax.scatter(excluded.N, excluded.loss, marker="x", c="0.35", s=22, linewidths=1.0,
-                   label="Excluded from fit", zorder=3)
+        ax.scatter(
+            excluded.N,
+            excluded.loss,
+            marker="x",
+            c="0.35",
+            s=22,
+            linewidths=1.0,
+            label="Excluded from fit",
+            zorder=3,
+        )
 
     handles: dict[str, Any] = {}
     if approach2 is not None:
@@ -314,8 +394,9 @@ def draw_isoflop(
     ax.set_title("IsoFLOPs slices")
     entries, labels = ax.get_legend_handles_labels()
     entries = [handles.get(label, entry) for entry, label in zip(entries, labels)]
-    ax.legend(entries, labels, title="Train. FLOPs", fontsize=8, title_fontsize=8,
-              loc="upper right", framealpha=0.9)
+    ax.legend(
+        entries, labels, title="Train. FLOPs", fontsize=8, title_fontsize=8, loc="upper right", framealpha=0.9
+    )
     return ax
 
 
@@ -323,8 +404,7 @@ def _check_approach2(approach2: Any) -> Approach2Result | None:
     if approach2 is None or isinstance(approach2, Approach2Result):
         return approach2
     raise ValueError(
-        "approach2 must be an Approach2Result (from scalinglaw.approach2), got "
-        f"{type(approach2).__name__}"
+        f"approach2 must be an Approach2Result (from scalinglaw.approach2), got {type(approach2).__name__}"
     )
 
 
@@ -371,8 +451,15 @@ def _draw_minima(
     def parabola(k: int, low: float, high: float, linestyle: str) -> None:
         x = np.linspace(np.log(low), np.log(high), 120)
         u = x - approach2.center[k]
-        ax.plot(np.exp(x), approach2.c0[k] + approach2.c1[k] * u + approach2.c2[k] * u * u,
-                color=colors[k], linestyle=linestyle, linewidth=0.8, alpha=0.55, zorder=2)
+        ax.plot(
+            np.exp(x),
+            approach2.c0[k] + approach2.c1[k] * u + approach2.c2[k] * u * u,
+            color=colors[k],
+            linestyle=linestyle,
+            linewidth=0.8,
+            alpha=0.55,
+            zorder=2,
+        )
 
     used = np.flatnonzero(group_of >= 0)
     for k in (int(i) for i in used if group_of[i] in slice_colors):
@@ -388,18 +475,49 @@ def _draw_minima(
     inside = used[approach2.inside[used]]
     outside = used[~approach2.inside[used]]
     if inside.size:
-        ax.scatter(approach2.N_opt[inside], approach2.loss_opt[inside], marker=MINIMUM_MARKER, s=60,
-                   c=[colors[k] for k in inside], edgecolors="k", linewidths=1.1, label=label,
-                   zorder=5)
-        handles[label] = Line2D([], [], linestyle="none", marker=MINIMUM_MARKER, markersize=7,
-                                markerfacecolor="0.55", markeredgecolor="k")
+        ax.scatter(
+            approach2.N_opt[inside],
+            approach2.loss_opt[inside],
+            marker=MINIMUM_MARKER,
+            s=60,
+            c=[colors[k] for k in inside],
+            edgecolors="k",
+            linewidths=1.1,
+            label=label,
+            zorder=5,
+        )
+        handles[label] = Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=MINIMUM_MARKER,
+            markersize=7,
+            markerfacecolor="0.55",
+            markeredgecolor="k",
+        )
     if outside.size:
         hollow = "Parabola minimum (extrapolated)"
-        ax.scatter(approach2.N_opt[outside], approach2.loss_opt[outside], marker=MINIMUM_MARKER,
-                   s=60, facecolors="none", edgecolors=[colors[k] for k in outside],
-                   linewidths=1.6, label=hollow, zorder=5)
-        handles[hollow] = Line2D([], [], linestyle="none", marker=MINIMUM_MARKER, markersize=7,
-                                 markerfacecolor="none", markeredgecolor="0.3", markeredgewidth=1.4)
+        ax.scatter(
+            approach2.N_opt[outside],
+            approach2.loss_opt[outside],
+            marker=MINIMUM_MARKER,
+            s=60,
+            facecolors="none",
+            edgecolors=[colors[k] for k in outside],
+            linewidths=1.6,
+            label=hollow,
+            zorder=5,
+        )
+        handles[hollow] = Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=MINIMUM_MARKER,
+            markersize=7,
+            markerfacecolor="none",
+            markeredgecolor="0.3",
+            markeredgewidth=1.4,
+        )
     return handles
 
 
@@ -431,10 +549,12 @@ def figure4(
         _group_of_minima(approach2, _slices(runs, budgets)[0])
     figure = Figure(figsize=figsize, layout="constrained")
     left, right = figure.subplots(1, 2)
-    draw_isoloss(left, law, runs, excluded=excluded, budgets=budgets, gopher_flops=gopher_flops,
-                 bootstrap=bootstrap)
-    draw_isoflop(right, law, runs, excluded=excluded, budgets=budgets, gopher_flops=gopher_flops,
-                 approach2=approach2)
+    draw_isoloss(
+        left, law, runs, excluded=excluded, budgets=budgets, gopher_flops=gopher_flops, bootstrap=bootstrap
+    )
+    draw_isoflop(
+        right, law, runs, excluded=excluded, budgets=budgets, gopher_flops=gopher_flops, approach2=approach2
+    )
     return figure
 
 
@@ -443,9 +563,7 @@ def save_figure4(path: str | os.PathLike[str], params: Any, runs: Runs, **option
     are those of ``figure4`` (``excluded``, ``budgets``, ``bootstrap``, ``approach2``, ...)."""
     extension = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
     if extension not in {"png", "pdf", "svg"}:
-        raise ValueError(
-            f"the figure's file name must end in .png, .pdf or .svg, got {os.fspath(path)!r}"
-        )
+        raise ValueError(f"the figure's file name must end in .png, .pdf or .svg, got {os.fspath(path)!r}")
     figure = figure4(params, runs, **options)
     figure.savefig(path, dpi=150)
     return figure

@@ -40,8 +40,12 @@ def record(
     ``approach2_note`` says why Approach 2 is missing or what it left out."""
     document: dict[str, Any] = {
         "scalinglaw_version": __version__,
-        "data": {"source": runs.source, "n_runs": len(runs), "n_excluded": n_excluded,
-                 "notes": list(runs.notes)},
+        "data": {
+            "source": runs.source,
+            "n_runs": len(runs),
+            "n_excluded": n_excluded,
+            "notes": list(runs.notes),
+        },
         "fit": result.to_dict(),
         "frontier": None,
         "budgets": [],
@@ -54,9 +58,14 @@ def record(
     else:
         document["frontier"] = {**coefficients._asdict(), "formula": FRONTIER_FORMULA}
         document["budgets"] = [
-            {"C": float(plan.C[i]), "N_opt": float(plan.N[i]), "D_opt": float(plan.D[i]),
-             "tokens_per_parameter": float(plan.tokens_per_parameter[i]), "loss": float(plan.loss[i]),
-             "label": "Gopher" if i == 0 else ""}
+            {
+                "C": float(plan.C[i]),
+                "N_opt": float(plan.N[i]),
+                "D_opt": float(plan.D[i]),
+                "tokens_per_parameter": float(plan.tokens_per_parameter[i]),
+                "loss": float(plan.loss[i]),
+                "label": "Gopher" if i == 0 else "",
+            }
             for i in range(len(plan))
         ]
     document["approach2"] = None if approach2 is None else approach2.to_dict()
@@ -97,8 +106,11 @@ def format_summary(document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-_MEANINGS = {"E": "loss no model size or data reaches", "alpha": "exponent of N (parameters)",
-             "beta": "exponent of D (tokens)"}
+_MEANINGS = {
+    "E": "loss no model size or data reaches",
+    "alpha": "exponent of N (parameters)",
+    "beta": "exponent of D (tokens)",
+}
 
 
 def _parameters(fit: dict[str, Any], boot: dict[str, Any] | None, percent: str) -> list[str]:

@@ -92,8 +92,8 @@ TEST_CASE("the generator reproduces its reference outputs") {
     // The outputs below were computed by an independent pure-Python implementation of xoshiro256**
     // and Lemire's bounded integers (the one in tests/test_bootstrap.py).
     detail::Xoshiro256 raw(0);
-    for (std::uint64_t expected : {11091344671253066420u, 13793997310169335082u, 1900383378846508768u,
-                                   7684712102626143532u})
+    for (std::uint64_t expected :
+         {11091344671253066420u, 13793997310169335082u, 1900383378846508768u, 7684712102626143532u})
         CHECK(raw.next() == expected);
     // A range just above 2^31 rejects about half of the draws: the rejection path is exercised.
     detail::Xoshiro256 wide(7);
@@ -274,7 +274,8 @@ TEST_CASE("every bad argument of the bootstrap throws std::invalid_argument nami
 
     BootstrapOptions options;
     options.fit.threads = -1;
-    CHECK_THROWS_WITH_AS(run(good, options), doctest::Contains("threads must be >= 0"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(run(good, options), doctest::Contains("threads must be >= 0"),
+                         std::invalid_argument);
     options = {};
     options.fit.huber_delta = 0.0;
     CHECK_THROWS_WITH_AS(run(good, options), doctest::Contains("huber_delta"), std::invalid_argument);

@@ -45,8 +45,8 @@ TEST_CASE("fast_log is within 1 ulp of std::log on positive normal numbers") {
         const double x = k % 2 ? std::exp2(exponent(random)) : near_one(random);
         worst = std::max(worst, ulps(fast_log(x), std::log(x)));
     }
-    for (double x : {DBL_MIN, 1.0 - DBL_EPSILON, 1.0, 1.0 + DBL_EPSILON, std::sqrt(2.0),
-                     std::sqrt(0.5), DBL_MAX})
+    for (double x :
+         {DBL_MIN, 1.0 - DBL_EPSILON, 1.0, 1.0 + DBL_EPSILON, std::sqrt(2.0), std::sqrt(0.5), DBL_MAX})
         worst = std::max(worst, ulps(fast_log(x), std::log(x)));
     CHECK(worst <= 1.0);
     CHECK(fast_log(1.0) == 0.0);
@@ -96,8 +96,8 @@ TEST_CASE("the kernels' shares, residuals and shift sums are their definitions")
     for (std::size_t i = 0; i < n; ++i) {
         l[i] = centred_log(random);
         m[i] = centred_log(random);
-        log_loss[i] = std::log(std::exp(a - alpha * l[i]) + std::exp(b - beta * m[i]) + std::exp(e)) +
-                      noise(random);
+        log_loss[i] =
+            std::log(std::exp(a - alpha * l[i]) + std::exp(b - beta * m[i]) + std::exp(e)) + noise(random);
     }
     std::vector<double> p1(n), p2(n), p3(n), r(n);
     ShiftSums sums{};

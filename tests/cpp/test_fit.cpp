@@ -235,8 +235,7 @@ TEST_CASE("every bad argument throws std::invalid_argument naming it") {
         }
         RunsView view = good.view();
         view.n = nullptr;
-        CHECK_THROWS_WITH_AS(fit_chinchilla(view, one_start), "n is a null pointer",
-                             std::invalid_argument);
+        CHECK_THROWS_WITH_AS(fit_chinchilla(view, one_start), "n is a null pointer", std::invalid_argument);
         view = good.view();
         view.loss = nullptr;
         CHECK_THROWS_WITH_AS(fit_chinchilla(view, one_start), "loss is a null pointer",
@@ -249,18 +248,17 @@ TEST_CASE("every bad argument throws std::invalid_argument naming it") {
             Runs r = good;
             std::vector<double>& column = same_n ? r.n : r.d;
             std::fill(column.begin(), column.end(), 3e9);
-            CHECK_THROWS_WITH_AS(fit_with(r), doctest::Contains(same_n ? "every run has the same n"
-                                                                        : "every run has the same d"),
-                                 std::invalid_argument);
+            CHECK_THROWS_WITH_AS(
+                fit_with(r),
+                doctest::Contains(same_n ? "every run has the same n" : "every run has the same d"),
+                std::invalid_argument);
         }
         std::vector<double> shorter(good.d.begin(), good.d.end() - 1);
-        CHECK_THROWS_WITH_AS(fit_chinchilla(good.n, shorter, good.loss),
-                             doctest::Contains("same length"), std::invalid_argument);
+        CHECK_THROWS_WITH_AS(fit_chinchilla(good.n, shorter, good.loss), doctest::Contains("same length"),
+                             std::invalid_argument);
     }
     SUBCASE("options") {
-        auto fit_with = [&](FitOptions options) {
-            return fit_chinchilla(good.view(), one_start, options);
-        };
+        auto fit_with = [&](FitOptions options) { return fit_chinchilla(good.view(), one_start, options); };
         struct Case {
             FitOptions options;
             const char* message;
@@ -288,8 +286,7 @@ TEST_CASE("every bad argument throws std::invalid_argument naming it") {
         cases.back().options.threads = -1;
         for (const Case& c : cases) {
             CAPTURE(c.message);
-            CHECK_THROWS_WITH_AS(fit_with(c.options), doctest::Contains(c.message),
-                                 std::invalid_argument);
+            CHECK_THROWS_WITH_AS(fit_with(c.options), doctest::Contains(c.message), std::invalid_argument);
         }
     }
     SUBCASE("starts") {
@@ -311,8 +308,8 @@ TEST_CASE("every bad argument throws std::invalid_argument naming it") {
                              std::invalid_argument);
         CHECK_THROWS_WITH_AS(objective(good.view(), {0, 0, nan, 0, 0}),
                              doctest::Contains(".e must be finite"), std::invalid_argument);
-        CHECK_THROWS_WITH_AS(objective(good.view(), {0, 0, 0, 0, 0}, -1.0),
-                             doctest::Contains("huber_delta"), std::invalid_argument);
+        CHECK_THROWS_WITH_AS(objective(good.view(), {0, 0, 0, 0, 0}, -1.0), doctest::Contains("huber_delta"),
+                             std::invalid_argument);
     }
 }
 

@@ -109,8 +109,7 @@ TEST_CASE("bad frontier arguments throw std::invalid_argument naming them") {
     const double inf = std::numeric_limits<double>::infinity();
     for (double bad : {nan, inf, -inf, 0.0, -1.0}) {
         CAPTURE(bad);
-        double Params::*fields[] = {&Params::E, &Params::A, &Params::B, &Params::alpha,
-                                    &Params::beta};
+        double Params::* fields[] = {&Params::E, &Params::A, &Params::B, &Params::alpha, &Params::beta};
         const char* names[] = {"E must", "A must", "B must", "alpha must", "beta must"};
         for (int k = 0; k < 5; ++k) {
             Params p = good;
@@ -119,17 +118,16 @@ TEST_CASE("bad frontier arguments throw std::invalid_argument naming them") {
                                  std::invalid_argument);
             CHECK_THROWS_WITH_AS(compute_optimal(p, 1e21), doctest::Contains(names[k]),
                                  std::invalid_argument);
-            CHECK_THROWS_WITH_AS(budget_for_loss(p, 3.0), doctest::Contains(names[k]),
-                                 std::invalid_argument);
+            CHECK_THROWS_WITH_AS(budget_for_loss(p, 3.0), doctest::Contains(names[k]), std::invalid_argument);
             CHECK_THROWS_WITH_AS(optimal_for_size(p, 1e9), doctest::Contains(names[k]),
                                  std::invalid_argument);
         }
-        CHECK_THROWS_WITH_AS(compute_optimal(good, bad),
-                             doctest::Contains("flops must be finite and > 0"), std::invalid_argument);
+        CHECK_THROWS_WITH_AS(compute_optimal(good, bad), doctest::Contains("flops must be finite and > 0"),
+                             std::invalid_argument);
         CHECK_THROWS_WITH_AS(budget_for_loss(good, bad), doctest::Contains("target_loss"),
                              std::invalid_argument);
-        CHECK_THROWS_WITH_AS(optimal_for_size(good, bad),
-                             doctest::Contains("n must be finite and > 0"), std::invalid_argument);
+        CHECK_THROWS_WITH_AS(optimal_for_size(good, bad), doctest::Contains("n must be finite and > 0"),
+                             std::invalid_argument);
     }
     // Answers beyond double precision are refused, not returned as 0, inf or NaN.
     CHECK_THROWS_WITH_AS(compute_optimal(good, 5e-324), doctest::Contains("for a budget of 4.94"),

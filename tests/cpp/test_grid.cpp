@@ -41,8 +41,8 @@ std::vector<double> budget_reference(const Params& p, const std::vector<double>&
 }
 
 template <class T>
-std::vector<T> budget_grid(const Params& p, const std::vector<double>& n,
-                           const std::vector<double>& c, int threads) {
+std::vector<T> budget_grid(const Params& p, const std::vector<double>& n, const std::vector<double>& c,
+                           int threads) {
     std::vector<T> out(n.size() * c.size());
     scalinglaw::loss_grid(p, n.data(), n.size(), c.data(), c.size(), out.data(), threads);
     return out;
@@ -68,8 +68,8 @@ TEST_CASE("loss_grid_nd equals predict() cell by cell, row-major with rows along
 TEST_CASE("loss_grid over FLOPs equals predict() at D = C / 6N to rounding") {
     const auto n = geomspace(1e3, 1e15, 61);
     const auto c = geomspace(1e10, 1e30, 47);
-    CHECK(max_relative_error(budget_grid<double>(chinchilla, n, c, 0),
-                             budget_reference(chinchilla, n, c)) < 1e-14);
+    CHECK(max_relative_error(budget_grid<double>(chinchilla, n, c, 0), budget_reference(chinchilla, n, c)) <
+          1e-14);
     // Exponents whose factors leave double range unless scaled (beta = 15), and ones that cannot be
     // split at all (beta = 40, computed per cell): both still match the formula where it is finite.
     for (double beta : {15.0, 40.0}) {
@@ -77,8 +77,7 @@ TEST_CASE("loss_grid over FLOPs equals predict() at D = C / 6N to rounding") {
         const auto grid = budget_grid<double>(steep, n, c, 0);
         const auto reference = budget_reference(steep, n, c);
         for (std::size_t k = 0; k < grid.size(); ++k)
-            if (std::isfinite(reference[k]))
-                CHECK(grid[k] == doctest::Approx(reference[k]).epsilon(1e-13));
+            if (std::isfinite(reference[k])) CHECK(grid[k] == doctest::Approx(reference[k]).epsilon(1e-13));
     }
 }
 
@@ -92,8 +91,7 @@ TEST_CASE("a cell is finite wherever its loss is, even where 6N or D = C / 6N is
         const Params p{1.0, 1.0, 1.0, 0.0, k.beta};
         double cell = 0.0;
         scalinglaw::loss_grid(p, &k.n, 1, &k.c, 1, &cell);
-        const double expected =
-            2.0 + std::exp(-k.beta * (std::log(k.c) - std::log(6.0) - std::log(k.n)));
+        const double expected = 2.0 + std::exp(-k.beta * (std::log(k.c) - std::log(6.0) - std::log(k.n)));
         CHECK(std::isfinite(expected));
         CHECK(cell == doctest::Approx(expected).epsilon(1e-12));
     }
@@ -168,8 +166,8 @@ TEST_CASE("large grids, written with streaming stores from any alignment, keep t
         for (std::size_t j = 0; j < d.size(); ++j) {
             const std::size_t k = i * d.size() + j;
             const double expected = scalinglaw::predict(chinchilla, n[i], d[j]);
-            mismatches += one[k + 1] != expected || two[k] != expected ||
-                          single[k + 1] != static_cast<float>(expected);
+            mismatches +=
+                one[k + 1] != expected || two[k] != expected || single[k + 1] != static_cast<float>(expected);
         }
     CHECK(mismatches == 0);
 }
@@ -177,10 +175,10 @@ TEST_CASE("large grids, written with streaming stores from any alignment, keep t
 TEST_CASE("bad arguments throw std::invalid_argument; a raised cancel flag throws cancelled") {
     const std::vector<double> n{1e8, 1e9}, c{1e20, 1e21, 1e22};
     std::vector<double> out(6);
-    auto grid = [&](const Params& p, const std::vector<double>& n_axis,
-                    const std::vector<double>& c_axis, int threads = 0) {
-        scalinglaw::loss_grid(p, n_axis.data(), n_axis.size(), c_axis.data(), c_axis.size(),
-                              out.data(), threads);
+    auto grid = [&](const Params& p, const std::vector<double>& n_axis, const std::vector<double>& c_axis,
+                    int threads = 0) {
+        scalinglaw::loss_grid(p, n_axis.data(), n_axis.size(), c_axis.data(), c_axis.size(), out.data(),
+                              threads);
     };
     const double nan = std::numeric_limits<double>::quiet_NaN();
     const double inf = std::numeric_limits<double>::infinity();
@@ -195,17 +193,16 @@ TEST_CASE("bad arguments throw std::invalid_argument; a raised cancel flag throw
     CHECK_THROWS_AS(grid({1.69, -1.0, 410.7, 0.34, 0.28}, n, c), std::invalid_argument);
     CHECK_THROWS_AS(grid({1.69, 406.4, 410.7, nan, 0.28}, n, c), std::invalid_argument);
     CHECK_THROWS_AS(grid({1.69, 406.4, 410.7, 0.34, inf}, n, c), std::invalid_argument);
-    CHECK_THROWS_WITH_AS(scalinglaw::loss_grid(chinchilla, n.data(), 2, c.data(), 3,
-                                               static_cast<double*>(nullptr)),
-                         "out is a null pointer", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(
+        scalinglaw::loss_grid(chinchilla, n.data(), 2, c.data(), 3, static_cast<double*>(nullptr)),
+        "out is a null pointer", std::invalid_argument);
     CHECK_THROWS_AS(scalinglaw::loss_grid_nd(chinchilla, nullptr, 2, c.data(), 3, out.data()),
                     std::invalid_argument);
     // Cell counts that overflow std::size_t are refused before any axis value is read.
     const std::size_t huge = std::numeric_limits<std::size_t>::max() / 2;
     CHECK_THROWS_AS(scalinglaw::loss_grid_nd(chinchilla, n.data(), huge, c.data(), 3, out.data()),
                     std::invalid_argument);
-    CHECK_THROWS_AS(scalinglaw::predict(chinchilla, n.data(), c.data(), 2, nullptr),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(scalinglaw::predict(chinchilla, n.data(), c.data(), 2, nullptr), std::invalid_argument);
     CHECK_NOTHROW(scalinglaw::loss_grid(chinchilla, nullptr, 0, c.data(), 3,
                                         static_cast<double*>(nullptr)));  // an empty grid
 

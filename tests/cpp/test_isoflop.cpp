@@ -36,8 +36,8 @@ Sweep exact_sweep() {
         const double x_opt = std::log(0.1 * std::sqrt(s.budgets[g]));
         for (double offset : {-1.2, -0.8, -0.4, 0.0, 0.4, 0.8, 1.6}) {
             const double curvature = 0.04 + 0.01 * static_cast<double>(g);
-            s.add(std::exp(x_opt + offset), static_cast<int>(g), 2.0 + 0.1 * static_cast<double>(g) +
-                                                                    curvature * offset * offset);
+            s.add(std::exp(x_opt + offset), static_cast<int>(g),
+                  2.0 + 0.1 * static_cast<double>(g) + curvature * offset * offset);
         }
     }
     return s;
@@ -196,7 +196,8 @@ TEST_CASE("every bad argument of approach2 throws std::invalid_argument naming i
     for (int bad : {-2, 5, 1000}) {
         s = good;
         s.group[7] = bad;
-        CHECK_THROWS_WITH_AS(run(s), doctest::Contains("group[7] must be -1 (no group) or an index into budgets"),
+        CHECK_THROWS_WITH_AS(run(s),
+                             doctest::Contains("group[7] must be -1 (no group) or an index into budgets"),
                              std::invalid_argument);
     }
     s = good;

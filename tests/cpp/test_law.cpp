@@ -26,8 +26,8 @@ TEST_CASE("predict is E + A / N^alpha + B / D^beta in both forms") {
     const double expected = 1.69 + 406.4 / std::pow(n, 0.34) + 410.7 / std::pow(d, 0.28);
     CHECK(predict(p, n, d) == doctest::Approx(expected).epsilon(1e-15));
     const LogParams q = to_log(p);
-    const double from_logs = std::exp(q.a - q.alpha * std::log(n)) +
-                             std::exp(q.b - q.beta * std::log(d)) + std::exp(q.e);
+    const double from_logs =
+        std::exp(q.a - q.alpha * std::log(n)) + std::exp(q.b - q.beta * std::log(d)) + std::exp(q.e);
     CHECK(predict(p, n, d) == doctest::Approx(from_logs).epsilon(1e-13));
     CHECK(predict(p, 1e300, 1e300) == doctest::Approx(p.E).epsilon(1e-15));  // the irreducible loss
 }

@@ -20,8 +20,7 @@ namespace scalinglaw {
 /// index in [0, n_runs)) of resample r's j-th draw. The same seed gives the same draws on every
 /// platform and standard library: xoshiro256** seeded by splitmix64, bounded by Lemire's unbiased
 /// multiply-and-reject, draws in order resample by resample. Needs 1 <= n_runs < 2^32, n_resamples >= 1.
-std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_resamples,
-                                           std::uint64_t seed);
+std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_resamples, std::uint64_t seed);
 
 /// The starts each resample is refitted from: the full-data optimum, then two of Hoffmann et al.'s grid
 /// starts, (a, b, e, alpha, beta) = (10, 10, -1, 0.5, 0.5) and (5, 10, -0.5, 2, 0.5). Chosen by
@@ -58,7 +57,7 @@ struct BootstrapResult {
     std::vector<Params> params;         ///< the same, natural form
     std::vector<double> objective;
     std::vector<FitStatus> status;
-    std::vector<int> iterations;        ///< the best start's
+    std::vector<int> iterations;  ///< the best start's
     std::vector<std::size_t> best_start;
     std::vector<std::size_t> starts_at_best;  ///< starts within 1e-8 relative of the best objective
     /// a, b, G; NaN where the law has no frontier (A, B, E, alpha or beta not finite and > 0), and in

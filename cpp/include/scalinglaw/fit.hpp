@@ -72,12 +72,12 @@ struct StartOutcome {
 };
 
 struct FitResult {
-    Params params;          ///< the best start's optimum, natural form
-    LogParams log_params;   ///< the same in log form
-    double objective;       ///< f at params
-    FitStatus status;       ///< the best start's status
-    std::string message;    ///< one line a person reads: what stopped the best start, how many agree
-    int iterations;         ///< the best start's iterations
+    Params params;               ///< the best start's optimum, natural form
+    LogParams log_params;        ///< the same in log form
+    double objective;            ///< f at params
+    FitStatus status;            ///< the best start's status
+    std::string message;         ///< one line a person reads: what stopped the best start, how many agree
+    int iterations;              ///< the best start's iterations
     std::size_t best_start;      ///< index into the starts; ties go to the lowest index
     std::size_t starts_at_best;  ///< starts whose objective is within 1e-8 relative of the best
     /// How well the optimum is determined: the condition number of the objective's exact Hessian at

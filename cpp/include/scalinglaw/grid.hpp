@@ -31,11 +31,9 @@ void predict(const Params& p, const double* n, const double* d, std::size_t coun
 /// O(n_count + c_count) powers and one multiply-add per cell. The float overload rounds each cell once
 /// from its double value (half the memory, for grids of 10^9 cells).
 void loss_grid(const Params& p, const double* n_axis, std::size_t n_count, const double* c_axis,
-               std::size_t c_count, double* out, int threads = 0,
-               const std::atomic<bool>* cancel = nullptr);
+               std::size_t c_count, double* out, int threads = 0, const std::atomic<bool>* cancel = nullptr);
 void loss_grid(const Params& p, const double* n_axis, std::size_t n_count, const double* c_axis,
-               std::size_t c_count, float* out, int threads = 0,
-               const std::atomic<bool>* cancel = nullptr);
+               std::size_t c_count, float* out, int threads = 0, const std::atomic<bool>* cancel = nullptr);
 
 /// out[i * d_count + j] = L(n_axis[i], d_axis[j]): rows follow N, columns D; one add per cell.
 void loss_grid_nd(const Params& p, const double* n_axis, std::size_t n_count, const double* d_axis,

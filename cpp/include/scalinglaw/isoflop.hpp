@@ -27,25 +27,25 @@ const char* to_string(ParabolaStatus status);
 /// centring on the group's mean ln N keeps the fit well conditioned. Its minimum lies at
 /// x = xc - c1 / (2 c2): N_opt = exp(xc - c1 / (2 c2)), D_opt = flops / (6 N_opt).
 struct BudgetParabola {
-    double flops = 0.0;        ///< the group's budget C, FLOPs
-    std::size_t runs = 0;      ///< runs in the group
-    std::size_t sizes = 0;     ///< distinct model sizes among them
-    double smallest_n = 0.0;   ///< the group's range of N, parameters (NaN without runs)
+    double flops = 0.0;       ///< the group's budget C, FLOPs
+    std::size_t runs = 0;     ///< runs in the group
+    std::size_t sizes = 0;    ///< distinct model sizes among them
+    double smallest_n = 0.0;  ///< the group's range of N, parameters (NaN without runs)
     double largest_n = 0.0;
-    double center = 0.0;       ///< mean ln N over the group's runs (NaN without runs)
+    double center = 0.0;                  ///< mean ln N over the group's runs (NaN without runs)
     double c0 = 0.0, c1 = 0.0, c2 = 0.0;  ///< NaN when status is too_few_sizes
-    double n_opt = 0.0;        ///< parameters at the minimum (NaN unless used)
-    double d_opt = 0.0;        ///< tokens there, flops / (6 n_opt) (NaN unless used)
-    double loss_opt = 0.0;     ///< the parabola's value there, c0 - c1^2 / (4 c2) (NaN unless used)
+    double n_opt = 0.0;                   ///< parameters at the minimum (NaN unless used)
+    double d_opt = 0.0;                   ///< tokens there, flops / (6 n_opt) (NaN unless used)
+    double loss_opt = 0.0;  ///< the parabola's value there, c0 - c1^2 / (4 c2) (NaN unless used)
     /// smallest_n <= n_opt <= largest_n: the minimum is interpolated, not extrapolated.
     bool inside = false;
     ParabolaStatus status = ParabolaStatus::too_few_sizes;
-    std::string reason;        ///< why the budget was skipped, for a person; empty when used
+    std::string reason;  ///< why the budget was skipped, for a person; empty when used
 };
 
 struct Approach2Result {
     std::vector<BudgetParabola> parabolas;  ///< one per budget, in the order of the budgets given
-    std::size_t used = 0;  ///< parabolas whose minima the exponents are fitted to
+    std::size_t used = 0;                   ///< parabolas whose minima the exponents are fitted to
     /// N_opt = n_coefficient C^a and D_opt = d_coefficient C^b (C in FLOPs), least squares of ln N_opt
     /// and ln D_opt on ln C over the used budgets. Since D_opt = C / (6 N_opt), a + b = 1 up to
     /// rounding. NaN when fewer than 2 budgets are used (see `message`): not an exception, because a

@@ -26,11 +26,10 @@ int main() {
     const scalinglaw::FitResult fit = scalinglaw::fit_chinchilla(n, d, loss, starts, options);
     const scalinglaw::Allocation gopher = scalinglaw::compute_optimal(fit.params, 5.76e23);
     std::printf("scalinglaw %s: %s; E = %.9g, alpha = %.9g, beta = %.9g; N_opt(5.76e23) = %.6g\n",
-                scalinglaw::version, fit.message.c_str(), fit.params.E, fit.params.alpha,
-                fit.params.beta, gopher.n);
+                scalinglaw::version, fit.message.c_str(), fit.params.E, fit.params.alpha, fit.params.beta,
+                gopher.n);
 
-    bool ok = fit.status == scalinglaw::FitStatus::converged &&
-              std::abs(fit.params.E / truth.E - 1) < 1e-6 &&
+    bool ok = fit.status == scalinglaw::FitStatus::converged && std::abs(fit.params.E / truth.E - 1) < 1e-6 &&
               std::abs(fit.params.alpha / truth.alpha - 1) < 1e-6 &&
               std::abs(fit.params.beta / truth.beta - 1) < 1e-6 &&
               std::abs(6 * gopher.n * gopher.d / 5.76e23 - 1) < 1e-12;
