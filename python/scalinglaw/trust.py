@@ -1,0 +1,170 @@
+"""How far a plan can be trusted: where it stands against the data, how wide its interval is, and how much
+it moves under other reasonable fits. Each compute-optimal plan gets the facts and, where a user would
+otherwise be misled, warnings, with these thresholds:
+
+* ``INTERVAL_FACTOR`` = 10: the plan's bootstrap interval of N_opt spans more than a factor 10 -- an order
+  of magnitude, the difference between a 7B and a 70B model, so the plan does not choose a model;
+* ``FAR_BEYOND`` = 100: the budget is more than 100 times the largest run's compute. In backtests on the
+  Chinchilla data, fits of the runs up to 1/6.5 of the largest compute planned Gopher's budget within
+  1.2x of the full data, up to 1/17 within 1.6x, up to 1/100 2.5x off and outside their own interval;
+  past two decades the plan is the law's extrapolation, not the data's;
+* the recommended tokens per parameter lies outside the range the runs cover (the law then extrapolates
+  in shape, not only in scale);
+* ``SENSITIVITY_FACTOR`` = 2: N_opt changes by more than 2x under another reasonable fit (e.g. the Huber
+  threshold delta = 0.1 instead of 1e-3): the data do not pin the plan down.
+A plan inside these bounds gets no warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._checks import FloatArray
+from .fit import runs_arrays
+
+INTERVAL_FACTOR = 10.0
+FAR_BEYOND = 100.0
+SENSITIVITY_FACTOR = 2.0
+
+
+@dataclass(frozen=True)
+class DataRange:
+    """The region the runs cover."""
+
+    N: tuple[float, float]  #: smallest and largest model size, parameters
+    D: tuple[float, float]  #: tokens
+    C: tuple[float, float]  #: training compute, FLOPs (6 N D)
+    tokens_per_parameter: tuple[float, float]  #: D / N
+
+    @classmethod
+    def of(cls, N: Any, D: Any) -> DataRange:
+        n = np.asarray(N, dtype=np.float64)
+        d = np.asarray(D, dtype=np.float64)
+
+        def span(values: FloatArray) -> tuple[float, float]:
+            return float(values.min()), float(values.max())
+
+        return cls(N=span(n), D=span(d), C=span(6.0 * n * d), tokens_per_parameter=span(d / n))
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {
+            "N": list(self.N),
+            "D": list(self.D),
+            "C": list(self.C),
+            "tokens_per_parameter": list(self.tokens_per_parameter),
+        }
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """One budget's plan against the data, its interval and other fits."""
+
+    C: float  #: budget, FLOPs
+    N_opt: float
+    tokens_per_parameter: float
+    extrapolation: float  #: C over the largest run's compute
+    inside_tokens_range: bool  #: tokens per parameter within the runs' range
+    interval_factor: float | None  #: high / low of N_opt's interval (None without a bootstrap)
+    #: N_opt of each other fit over this one's, by the setting's label.
+    sensitivity: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "C": self.C,
+            "extrapolation": self.extrapolation,
+            "inside_tokens_range": self.inside_tokens_range,
+            "interval_factor": self.interval_factor,
+            "sensitivity": dict(self.sensitivity),
+            "warnings": list(self.warnings),
+        }
+
+
+def check_plans(
+    law: Any,
+    data: DataRange,
+    budgets: Any,
+    *,
+    intervals: Any = None,
+    sensitivity: Mapping[str, Any] | None = None,
+) -> tuple[PlanCheck, ...]:
+    """The checks of ``law``'s compute-optimal plan at each budget. ``intervals``: (K, 2) bootstrap
+    interval of N_opt per budget (e.g. ``BootstrapResult.interval["N_opt"]``); ``sensitivity``: the
+    other fits' laws by label (see ``sensitivity_fits``)."""
+    budget_array = np.atleast_1d(np.asarray(budgets, dtype=np.float64))
+    plan = law.compute_optimal(budget_array)
+    bounds = None if intervals is None else np.atleast_2d(np.asarray(intervals, dtype=np.float64))
+    others = {label: other.compute_optimal(budget_array).N for label, other in (sensitivity or {}).items()}
+    low_tpp, high_tpp = data.tokens_per_parameter
+    checks = []
+    for k, C in enumerate(budget_array.tolist()):
+        n_opt = float(np.atleast_1d(plan.N)[k])
+        tpp = float(np.atleast_1d(plan.tokens_per_parameter)[k])
+        extrapolation = C / data.C[1]
+        factor = None if bounds is None else float(bounds[k, 1] / bounds[k, 0])
+        ratios = {label: float(np.atleast_1d(values)[k]) / n_opt for label, values in others.items()}
+        found = []
+        if factor is not None and not factor <= INTERVAL_FACTOR:
+            found.append(
+                f"N_opt's interval spans a factor {factor:.3g} (> {INTERVAL_FACTOR:g}): the data do not "
+                "choose a model size at this budget"
+            )
+        if extrapolation > FAR_BEYOND:
+            found.append(
+                f"the budget is {extrapolation:.3g}x the largest run's compute ({data.C[1]:.3g} FLOPs): "
+                "an extrapolation far outside the data"
+            )
+        inside = low_tpp <= tpp <= high_tpp
+        if not inside:
+            found.append(
+                f"the plan's {tpp:.3g} tokens per parameter lies outside the runs' range "
+                f"({low_tpp:.3g} to {high_tpp:.3g})"
+            )
+        for label, ratio in ratios.items():
+            if not 1 / SENSITIVITY_FACTOR <= ratio <= SENSITIVITY_FACTOR:
+                found.append(
+                    f"the plan moves by a factor {max(ratio, 1 / ratio):.3g} in N_opt under {label}: "
+                    "the data do not pin it down"
+                )
+        checks.append(
+            PlanCheck(
+                C=C,
+                N_opt=n_opt,
+                tokens_per_parameter=tpp,
+                extrapolation=extrapolation,
+                inside_tokens_range=inside,
+                interval_factor=factor,
+                sensitivity=ratios,
+                warnings=tuple(found),
+            )
+        )
+    return tuple(checks)
+
+
+#: The other reasonable fits a plan is checked against by default.
+SENSITIVITY_SETTINGS: dict[str, dict[str, Any]] = {"delta = 0.1": {"delta": 0.1}}
+
+
+def sensitivity_fits(
+    N: Any, D: Any, loss: Any, settings: Mapping[str, Mapping[str, Any]] | None = None, **fit_options: Any
+) -> dict[str, Any]:
+    """The fits of the runs under each other setting (default ``SENSITIVITY_SETTINGS``), by label; a
+    setting whose fit fails is left out (its absence is no evidence either way)."""
+    import warnings
+
+    from .fit import fit
+
+    n, d, l_ = runs_arrays(N, D, loss)
+    fits = {}
+    for label, options in (SENSITIVITY_SETTINGS if settings is None else settings).items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fits[label] = fit(n, d, l_, **{**fit_options, **options})
+            except ValueError:
+                continue
+    return fits
