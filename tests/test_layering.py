@@ -75,6 +75,29 @@ def test_no_import_cycle_among_the_modules():
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
 
 
+#: The layers README.md's "Developing" section names, lowest first; a module imports only from below.
+LAYERS = [
+    {"warnings", "_checks"},
+    {"frontier", "grid"},
+    {"law"},
+    {"fit", "io", "isoflop"},
+    {"bootstrap"},
+    {"summary"},
+    {"plot"},
+    {"cli"},
+    {"__main__"},
+]
+
+
+def test_every_import_goes_down_the_layers():
+    graph = import_graph()
+    level = {f"scalinglaw.{name}": k for k, layer in enumerate(LAYERS) for name in layer}
+    level["scalinglaw"] = len(LAYERS)  # the front door imports from everything
+    assert set(level) == set(graph), "a new module: place it in LAYERS (and in the README)"
+    upward = [(a, b) for a, edges in graph.items() for b in edges if not level[b] < level[a]]
+    assert upward == []
+
+
 def test_layers():
     graph = import_graph()
     # The law's methods use frontier and grid; those take any object with the parameters.
