@@ -1,25 +1,25 @@
-// The compiled module scalinglaw._core: a mechanical binding of the C++ core. Each function converts its
-// arguments while holding the GIL, releases the GIL for the C++ work, then builds its result. Long calls
-// run on a helper thread so that this thread can poll for Ctrl-C. std::invalid_argument arrives in
-// Python as ValueError. Argument checking with Python-level names happens in the Python package.
+// The compiled module scalinglaw._core: a mechanical binding of the C++ core. C++ structs become classes
+// with read-only properties (named as in C++), their vectors numpy arrays; statuses are enums. Each
+// function converts its arguments while holding the GIL, releases it for the C++ work (long calls poll
+// for Ctrl-C: interruptible.hpp), then builds its result. std::invalid_argument arrives as ValueError.
+// Argument checking with Python-level names happens in the Python package.
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
+#include <array>
 #include <cstdint>
-#include <exception>
-#include <mutex>
-#include <thread>
+#include <string>
 #include <vector>
 
+#include "interruptible.hpp"
 #include "scalinglaw/scalinglaw.hpp"
 
 namespace py = pybind11;
 using namespace scalinglaw;
+using bindings::run_interruptible;
+using bindings::run_released;
 
 namespace {
 
@@ -27,46 +27,44 @@ using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecas
 using IndexArray = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
 using IntArray = py::array_t<int, py::array::c_style | py::array::forcecast>;
 
-// Runs work(cancel) on a helper thread with the GIL released; every 50 ms checks for a pending signal
-// (Ctrl-C) and, if there is one, raises `cancel` and re-raises the signal's exception once work stops.
-template <class Work>
-auto run_interruptible(Work&& work) -> decltype(work(std::declval<const std::atomic<bool>&>())) {
-    using Result = decltype(work(std::declval<const std::atomic<bool>&>()));
-    std::atomic<bool> cancel{false};
-    Result result{};
-    std::exception_ptr error;
-    bool done = false, interrupted = false;
-    std::mutex mutex;
-    std::condition_variable finished;
-    {
-        py::gil_scoped_release release;
-        std::thread runner([&] {
-            try {
-                result = work(cancel);
-            } catch (...) {
-                error = std::current_exception();
-            }
-            std::lock_guard<std::mutex> lock(mutex);
-            done = true;
-            finished.notify_one();
-        });
-        std::unique_lock<std::mutex> lock(mutex);
-        while (!finished.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) {
-            if (interrupted) continue;
-            lock.unlock();
-            {
-                py::gil_scoped_acquire acquire;
-                if (PyErr_CheckSignals() != 0) interrupted = true;  // keeps the exception set
-            }
-            if (interrupted) cancel = true;
-            lock.lock();
-        }
-        lock.unlock();
-        runner.join();
+constexpr std::array<double LogParams::*, 5> kLogParams{&LogParams::a, &LogParams::b, &LogParams::e,
+                                                        &LogParams::alpha, &LogParams::beta};
+constexpr std::array<double Params::*, 5> kParams{&Params::E, &Params::A, &Params::B, &Params::alpha,
+                                                  &Params::beta};
+constexpr std::array<double FrontierCoefficients::*, 3> kFrontier{
+    &FrontierCoefficients::a, &FrontierCoefficients::b, &FrontierCoefficients::G};
+constexpr std::array<double Allocation::*, 5> kAllocation{
+    &Allocation::flops, &Allocation::n, &Allocation::d, &Allocation::loss, &Allocation::tokens_per_parameter};
+
+// A new array of `count` values field(i).
+template <class T, class Field>
+py::array_t<T> column(std::size_t count, Field&& field) {
+    py::array_t<T> out(static_cast<py::ssize_t>(count));
+    T* data = out.mutable_data();
+    for (std::size_t i = 0; i < count; ++i) data[i] = static_cast<T>(field(i));
+    return out;
+}
+
+template <class T, class U = T>
+py::array_t<T> array_of(const std::vector<U>& values) {
+    return column<T>(values.size(), [&](std::size_t i) { return values[i]; });
+}
+
+// Structs as rows: a (count, K) array whose row i holds the fields of item(i), in the order given.
+template <class S, std::size_t K, class Item>
+py::array_t<double> table(std::size_t count, const std::array<double S::*, K>& fields, Item&& item) {
+    py::array_t<double> out({static_cast<py::ssize_t>(count), static_cast<py::ssize_t>(K)});
+    double* data = out.mutable_data();
+    for (std::size_t i = 0; i < count; ++i) {
+        const S& s = item(i);
+        for (double S::* field : fields) *data++ = s.*field;
     }
-    if (interrupted) throw py::error_already_set();
-    if (error) std::rethrow_exception(error);
-    return result;
+    return out;
+}
+
+template <class S, std::size_t K>
+py::array_t<double> table(const std::vector<S>& rows, const std::array<double S::*, K>& fields) {
+    return table(rows.size(), fields, [&](std::size_t i) -> const S& { return rows[i]; });
 }
 
 RunsView runs_view(const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss) {
@@ -86,93 +84,49 @@ std::vector<LogParams> starts_from(const DoubleArray& starts) {
     return out;
 }
 
-py::tuple as_tuple(const LogParams& q) { return py::make_tuple(q.a, q.b, q.e, q.alpha, q.beta); }
-
-FitOptions fit_options(double huber_delta, int max_iterations, double gradient_tolerance,
-                       double function_tolerance, double parameter_tolerance, double max_step, int threads) {
-    FitOptions options;
-    options.huber_delta = huber_delta;
-    options.max_iterations = max_iterations;
-    options.gradient_tolerance = gradient_tolerance;
-    options.function_tolerance = function_tolerance;
-    options.parameter_tolerance = parameter_tolerance;
-    options.max_step = max_step;
-    options.threads = threads;
-    return options;
-}
-
-py::array_t<double> log_params_array(const std::vector<LogParams>& rows) {
-    py::array_t<double> out({static_cast<py::ssize_t>(rows.size()), py::ssize_t{5}});
-    auto view = out.mutable_unchecked<2>();
-    for (py::ssize_t i = 0; i < view.shape(0); ++i) {
-        const LogParams& q = rows[static_cast<std::size_t>(i)];
-        const double row[] = {q.a, q.b, q.e, q.alpha, q.beta};
-        for (py::ssize_t j = 0; j < 5; ++j) view(i, j) = row[j];
-    }
-    return out;
-}
-
-// A numpy array of `count` values field(i) for i < count.
-template <class T, class Field>
-py::array_t<T> column(std::size_t count, Field&& field) {
-    py::array_t<T> out(static_cast<py::ssize_t>(count));
-    T* data = out.mutable_data();
-    for (std::size_t i = 0; i < count; ++i) data[i] = static_cast<T>(field(i));
-    return out;
-}
-
-std::vector<double> as_vector(const DoubleArray& values, const char* name) {
+template <class T>
+std::vector<T> as_vector(const py::array_t<T, py::array::c_style | py::array::forcecast>& values,
+                         const char* name) {
     if (values.ndim() != 1) throw std::invalid_argument(std::string(name) + " must be a 1-D array");
     return {values.data(), values.data() + values.size()};
 }
 
-std::vector<int> groups_from(const IntArray& group) {
-    if (group.ndim() != 1) throw std::invalid_argument("group must be a 1-D array");
-    return {group.data(), group.data() + group.size()};
+// FitResult::starts, one array per field of StartOutcome over the starts.
+struct StartOutcomes {
+    py::array_t<double> start, params, objective;
+    py::array_t<int> status, iterations;
+};
+
+StartOutcomes start_outcomes(const std::vector<StartOutcome>& s) {
+    return {table(s.size(), kLogParams, [&](std::size_t i) -> const LogParams& { return s[i].start; }),
+            table(s.size(), kLogParams, [&](std::size_t i) -> const LogParams& { return s[i].params; }),
+            column<double>(s.size(), [&](std::size_t i) { return s[i].objective; }),
+            column<int>(s.size(), [&](std::size_t i) { return static_cast<int>(s[i].status); }),
+            column<int>(s.size(), [&](std::size_t i) { return s[i].iterations; })};
 }
 
-// Applies an allocation rule (budget, loss or size -> Allocation) to every entry of `values`; returns
-// the fields as arrays of the same shape.
-py::dict map_allocation(Allocation (*rule)(const Params&, double), const Params& p,
-                        const DoubleArray& values) {
-    std::vector<py::ssize_t> shape(values.shape(), values.shape() + values.ndim());
-    py::array_t<double> flops(shape), n(shape), d(shape), loss(shape), ratio(shape);
+// Allocations at many requests: one array per field of Allocation, each of the request's shape.
+struct Allocations {
+    py::array_t<double> flops, n, d, loss, tokens_per_parameter;
+};
+
+// Applies an allocation rule (budget, loss or size -> Allocation) to every entry of `values`.
+Allocations map_allocation(Allocation (*rule)(const Params&, double), const Params& p,
+                           const DoubleArray& values) {
+    const std::vector<py::ssize_t> shape(values.shape(), values.shape() + values.ndim());
+    Allocations out{py::array_t<double>(shape), py::array_t<double>(shape), py::array_t<double>(shape),
+                    py::array_t<double>(shape), py::array_t<double>(shape)};
     const double* in = values.data();
-    double *f = flops.mutable_data(), *pn = n.mutable_data(), *pd = d.mutable_data(),
-           *pl = loss.mutable_data(), *pr = ratio.mutable_data();
+    std::array<double*, 5> columns{out.flops.mutable_data(), out.n.mutable_data(), out.d.mutable_data(),
+                                   out.loss.mutable_data(), out.tokens_per_parameter.mutable_data()};
     {
         py::gil_scoped_release release;
         for (py::ssize_t i = 0; i < values.size(); ++i) {
             const Allocation a = rule(p, in[i]);
-            f[i] = a.flops;
-            pn[i] = a.n;
-            pd[i] = a.d;
-            pl[i] = a.loss;
-            pr[i] = a.tokens_per_parameter;
+            for (std::size_t k = 0; k < columns.size(); ++k) columns[k][i] = a.*kAllocation[k];
         }
     }
-    py::dict out;
-    out["flops"] = flops;
-    out["n"] = n;
-    out["d"] = d;
-    out["loss"] = loss;
-    out["tokens_per_parameter"] = ratio;
     return out;
-}
-
-// Runs work(cancel) with the GIL released: jobs of fewer than 2^22 cells (a grid of them takes ~2 ms)
-// directly, larger ones through run_interruptible, whose helper thread costs ~0.1 ms.
-template <class Work>
-void run_released(std::size_t cells, Work&& work) {
-    if (cells < (std::size_t{1} << 22)) {
-        py::gil_scoped_release release;
-        work(nullptr);
-        return;
-    }
-    run_interruptible([&](const std::atomic<bool>& cancel) {
-        work(&cancel);
-        return true;
-    });
 }
 
 // Fills `out` (C-contiguous, writeable, float64 or float32, shape (len(rows), len(columns))) with
@@ -197,72 +151,15 @@ py::array write_grid(const DoubleArray& rows, const DoubleArray& columns, py::ar
     return out;
 }
 
-}  // namespace
-
-PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
-    m.doc() = "Compiled core of scalinglaw (C++17). Use the functions of the scalinglaw package.";
-    m.attr("__version__") = scalinglaw::version;
-
-    m.def(
-        "default_starts", [] { return log_params_array(scalinglaw::default_starts()); },
-        "Hoffmann et al.'s 4500 starts, columns (a, b, e, alpha, beta).");
-
-    m.def(
-        "objective",
-        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, double a, double b, double e,
-           double alpha, double beta, double huber_delta) {
-            const RunsView runs = runs_view(n, d, loss);
-            py::gil_scoped_release release;
-            return scalinglaw::objective(runs, {a, b, e, alpha, beta}, huber_delta);
-        },
-        py::arg("n"), py::arg("d"), py::arg("loss"), py::arg("a"), py::arg("b"), py::arg("e"),
-        py::arg("alpha"), py::arg("beta"), py::arg("huber_delta") = 1e-3,
-        "Sum of Huber losses of the log-space residuals at (a, b, e, alpha, beta).");
-
-    m.def(
-        "fit_chinchilla",
-        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const DoubleArray& starts,
-           double huber_delta, int max_iterations, double gradient_tolerance, double function_tolerance,
-           double parameter_tolerance, double max_step, int threads) {
-            const RunsView runs = runs_view(n, d, loss);
-            const std::vector<LogParams> start_list = starts_from(starts);
-            const FitOptions options =
-                fit_options(huber_delta, max_iterations, gradient_tolerance, function_tolerance,
-                            parameter_tolerance, max_step, threads);
-            const FitResult result = run_interruptible([&](const std::atomic<bool>& cancel) {
-                FitOptions with_cancel = options;
-                with_cancel.cancel = &cancel;
-                return fit_chinchilla(runs, start_list, with_cancel);
-            });
-
-            const std::vector<StartOutcome>& starts_out = result.starts;
-            std::vector<LogParams> ends(starts_out.size());
-            for (std::size_t i = 0; i < ends.size(); ++i) ends[i] = starts_out[i].params;
-            const std::size_t count = starts_out.size();
-            py::dict out;
-            out["log_params"] = as_tuple(result.log_params);
-            out["objective"] = result.objective;
-            out["status"] = to_string(result.status);
-            out["message"] = result.message;
-            out["iterations"] = result.iterations;
-            out["best_start"] = result.best_start;
-            out["starts_at_best"] = result.starts_at_best;
-            out["hessian_condition"] = result.hessian_condition;
-            out["largest_share"] =
-                py::make_tuple(result.largest_share[0], result.largest_share[1], result.largest_share[2]);
-            out["start_params"] = log_params_array(ends);
-            out["start_objective"] =
-                column<double>(count, [&](std::size_t i) { return starts_out[i].objective; });
-            out["start_status"] =
-                column<int>(count, [&](std::size_t i) { return static_cast<int>(starts_out[i].status); });
-            out["start_iterations"] =
-                column<int>(count, [&](std::size_t i) { return starts_out[i].iterations; });
-            return out;
-        },
-        py::arg("n"), py::arg("d"), py::arg("loss"), py::arg("starts"), py::arg("huber_delta"),
-        py::arg("max_iterations"), py::arg("gradient_tolerance"), py::arg("function_tolerance"),
-        py::arg("parameter_tolerance"), py::arg("max_step"), py::arg("threads"),
-        "Multi-start Levenberg-Marquardt fit; returns a dict of the best result and per-start arrays.");
+void bind_types(py::module_& m) {
+    py::enum_<FitStatus>(m, "FitStatus")
+        .value("converged", FitStatus::converged)
+        .value("max_iterations", FitStatus::max_iterations)
+        .value("numerical_failure", FitStatus::numerical_failure);
+    py::enum_<ParabolaStatus>(m, "ParabolaStatus")
+        .value("used", ParabolaStatus::used)
+        .value("too_few_sizes", ParabolaStatus::too_few_sizes)
+        .value("opens_downward", ParabolaStatus::opens_downward);
 
     py::class_<Params>(m, "Params", "L(N, D) = E + A / N^alpha + B / D^beta.")
         .def(py::init<double, double, double, double, double>(), py::arg("E"), py::arg("A"), py::arg("B"),
@@ -272,14 +169,173 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
         .def_readonly("B", &Params::B)
         .def_readonly("alpha", &Params::alpha)
         .def_readonly("beta", &Params::beta);
+    py::class_<LogParams>(m, "LogParams", "The law in log form: A = exp(a), B = exp(b), E = exp(e).")
+        .def(py::init<double, double, double, double, double>(), py::arg("a"), py::arg("b"), py::arg("e"),
+             py::arg("alpha"), py::arg("beta"))
+        .def_readonly("a", &LogParams::a)
+        .def_readonly("b", &LogParams::b)
+        .def_readonly("e", &LogParams::e)
+        .def_readonly("alpha", &LogParams::alpha)
+        .def_readonly("beta", &LogParams::beta);
 
+    const FitOptions defaults;  // the C++ defaults are the only ones
+    py::class_<FitOptions>(m, "FitOptions", "Solver options; every field is documented in fit.hpp.")
+        .def(
+            py::init([](double huber_delta, int max_iterations, double gradient_tolerance,
+                        double function_tolerance, double parameter_tolerance, double max_step, int threads) {
+                FitOptions o;
+                o.huber_delta = huber_delta;
+                o.max_iterations = max_iterations;
+                o.gradient_tolerance = gradient_tolerance;
+                o.function_tolerance = function_tolerance;
+                o.parameter_tolerance = parameter_tolerance;
+                o.max_step = max_step;
+                o.threads = threads;
+                return o;
+            }),
+            py::kw_only(), py::arg("huber_delta") = defaults.huber_delta,
+            py::arg("max_iterations") = defaults.max_iterations,
+            py::arg("gradient_tolerance") = defaults.gradient_tolerance,
+            py::arg("function_tolerance") = defaults.function_tolerance,
+            py::arg("parameter_tolerance") = defaults.parameter_tolerance,
+            py::arg("max_step") = defaults.max_step, py::arg("threads") = defaults.threads)
+        .def_readonly("huber_delta", &FitOptions::huber_delta)
+        .def_readonly("max_iterations", &FitOptions::max_iterations)
+        .def_readonly("gradient_tolerance", &FitOptions::gradient_tolerance)
+        .def_readonly("function_tolerance", &FitOptions::function_tolerance)
+        .def_readonly("parameter_tolerance", &FitOptions::parameter_tolerance)
+        .def_readonly("max_step", &FitOptions::max_step)
+        .def_readonly("threads", &FitOptions::threads)
+        .def("__repr__", [](const FitOptions& o) {
+            return py::str(
+                       "FitOptions(huber_delta={!r}, max_iterations={!r}, gradient_tolerance={!r}, "
+                       "function_tolerance={!r}, parameter_tolerance={!r}, max_step={!r}, threads={!r})")
+                .format(o.huber_delta, o.max_iterations, o.gradient_tolerance, o.function_tolerance,
+                        o.parameter_tolerance, o.max_step, o.threads);
+        });
+
+    py::class_<StartOutcomes>(m, "StartOutcomes", "Each field of StartOutcome as an array over the starts.")
+        .def_readonly("start", &StartOutcomes::start)
+        .def_readonly("params", &StartOutcomes::params)
+        .def_readonly("objective", &StartOutcomes::objective)
+        .def_readonly("status", &StartOutcomes::status)
+        .def_readonly("iterations", &StartOutcomes::iterations);
+    py::class_<FitResult>(m, "FitResult", "The best start's optimum and what became of every start.")
+        .def_readonly("params", &FitResult::params)
+        .def_readonly("log_params", &FitResult::log_params)
+        .def_readonly("objective", &FitResult::objective)
+        .def_readonly("status", &FitResult::status)
+        .def_readonly("message", &FitResult::message)
+        .def_readonly("iterations", &FitResult::iterations)
+        .def_readonly("best_start", &FitResult::best_start)
+        .def_readonly("starts_at_best", &FitResult::starts_at_best)
+        .def_readonly("hessian_condition", &FitResult::hessian_condition)
+        .def_property_readonly("largest_share",
+                               [](const FitResult& r) {
+                                   const double* s = r.largest_share;
+                                   return py::make_tuple(s[0], s[1], s[2]);
+                               })
+        .def_property_readonly("starts", [](const FitResult& r) { return start_outcomes(r.starts); });
+
+    py::class_<FrontierCoefficients>(m, "FrontierCoefficients", "N_opt = G (C/6)^a, D_opt = (C/6)^b / G.")
+        .def_readonly("a", &FrontierCoefficients::a)
+        .def_readonly("b", &FrontierCoefficients::b)
+        .def_readonly("G", &FrontierCoefficients::G);
+    py::class_<Allocations>(m, "Allocations", "Each field of Allocation, one value per request.")
+        .def_readonly("flops", &Allocations::flops)
+        .def_readonly("n", &Allocations::n)
+        .def_readonly("d", &Allocations::d)
+        .def_readonly("loss", &Allocations::loss)
+        .def_readonly("tokens_per_parameter", &Allocations::tokens_per_parameter);
+
+    using BR = BootstrapResult;
+    py::class_<BR>(m, "BootstrapResult", "Per-resample results; tables have one row per resample.")
+        .def_readonly("resamples", &BR::resamples)
+        .def_readonly("budgets", &BR::budgets)
+        .def_property_readonly("log_params", [](const BR& r) { return table(r.log_params, kLogParams); })
+        .def_property_readonly("params", [](const BR& r) { return table(r.params, kParams); })
+        .def_property_readonly("objective", [](const BR& r) { return array_of<double>(r.objective); })
+        .def_property_readonly("status", [](const BR& r) { return array_of<int>(r.status); })
+        .def_property_readonly("iterations", [](const BR& r) { return array_of<int>(r.iterations); })
+        .def_property_readonly("best_start", [](const BR& r) { return array_of<std::int64_t>(r.best_start); })
+        .def_property_readonly("starts_at_best",
+                               [](const BR& r) { return array_of<std::int64_t>(r.starts_at_best); })
+        .def_property_readonly("frontier", [](const BR& r) { return table(r.frontier, kFrontier); })
+        .def_property_readonly("optimal",
+                               [](const BR& r) {
+                                   const auto shape = std::vector<py::ssize_t>{
+                                       static_cast<py::ssize_t>(r.resamples),
+                                       static_cast<py::ssize_t>(r.budgets), py::ssize_t{5}};
+                                   return table(r.optimal, kAllocation).reshape(shape);
+                               })
+        .def_property_readonly("approach2_a", [](const BR& r) { return array_of<double>(r.approach2_a); })
+        .def_property_readonly("approach2_b", [](const BR& r) { return array_of<double>(r.approach2_b); })
+        .def_property_readonly("approach2_used",
+                               [](const BR& r) { return array_of<std::int64_t>(r.approach2_used); });
+
+    using BP = BudgetParabola;
+    py::class_<BP>(m, "BudgetParabola", "One budget's IsoFLOP profile; see isoflop.hpp.")
+        .def_readonly("flops", &BP::flops)
+        .def_readonly("runs", &BP::runs)
+        .def_readonly("sizes", &BP::sizes)
+        .def_readonly("smallest_n", &BP::smallest_n)
+        .def_readonly("largest_n", &BP::largest_n)
+        .def_readonly("center", &BP::center)
+        .def_readonly("c0", &BP::c0)
+        .def_readonly("c1", &BP::c1)
+        .def_readonly("c2", &BP::c2)
+        .def_readonly("n_opt", &BP::n_opt)
+        .def_readonly("d_opt", &BP::d_opt)
+        .def_readonly("loss_opt", &BP::loss_opt)
+        .def_readonly("inside", &BP::inside)
+        .def_readonly("status", &BP::status)
+        .def_readonly("reason", &BP::reason);
+    py::class_<Approach2Result>(m, "Approach2Result", "Approach 2: the parabolas and the exponents.")
+        .def_property_readonly("parabolas",
+                               [](const Approach2Result& r) {
+                                   py::list out;
+                                   for (const BP& p : r.parabolas) out.append(py::cast(p));
+                                   return out;
+                               })
+        .def_readonly("used", &Approach2Result::used)
+        .def_readonly("a", &Approach2Result::a)
+        .def_readonly("n_coefficient", &Approach2Result::n_coefficient)
+        .def_readonly("b", &Approach2Result::b)
+        .def_readonly("d_coefficient", &Approach2Result::d_coefficient)
+        .def_readonly("message", &Approach2Result::message);
+}
+
+void bind_functions(py::module_& m) {
     m.def(
-        "frontier_coefficients",
-        [](const Params& p) {
-            const FrontierCoefficients f = frontier_coefficients(p);
-            return py::make_tuple(f.a, f.b, f.G);
+        "default_starts", [] { return table(scalinglaw::default_starts(), kLogParams); },
+        "Hoffmann et al.'s 4500 starts, columns (a, b, e, alpha, beta).");
+    m.def(
+        "objective",
+        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const LogParams& q,
+           double huber_delta) {
+            const RunsView runs = runs_view(n, d, loss);
+            py::gil_scoped_release release;
+            return scalinglaw::objective(runs, q, huber_delta);
         },
-        py::arg("params"), "(a, b, G) of N_opt = G (C/6)^a, D_opt = (C/6)^b / G.");
+        py::arg("n"), py::arg("d"), py::arg("loss"), py::arg("q"),
+        py::arg("huber_delta") = FitOptions().huber_delta,
+        "Sum of Huber losses of the log-space residuals at q.");
+    m.def(
+        "fit_chinchilla",
+        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const DoubleArray& starts,
+           const FitOptions& options) {
+            const RunsView runs = runs_view(n, d, loss);
+            const std::vector<LogParams> start_list = starts_from(starts);
+            return run_interruptible([&](const std::atomic<bool>& cancel) {
+                FitOptions with_cancel = options;
+                with_cancel.cancel = &cancel;
+                return fit_chinchilla(runs, start_list, with_cancel);
+            });
+        },
+        py::arg("n"), py::arg("d"), py::arg("loss"), py::arg("starts"), py::arg("options") = FitOptions(),
+        "Multi-start Levenberg-Marquardt fit from the starts (rows a, b, e, alpha, beta).");
+
+    m.def("frontier_coefficients", &frontier_coefficients, py::arg("params"), "The frontier's a, b, G.");
     m.def(
         "compute_optimal",
         [](const Params& p, const DoubleArray& flops) { return map_allocation(compute_optimal, p, flops); },
@@ -354,18 +410,13 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
         "(n_resamples, n_runs) run indices drawn with replacement; the same for a seed everywhere.");
     m.def(
         "bootstrap_starts",
-        [](double a, double b, double e, double alpha, double beta) {
-            return log_params_array(scalinglaw::bootstrap_starts({a, b, e, alpha, beta}));
-        },
-        py::arg("a"), py::arg("b"), py::arg("e"), py::arg("alpha"), py::arg("beta"),
-        "The full-data optimum and the documented extra starts, columns (a, b, e, alpha, beta).");
+        [](const LogParams& optimum) { return table(scalinglaw::bootstrap_starts(optimum), kLogParams); },
+        py::arg("optimum"), "The optimum and the documented extra starts, columns (a, b, e, alpha, beta).");
     m.def(
         "bootstrap",
         [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const IndexArray& indices,
            const DoubleArray& starts, const DoubleArray& budgets, const IntArray& group,
-           const DoubleArray& group_budgets, double huber_delta, int max_iterations,
-           double gradient_tolerance, double function_tolerance, double parameter_tolerance, double max_step,
-           int threads) {
+           const DoubleArray& group_budgets, const FitOptions& fit) {
             const RunsView runs = runs_view(n, d, loss);
             if (indices.ndim() != 2 || indices.shape(1) != n.size())
                 throw std::invalid_argument("indices must be a 2-D array with one column per run");
@@ -377,110 +428,35 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
                 rows[k] = static_cast<std::size_t>(in[k]);
             }
             const std::vector<LogParams> start_list = starts_from(starts);
-            BootstrapOptions options;
-            options.fit = fit_options(huber_delta, max_iterations, gradient_tolerance, function_tolerance,
-                                      parameter_tolerance, max_step, threads);
-            options.budgets = as_vector(budgets, "budgets");
-            options.group = groups_from(group);
-            options.group_budgets = as_vector(group_budgets, "group_budgets");
-            const BootstrapResult r = run_interruptible([&](const std::atomic<bool>& cancel) {
-                BootstrapOptions with_cancel = options;
-                with_cancel.fit.cancel = &cancel;
-                return scalinglaw::bootstrap(runs, rows, start_list, with_cancel);
+            BootstrapOptions options{fit, as_vector(budgets, "budgets"), as_vector(group, "group"),
+                                     as_vector(group_budgets, "group_budgets")};
+            return run_interruptible([&](const std::atomic<bool>& cancel) {
+                options.fit.cancel = &cancel;
+                return scalinglaw::bootstrap(runs, rows, start_list, options);
             });
-
-            const std::size_t count = r.resamples, width = r.budgets;
-            py::array_t<double> frontier({static_cast<py::ssize_t>(count), py::ssize_t{3}});
-            auto f = frontier.mutable_unchecked<2>();
-            for (std::size_t i = 0; i < count; ++i) {
-                const auto row = static_cast<py::ssize_t>(i);
-                f(row, 0) = r.frontier[i].a;
-                f(row, 1) = r.frontier[i].b;
-                f(row, 2) = r.frontier[i].G;
-            }
-            const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(count),
-                                                 static_cast<py::ssize_t>(width)};
-            py::array_t<double> n_opt(shape), d_opt(shape), loss_opt(shape), ratio(shape);
-            for (std::size_t k = 0; k < r.optimal.size(); ++k) {
-                n_opt.mutable_data()[k] = r.optimal[k].n;
-                d_opt.mutable_data()[k] = r.optimal[k].d;
-                loss_opt.mutable_data()[k] = r.optimal[k].loss;
-                ratio.mutable_data()[k] = r.optimal[k].tokens_per_parameter;
-            }
-            py::dict out;
-            out["log_params"] = log_params_array(r.log_params);
-            out["objective"] = column<double>(count, [&](std::size_t i) { return r.objective[i]; });
-            out["status"] = column<int>(count, [&](std::size_t i) { return static_cast<int>(r.status[i]); });
-            out["iterations"] = column<int>(count, [&](std::size_t i) { return r.iterations[i]; });
-            out["best_start"] = column<std::int64_t>(count, [&](std::size_t i) { return r.best_start[i]; });
-            out["starts_at_best"] =
-                column<std::int64_t>(count, [&](std::size_t i) { return r.starts_at_best[i]; });
-            out["frontier"] = frontier;
-            out["n_opt"] = n_opt;
-            out["d_opt"] = d_opt;
-            out["loss_opt"] = loss_opt;
-            out["tokens_per_parameter"] = ratio;
-            if (!options.group.empty()) {
-                out["approach2_a"] = column<double>(count, [&](std::size_t i) { return r.approach2_a[i]; });
-                out["approach2_b"] = column<double>(count, [&](std::size_t i) { return r.approach2_b[i]; });
-                out["approach2_used"] =
-                    column<std::int64_t>(count, [&](std::size_t i) { return r.approach2_used[i]; });
-            }
-            return out;
         },
         py::arg("n"), py::arg("d"), py::arg("loss"), py::arg("indices"), py::arg("starts"),
-        py::arg("budgets"), py::arg("group"), py::arg("group_budgets"), py::arg("huber_delta"),
-        py::arg("max_iterations"), py::arg("gradient_tolerance"), py::arg("function_tolerance"),
-        py::arg("parameter_tolerance"), py::arg("max_step"), py::arg("threads"),
-        "Refits every resample (rows of indices) from the starts; a dict of per-resample arrays.");
+        py::arg("budgets"), py::arg("group"), py::arg("group_budgets"), py::arg("fit") = FitOptions(),
+        "Refits every resample (rows of indices) from the starts (BootstrapOptions as arguments).");
     m.def(
         "approach2",
         [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const IntArray& group,
            const DoubleArray& budgets) {
             const RunsView runs = runs_view(n, d, loss);
-            const std::vector<int> groups = groups_from(group);
+            const std::vector<int> groups = as_vector(group, "group");
             const std::vector<double> budget_list = as_vector(budgets, "budgets");
-            Approach2Result r;
-            {
-                py::gil_scoped_release release;
-                r = scalinglaw::approach2(runs, groups, budget_list);
-            }
-            const std::vector<BudgetParabola>& p = r.parabolas;
-            const std::size_t count = p.size();
-            py::dict out;
-            out["flops"] = column<double>(count, [&](std::size_t i) { return p[i].flops; });
-            out["runs"] = column<std::int64_t>(count, [&](std::size_t i) { return p[i].runs; });
-            out["sizes"] = column<std::int64_t>(count, [&](std::size_t i) { return p[i].sizes; });
-            out["smallest_n"] = column<double>(count, [&](std::size_t i) { return p[i].smallest_n; });
-            out["largest_n"] = column<double>(count, [&](std::size_t i) { return p[i].largest_n; });
-            out["center"] = column<double>(count, [&](std::size_t i) { return p[i].center; });
-            out["c0"] = column<double>(count, [&](std::size_t i) { return p[i].c0; });
-            out["c1"] = column<double>(count, [&](std::size_t i) { return p[i].c1; });
-            out["c2"] = column<double>(count, [&](std::size_t i) { return p[i].c2; });
-            out["n_opt"] = column<double>(count, [&](std::size_t i) { return p[i].n_opt; });
-            out["d_opt"] = column<double>(count, [&](std::size_t i) { return p[i].d_opt; });
-            out["loss_opt"] = column<double>(count, [&](std::size_t i) { return p[i].loss_opt; });
-            out["inside"] = column<bool>(count, [&](std::size_t i) { return p[i].inside; });
-            py::list status, reason;
-            for (const BudgetParabola& parabola : p) {
-                status.append(to_string(parabola.status));
-                reason.append(parabola.reason);
-            }
-            out["status"] = status;
-            out["reason"] = reason;
-            out["used"] = r.used;
-            out["a"] = r.a;
-            out["n_coefficient"] = r.n_coefficient;
-            out["b"] = r.b;
-            out["d_coefficient"] = r.d_coefficient;
-            out["message"] = r.message;
-            return out;
+            py::gil_scoped_release release;
+            return scalinglaw::approach2(runs, groups, budget_list);
         },
         py::arg("n"), py::arg("d"), py::arg("loss"), py::arg("group"), py::arg("budgets"),
         "Approach 2: each budget's parabola of loss in ln N, and the exponents of N_opt, D_opt in C.");
+}
 
-    py::list statuses;
-    for (FitStatus s : {FitStatus::converged, FitStatus::max_iterations, FitStatus::numerical_failure})
-        statuses.append(to_string(s));
-    m.attr("FIT_STATUSES") = py::tuple(statuses);
+}  // namespace
+
+PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
+    m.doc() = "Compiled core of scalinglaw (C++17). Use the functions of the scalinglaw package.";
+    m.attr("__version__") = scalinglaw::version;
+    bind_types(m);
+    bind_functions(m);
 }

@@ -6,24 +6,8 @@
 """
 
 from ._core import __version__
-from .bootstrap import (
-    BootstrapResult,
-    BootstrapWarning,
-    bootstrap,
-    bootstrap_indices,
-    bootstrap_starts,
-)
-from .fit import (
-    ConvergenceWarning,
-    FitResult,
-    IllConditionedWarning,
-    ScalingLawWarning,
-    StartOutcomes,
-    default_starts,
-    fit,
-    objective,
-    start_grid,
-)
+from .bootstrap import BootstrapResult, bootstrap, bootstrap_indices, bootstrap_starts
+from .fit import FitOptions, FitResult, StartOutcomes, default_starts, fit, objective, start_grid
 from .frontier import (
     GOPHER_FLOPS,
     Allocation,
@@ -34,16 +18,18 @@ from .frontier import (
     optimal_for_size,
 )
 from .grid import loss_grid, loss_grid_nd, predict
-from .io import Runs, SkippedRowsWarning, load_chinchilla, read_csv
-from .isoflop import (
-    Approach2Result,
-    BudgetGroupingWarning,
-    BudgetGroups,
-    IsoflopWarning,
-    approach2,
-    group_by_budget,
-)
+from .io import Runs, load_chinchilla, read_csv
+from .isoflop import Approach2Result, BudgetGroups, approach2, group_by_budget
 from .law import Law
+from .warnings import (
+    BootstrapWarning,
+    BudgetGroupingWarning,
+    ConvergenceWarning,
+    IllConditionedWarning,
+    IsoflopWarning,
+    ScalingLawWarning,
+    SkippedRowsWarning,
+)
 
 __all__ = [
     "GOPHER_FLOPS",
@@ -54,6 +40,7 @@ __all__ = [
     "BudgetGroupingWarning",
     "BudgetGroups",
     "ConvergenceWarning",
+    "FitOptions",
     "FitResult",
     "FrontierCoefficients",
     "IllConditionedWarning",

@@ -4,6 +4,7 @@ the argument, the first offending position and value, before any C++ runs."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -163,3 +164,27 @@ def whole_number(value: Any, name: str, *, minimum: int, maximum: int = LARGEST_
 def threads(value: Any) -> int:
     """0 means all cores."""
     return whole_number(value, "threads", minimum=0)
+
+
+#: The law's parameters, in the order of ``Law``'s fields.
+LAW_PARAMS = ("E", "A", "B", "alpha", "beta")
+
+
+def law_params(params: Any) -> dict[str, float]:
+    """E, A, B (> 0), alpha, beta (real) from a Law, a FitResult (anything with those attributes) or a
+    mapping with those keys, checked."""
+    if isinstance(params, Mapping):
+        missing = [key for key in LAW_PARAMS if key not in params]
+        if missing:
+            raise ValueError(f"params is missing {', '.join(missing)}")
+        values = {key: params[key] for key in LAW_PARAMS}
+    elif all(hasattr(params, key) for key in LAW_PARAMS):
+        values = {key: getattr(params, key) for key in LAW_PARAMS}
+    else:
+        raise ValueError(
+            f"params must be a Law, a FitResult or a mapping of E, A, B, alpha, beta; got {params!r}"
+        )
+    return {
+        key: positive_number(value, key) if key in ("E", "A", "B") else real_number(value, key)
+        for key, value in values.items()
+    }

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import secrets
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +25,22 @@ from numpy.typing import NDArray
 
 from . import _checks, _core
 from ._checks import FloatArray
-from .fit import FitResult, ScalingLawWarning, _starts_array, fit, objective, runs_arrays
+from .fit import (
+    STATUS_NAMES,
+    FitOptions,
+    FitResult,
+    _starts_array,
+    fit,
+    objective,
+    runs_arrays,
+    solver_options,
+)
 from .frontier import GOPHER_FLOPS
 from .isoflop import Approach2Result, approach2_of_groups, distinct_budgets, group_by_budget
 from .law import as_law
+from .warnings import BootstrapWarning, warn
+
+__all__ = ["BootstrapResult", "BootstrapWarning", "bootstrap", "bootstrap_indices", "bootstrap_starts"]
 
 #: The law's parameters, then the frontier's coefficients: one sample of each per resample.
 SCALARS = ("E", "A", "B", "alpha", "beta", "a", "b", "G")
@@ -37,11 +48,6 @@ SCALARS = ("E", "A", "B", "alpha", "beta", "a", "b", "G")
 PER_BUDGET = ("N_opt", "D_opt", "tokens_per_parameter")
 #: Approach 2's exponents, when IsoFLOP budgets are given.
 APPROACH2 = ("approach2_a", "approach2_b")
-
-
-class BootstrapWarning(ScalingLawWarning):
-    """Some resamples were left out of the statistics: their refit did not converge, or a quantity
-    is undefined for them (no frontier, or too few IsoFLOP budgets with a parabola minimum)."""
 
 
 def bootstrap_indices(n_runs: int, n_resamples: int, seed: int) -> NDArray[np.int64]:
@@ -74,9 +80,8 @@ def bootstrap_starts(optimum: Any) -> FloatArray:
     fastest among the grid starts that never failed.
     """
     law = as_law(optimum)
-    return np.asarray(
-        _core.bootstrap_starts(math.log(law.A), math.log(law.B), math.log(law.E), law.alpha, law.beta)
-    )
+    q = _core.LogParams(math.log(law.A), math.log(law.B), math.log(law.E), law.alpha, law.beta)
+    return _core.bootstrap_starts(q)
 
 
 @dataclass(frozen=True, repr=False)
@@ -230,8 +235,10 @@ def bootstrap(
     n_resamples: int = 4000,
     seed: int | None = None,
     indices: Any = None,
-    delta: float = 1e-3,
-    threads: int = 0,
+    delta: float | None = None,
+    threads: int | None = None,
+    max_iterations: int | None = None,
+    options: FitOptions | None = None,
     starts: Any = None,
     budgets: Any = (GOPHER_FLOPS,),
     isoflop_budgets: Any = None,
@@ -253,11 +260,11 @@ def bootstrap(
     indices
         Instead of a seed: the resamples themselves, an integer array of shape (n_resamples, n_runs)
         whose row r lists the runs (0-based positions in N, D, loss) drawn for resample r.
-    delta
-        Huber threshold on log-space residuals, as for ``fit``.
+    delta, max_iterations, options
+        Solver options of every refit (and of the full-data fit), as for ``fit``.
     threads
-        Worker threads (0: every core). They share out whole resamples; the result does not depend
-        on their number.
+        Worker threads (0, the default: every core). They share out whole resamples; the result does
+        not depend on their number.
     starts
         (k, 5) starts, columns (a, b, e, alpha, beta), of every refit (and of the full-data fit,
         unless ``estimate`` is given). Default: the full-data fit from Hoffmann et al.'s 4500
@@ -286,8 +293,7 @@ def bootstrap(
         KeyboardInterrupt.
     """
     n, d, l_ = runs_arrays(N, D, loss)
-    delta = _checks.positive_number(delta, "delta")
-    threads = _checks.threads(threads)
+    solver = solver_options(options, delta=delta, threads=threads, max_iterations=max_iterations)
     count = _checks.whole_number(n_resamples, "n_resamples", minimum=1)
     level = _checks.real_number(confidence, "confidence")
     if not 0 < level < 1:
@@ -311,9 +317,9 @@ def bootstrap(
             raise ValueError("no run lies near any of isoflop_budgets: Approach 2 has nothing to group")
 
     if estimate is None:
-        estimate = fit(n, d, l_, delta=delta, starts=start_array, threads=threads)
+        estimate = fit(n, d, l_, starts=start_array, options=solver)
     else:
-        _check_estimate(estimate, n, d, l_, delta)
+        _check_estimate(estimate, n, d, l_, solver.huber_delta)
     if start_array is None:
         start_array = bootstrap_starts(estimate)
     full_approach2 = None if groups is None else approach2_of_groups(n, d, l_, groups)
@@ -327,13 +333,7 @@ def bootstrap(
         budget_array,
         np.empty(0, np.int32) if groups is None else groups.label.astype(np.int32),
         np.empty(0) if groups is None else groups.budgets,
-        huber_delta=delta,
-        max_iterations=1000,
-        gradient_tolerance=1e-10,
-        function_tolerance=1e-15,
-        parameter_tolerance=1e-10,
-        max_step=5.0,
-        threads=threads,
+        solver,
     )
     return _result(raw, estimate, full_approach2, rows, used_seed, start_array, budget_array, level)
 
@@ -357,7 +357,7 @@ def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArra
 
 
 def _result(
-    raw: dict[str, Any],
+    raw: _core.BootstrapResult,
     estimate: FitResult,
     full_approach2: Approach2Result | None,
     rows: NDArray[np.int64],
@@ -366,19 +366,20 @@ def _result(
     budgets: FloatArray,
     confidence: float,
 ) -> BootstrapResult:
-    log_params = raw["log_params"]
+    log_params, frontier_rows, optimal = raw.log_params, raw.frontier, raw.optimal
     samples: dict[str, FloatArray] = {
         "E": np.exp(log_params[:, 2]),
         "A": np.exp(log_params[:, 0]),
         "B": np.exp(log_params[:, 1]),
         "alpha": log_params[:, 3].copy(),
         "beta": log_params[:, 4].copy(),
-        "a": raw["frontier"][:, 0].copy(),
-        "b": raw["frontier"][:, 1].copy(),
-        "G": raw["frontier"][:, 2].copy(),
-        "N_opt": raw["n_opt"],
-        "D_opt": raw["d_opt"],
-        "tokens_per_parameter": raw["tokens_per_parameter"],
+        "a": frontier_rows[:, 0].copy(),
+        "b": frontier_rows[:, 1].copy(),
+        "G": frontier_rows[:, 2].copy(),
+        # optimal: (resample, budget, field) with Allocation's fields flops, n, d, loss, tokens/param
+        "N_opt": optimal[:, :, 1].copy(),
+        "D_opt": optimal[:, :, 2].copy(),
+        "tokens_per_parameter": optimal[:, :, 4].copy(),
     }
     frontier = estimate.frontier_coefficients()
     plan = estimate.compute_optimal(budgets)
@@ -392,10 +393,10 @@ def _result(
         "tokens_per_parameter": plan.tokens_per_parameter,
     }
     if full_approach2 is not None:
-        samples["approach2_a"], samples["approach2_b"] = raw["approach2_a"], raw["approach2_b"]
+        samples["approach2_a"], samples["approach2_b"] = raw.approach2_a, raw.approach2_b
         point["approach2_a"], point["approach2_b"] = full_approach2.a, full_approach2.b
 
-    status = np.array(_core.FIT_STATUSES)[raw["status"]]
+    status = STATUS_NAMES[raw.status]
     converged = status == "converged"
     standard_error: dict[str, Any] = {}
     interval: dict[str, FloatArray] = {}
@@ -415,13 +416,13 @@ def _result(
         confidence=confidence,
         budgets=budgets,
         seed=seed,
-        objective=raw["objective"],
+        objective=raw.objective,
         status=status,
-        iterations=raw["iterations"],
-        best_start=raw["best_start"],
+        iterations=raw.iterations,
+        best_start=raw.best_start,
         starts=starts,
         approach2=full_approach2,
-        approach2_used=raw.get("approach2_used"),
+        approach2_used=None if full_approach2 is None else raw.approach2_used,
         indices=rows,
     )
 
@@ -448,4 +449,4 @@ def _warn(status: NDArray[np.str_], undefined: dict[str, int], standard_error: d
             f"no standard error or interval (fewer than 2 usable samples) for {', '.join(missing)}"
         )
     if problems:
-        warnings.warn("bootstrap: " + "; ".join(problems), BootstrapWarning, stacklevel=4)
+        warn("bootstrap: " + "; ".join(problems), BootstrapWarning)

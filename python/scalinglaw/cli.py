@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
+from ._core import __version__
 from .bootstrap import BootstrapResult, bootstrap
 from .fit import IllConditionedWarning, ScalingLawWarning, fit
 from .frontier import GOPHER_FLOPS

@@ -10,17 +10,33 @@ from __future__ import annotations
 import itertools
 import math
 import sys
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 
 from . import _checks, _core
 from ._checks import FloatArray
+from ._core import FitOptions
+from .frontier import Allocation, FrontierCoefficients
 from .law import Law
+from .warnings import ConvergenceWarning, IllConditionedWarning, ScalingLawWarning, warn
+
+__all__ = [
+    "ConvergenceWarning",  # from .warnings, importable from here as before
+    "FitOptions",
+    "FitResult",
+    "IllConditionedWarning",
+    "ScalingLawWarning",
+    "StartOutcomes",
+    "default_starts",
+    "fit",
+    "objective",
+    "solver_options",
+    "start_grid",
+]
 
 #: Order of the columns of a start (and of ``StartOutcomes.params``).
 START_COLUMNS = ("a", "b", "e", "alpha", "beta")
@@ -34,19 +50,8 @@ ILL_CONDITIONED = 1e8
 #: boundary of the law (its log-amplitude -> -inf), where its amplitude and exponent mean nothing.
 VANISHED_SHARE = 1e-6
 _TERMS = ("A / N^alpha", "B / D^beta", "E")
-
-
-class ScalingLawWarning(UserWarning):
-    """Base of scalinglaw's warnings: a result was computed, but needs care."""
-
-
-class ConvergenceWarning(ScalingLawWarning):
-    """The best start stopped before a convergence test passed; the result may not be the optimum."""
-
-
-class IllConditionedWarning(ScalingLawWarning):
-    """The optimum is ill-conditioned or on a boundary of the law: the data do not determine every
-    parameter (see ``FitResult.problems``)."""
+#: The names of the C++ FitStatus values, indexed by value.
+STATUS_NAMES = np.array(list(_core.FitStatus.__members__))
 
 
 def default_starts() -> FloatArray:
@@ -88,9 +93,11 @@ class StartOutcomes:
 
 
 @dataclass(frozen=True, repr=False)
-class FitResult(Law):
-    """The best fit of the Chinchilla law, with how it was reached. As a ``Law`` it predicts and plans."""
+class FitResult:
+    """The best fit of the Chinchilla law (``law``), with how it was reached. It predicts and plans
+    through its law: ``result.compute_optimal(C)`` is ``result.law.compute_optimal(C)``."""
 
+    law: Law  #: the fitted parameters
     objective: float  #: sum of Huber losses of the log-residuals at the optimum
     status: str  #: the best start's: "converged", "max_iterations", "numerical_failure"
     message: str
@@ -98,13 +105,88 @@ class FitResult(Law):
     best_start: int  #: index of the best start (ties: lowest index)
     starts_at_best: int  #: starts whose objective is within 1e-8 relative of the best
     n_runs: int
-    delta: float
     #: Condition number of the objective's Hessian at the optimum, scaled to unit diagonal (inf when it
     #: is not positive definite): large means some parameter combination is barely determined.
     hessian_condition: float
     #: Largest share, over the runs, of each term (A / N^alpha, B / D^beta, E) in the predicted loss.
     term_shares: tuple[float, float, float]
     starts: StartOutcomes = field(compare=False)
+    options: FitOptions = field(compare=False)  #: the solver options of the fit
+
+    # The law's parameters and methods, forwarded.
+    @property
+    def E(self) -> float:
+        return self.law.E
+
+    @property
+    def A(self) -> float:
+        return self.law.A
+
+    @property
+    def B(self) -> float:
+        return self.law.B
+
+    @property
+    def alpha(self) -> float:
+        return self.law.alpha
+
+    @property
+    def beta(self) -> float:
+        return self.law.beta
+
+    @property
+    def params(self) -> dict[str, float]:
+        """E, A, B, alpha, beta."""
+        return self.law.params
+
+    def predict(self, N: Any, D: Any, *, threads: int = 0) -> FloatArray:
+        """L(N, D), with numpy broadcasting of N and D; see ``Law.predict``."""
+        return self.law.predict(N, D, threads=threads)
+
+    def loss_grid(
+        self,
+        N_axis: Any,
+        C_axis: Any,
+        *,
+        out: NDArray[Any] | None = None,
+        dtype: DTypeLike | None = None,
+        threads: int = 0,
+    ) -> NDArray[Any]:
+        """L on the grid of model sizes x FLOP budgets; see ``scalinglaw.grid.loss_grid``."""
+        return self.law.loss_grid(N_axis, C_axis, out=out, dtype=dtype, threads=threads)
+
+    def loss_grid_nd(
+        self,
+        N_axis: Any,
+        D_axis: Any,
+        *,
+        out: NDArray[Any] | None = None,
+        dtype: DTypeLike | None = None,
+        threads: int = 0,
+    ) -> NDArray[Any]:
+        """L on the grid of model sizes x token counts; see ``scalinglaw.grid.loss_grid_nd``."""
+        return self.law.loss_grid_nd(N_axis, D_axis, out=out, dtype=dtype, threads=threads)
+
+    def frontier_coefficients(self) -> FrontierCoefficients:
+        """a, b, G of N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b; see ``Law.frontier_coefficients``."""
+        return self.law.frontier_coefficients()
+
+    def compute_optimal(self, C: Any) -> Allocation:
+        """Compute-optimal allocations at budgets C (FLOPs); see ``Law.compute_optimal``."""
+        return self.law.compute_optimal(C)
+
+    def budget_for_loss(self, loss: Any) -> Allocation:
+        """The smallest budgets reaching the target losses; see ``Law.budget_for_loss``."""
+        return self.law.budget_for_loss(loss)
+
+    def optimal_for_size(self, N: Any) -> Allocation:
+        """Tokens (and budget) at which N parameters are compute-optimal; see ``Law.optimal_for_size``."""
+        return self.law.optimal_for_size(N)
+
+    @property
+    def delta(self) -> float:
+        """The Huber threshold of the fit, ``options.huber_delta``."""
+        return self.options.huber_delta
 
     @property
     def a(self) -> float:
@@ -147,11 +229,6 @@ class FitResult(Law):
                 f"{ILL_CONDITIONED:.0e}): some combination of the parameters is barely determined by the data"
             )
         return tuple(found)
-
-    @property
-    def law(self) -> Law:
-        """The fitted parameters alone."""
-        return Law(**self.params)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything but the per-start arrays, as plain Python values (for JSON)."""
@@ -217,15 +294,41 @@ def runs_arrays(N: Any, D: Any, loss: Any) -> tuple[FloatArray, FloatArray, Floa
     return n, d, l_
 
 
+def solver_options(
+    options: FitOptions | None = None,
+    *,
+    delta: float | None = None,
+    threads: int | None = None,
+    max_iterations: int | None = None,
+) -> FitOptions:
+    """``options`` (default: ``FitOptions()``, whose defaults are the C++ core's) with the keywords
+    given replaced, each checked (a ValueError names the keyword)."""
+    base = FitOptions() if options is None else options
+    if not isinstance(base, FitOptions):
+        raise ValueError(f"options must be a scalinglaw.FitOptions, got {type(base).__name__}")
+    return FitOptions(
+        huber_delta=base.huber_delta if delta is None else _checks.positive_number(delta, "delta"),
+        max_iterations=base.max_iterations
+        if max_iterations is None
+        else _checks.whole_number(max_iterations, "max_iterations", minimum=1),
+        gradient_tolerance=base.gradient_tolerance,
+        function_tolerance=base.function_tolerance,
+        parameter_tolerance=base.parameter_tolerance,
+        max_step=base.max_step,
+        threads=base.threads if threads is None else _checks.threads(threads),
+    )
+
+
 def fit(
     N: Any,
     D: Any,
     loss: Any,
     *,
-    delta: float = 1e-3,
+    delta: float | None = None,
     starts: Any = None,
-    threads: int = 0,
-    max_iterations: int = 1000,
+    threads: int | None = None,
+    max_iterations: int | None = None,
+    options: FitOptions | None = None,
 ) -> FitResult:
     """Fit L(N, D) = E + A / N^alpha + B / D^beta to runs by Hoffmann et al.'s Huber objective.
 
@@ -234,14 +337,20 @@ def fit(
     N, D, loss
         Model sizes (parameters), training tokens and final losses: 1-D, equal length, finite, > 0.
     delta
-        Huber threshold on log-space residuals (1e-3, as in Hoffmann et al.).
+        Huber threshold on log-space residuals (``options.huber_delta``; by default 1e-3, as in
+        Hoffmann et al.).
     starts
         (k, 5) starting points, columns (a, b, e, alpha, beta) with A = e^a, B = e^b, E = e^e;
         default: Hoffmann et al.'s 4500-point grid (``default_starts()``).
     threads
-        Worker threads; 0 uses every core. The result is bit-identical for any value.
+        Worker threads (``options.threads``); 0, the default, uses every core. The result is
+        bit-identical for any value.
     max_iterations
-        Levenberg-Marquardt iterations allowed per start.
+        Levenberg-Marquardt iterations allowed per start (``options.max_iterations``).
+    options
+        The solver options (``FitOptions``: Huber threshold, iterations, tolerances, step, threads);
+        default ``FitOptions()``, the C++ core's defaults. ``delta``, ``threads`` and
+        ``max_iterations`` replace the fields they name.
 
     Returns
     -------
@@ -251,56 +360,39 @@ def fit(
         vanished term, an exponent that is not positive).
     """
     n, d, l_ = runs_arrays(N, D, loss)
-    delta = _checks.positive_number(delta, "delta")
+    solver = solver_options(options, delta=delta, threads=threads, max_iterations=max_iterations)
     start_array = _starts_array(starts)
-    raw = _core.fit_chinchilla(
-        n,
-        d,
-        l_,
-        start_array,
-        huber_delta=delta,
-        max_iterations=_checks.whole_number(max_iterations, "max_iterations", minimum=1),
-        gradient_tolerance=1e-10,
-        function_tolerance=1e-15,
-        parameter_tolerance=1e-10,
-        max_step=5.0,
-        threads=_checks.threads(threads),
-    )
-    if raw["status"] == "numerical_failure":
-        raise ValueError(
-            f"the fit failed numerically: {raw['message']} (are the starts on the data's scale?)"
-        )
-    a, b, e, alpha, beta = raw["log_params"]
-    _check_amplitudes(a=a, b=b, e=e, alpha=alpha, beta=beta)
-    status_names = np.array(_core.FIT_STATUSES)
+    raw = _core.fit_chinchilla(n, d, l_, start_array, solver)
+    status = raw.status.name
+    if status == "numerical_failure":
+        raise ValueError(f"the fit failed numerically: {raw.message} (are the starts on the data's scale?)")
+    q = raw.log_params
+    _check_amplitudes(a=q.a, b=q.b, e=q.e, alpha=q.alpha, beta=q.beta)
+    outcomes = raw.starts
     result = FitResult(
-        E=math.exp(e),
-        A=math.exp(a),
-        B=math.exp(b),
-        alpha=alpha,
-        beta=beta,
-        objective=raw["objective"],
-        status=raw["status"],
-        message=raw["message"],
-        iterations=raw["iterations"],
-        best_start=raw["best_start"],
-        starts_at_best=raw["starts_at_best"],
+        law=Law(E=math.exp(q.e), A=math.exp(q.a), B=math.exp(q.b), alpha=q.alpha, beta=q.beta),
+        objective=raw.objective,
+        status=status,
+        message=raw.message,
+        iterations=raw.iterations,
+        best_start=raw.best_start,
+        starts_at_best=raw.starts_at_best,
         n_runs=len(n),
-        delta=delta,
-        hessian_condition=raw["hessian_condition"],
-        term_shares=tuple(raw["largest_share"]),
+        hessian_condition=raw.hessian_condition,
+        term_shares=raw.largest_share,
         starts=StartOutcomes(
             starts=start_array,
-            params=raw["start_params"],
-            objective=raw["start_objective"],
-            status=status_names[raw["start_status"]],
-            iterations=raw["start_iterations"],
+            params=outcomes.params,
+            objective=outcomes.objective,
+            status=STATUS_NAMES[outcomes.status],
+            iterations=outcomes.iterations,
         ),
+        options=solver,
     )
     if not result.converged:
-        warnings.warn(f"the fit did not converge: {result.message}", ConvergenceWarning, stacklevel=2)
+        warn(f"the fit did not converge: {result.message}", ConvergenceWarning)
     for problem in result.problems:
-        warnings.warn(problem, IllConditionedWarning, stacklevel=2)
+        warn(problem, IllConditionedWarning)
     return result
 
 
@@ -330,7 +422,7 @@ def objective(
     B: float,
     alpha: float,
     beta: float,
-    delta: float = 1e-3,
+    delta: float | None = None,
 ) -> float:
     """Hoffmann et al.'s objective (sum of Huber losses of log-residuals) at the given parameters."""
     n = _checks.positive_1d(N, "N", what="model size")
@@ -341,16 +433,11 @@ def objective(
         raise ValueError("the objective needs at least one run")
     for name, value in (("E", E), ("A", A), ("B", B)):
         _checks.positive_number(value, name)
-    return float(
-        _core.objective(
-            n,
-            d,
-            l_,
-            math.log(A),
-            math.log(B),
-            math.log(E),
-            _checks.real_number(alpha, "alpha"),
-            _checks.real_number(beta, "beta"),
-            huber_delta=_checks.positive_number(delta, "delta"),
-        )
+    q = _core.LogParams(
+        math.log(A),
+        math.log(B),
+        math.log(E),
+        _checks.real_number(alpha, "alpha"),
+        _checks.real_number(beta, "beta"),
     )
+    return _core.objective(n, d, l_, q, huber_delta=solver_options(delta=delta).huber_delta)

@@ -18,7 +18,6 @@ import numpy as np
 
 from . import _checks, _core
 from ._checks import FloatArray
-from .law import as_law
 
 #: Training FLOPs of Gopher (280B parameters, 300B tokens), the budget Hoffmann et al. plan for.
 GOPHER_FLOPS = 5.76e23
@@ -53,16 +52,16 @@ class Allocation:
         }
 
 
-def _core_params(params: Any) -> Any:
-    law = as_law(params)
+def _core_params(params: Any) -> _core.Params:
+    law = _checks.law_params(params)
     for key in ("alpha", "beta"):
-        if not getattr(law, key) > 0:
-            raise ValueError(f"{key} must be > 0 for a compute-optimal frontier, got {getattr(law, key)!r}")
-    return _core.Params(law.E, law.A, law.B, law.alpha, law.beta)
+        if not law[key] > 0:
+            raise ValueError(f"{key} must be > 0 for a compute-optimal frontier, got {law[key]!r}")
+    return _core.Params(**law)
 
 
-def _allocation(raw: dict[str, FloatArray]) -> Allocation:
-    return Allocation(raw["flops"], raw["n"], raw["d"], raw["loss"], raw["tokens_per_parameter"])
+def _allocation(raw: _core.Allocations) -> Allocation:
+    return Allocation(raw.flops, raw.n, raw.d, raw.loss, raw.tokens_per_parameter)
 
 
 def _positive(values: Any, name: str, what: str) -> FloatArray:
@@ -73,7 +72,8 @@ def _positive(values: Any, name: str, what: str) -> FloatArray:
 
 def frontier_coefficients(params: Any) -> FrontierCoefficients:
     """a, b and G of the frontier of ``params`` (a Law, FitResult or mapping)."""
-    return FrontierCoefficients(*_core.frontier_coefficients(_core_params(params)))
+    raw = _core.frontier_coefficients(_core_params(params))
+    return FrontierCoefficients(raw.a, raw.b, raw.G)
 
 
 def compute_optimal(params: Any, C: Any) -> Allocation:

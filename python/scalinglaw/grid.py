@@ -26,7 +26,6 @@ from numpy.typing import DTypeLike, NDArray
 
 from . import _checks, _core
 from ._checks import FloatArray
-from .law import as_law
 
 _GRID_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -134,8 +133,7 @@ def loss_grid_nd(
 
 
 def _core_params(params: Any) -> _core.Params:
-    law = as_law(params)
-    return _core.Params(law.E, law.A, law.B, law.alpha, law.beta)
+    return _core.Params(**_checks.law_params(params))
 
 
 def _positive(values: Any, name: str, what: str) -> FloatArray:

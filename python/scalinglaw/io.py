@@ -14,7 +14,6 @@ import math
 import os
 import re
 import stat
-import warnings
 from array import array as packed
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import FloatArray, positive_1d, same_length
-from .fit import ScalingLawWarning
+from .warnings import SkippedRowsWarning, warn
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -172,10 +171,6 @@ def load_chinchilla(*, epoch_exclusion: bool = False) -> Runs:
     if epoch_exclusion:
         runs, _ = runs.split_highest_loss(5, why=EPOCH_EXCLUSION)
     return runs
-
-
-class SkippedRowsWarning(ScalingLawWarning):
-    """``read_csv(..., on_bad_row="skip")`` left rows out; ``Runs.notes`` says how many, which and why."""
 
 
 #: How many skipped rows a note or warning names one by one.
@@ -454,7 +449,7 @@ def _bad_rows(
     named = "; ".join(problems[i] for i in rows[:ROWS_NAMED])
     more = f"; and {len(rows) - ROWS_NAMED} more" if len(rows) > ROWS_NAMED else ""
     note = f"skipped {len(rows)} of {count} rows with bad cells ({named}{more})"
-    warnings.warn(f"{where}: {note}", SkippedRowsWarning, stacklevel=3)
+    warn(f"{where}: {note}", SkippedRowsWarning)
     return keep, (note,)
 
 

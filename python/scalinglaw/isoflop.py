@@ -13,7 +13,6 @@ across the budgets. The arithmetic is done by the C++ core (``cpp/src/isoflop.cp
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,15 +21,18 @@ from numpy.typing import NDArray
 
 from . import _checks, _core
 from ._checks import FloatArray
-from .fit import ScalingLawWarning
+from .warnings import BudgetGroupingWarning, IsoflopWarning, warn
 
-
-class BudgetGroupingWarning(ScalingLawWarning):
-    """Some runs could not be placed in any budget group."""
-
-
-class IsoflopWarning(ScalingLawWarning):
-    """A budget's IsoFLOP profile was left out of Approach 2: too few model sizes, or no minimum."""
+__all__ = [
+    "Approach2Result",
+    "BudgetGroupingWarning",  # from .warnings, importable from here as before
+    "BudgetGroups",
+    "IsoflopWarning",
+    "approach2",
+    "approach2_of_groups",
+    "distinct_budgets",
+    "group_by_budget",
+]
 
 
 @dataclass(frozen=True)
@@ -90,11 +92,10 @@ def group_by_budget(
     far = distance[np.arange(len(flops)), label] > _checks.positive_number(max_distance, "max_distance")
     label[far] = -1
     if far.any():
-        warnings.warn(
+        warn(
             f"{int(far.sum())} of {len(flops)} runs lie more than {max_distance} decades from every budget "
             "and join no IsoFLOP group",
             BudgetGroupingWarning,
-            stacklevel=2,
         )
     return BudgetGroups(nominal, label)
 
@@ -239,32 +240,32 @@ def approach2_of_groups(
             f"{', '.join(f'{c:.3g}' for c in groups.budgets)} FLOPs): nothing to fit"
         )
     raw = _core.approach2(n, d, loss, groups.label.astype(np.int32), groups.budgets)
+    p = raw.parabolas
     result = Approach2Result(
-        budgets=raw["flops"],
-        runs=raw["runs"],
-        sizes=raw["sizes"],
-        center=raw["center"],
-        c0=raw["c0"],
-        c1=raw["c1"],
-        c2=raw["c2"],
-        N_opt=raw["n_opt"],
-        D_opt=raw["d_opt"],
-        loss_opt=raw["loss_opt"],
-        inside=raw["inside"],
-        status=tuple(raw["status"]),
-        reason=tuple(raw["reason"]),
-        a=raw["a"],
-        n_coefficient=raw["n_coefficient"],
-        b=raw["b"],
-        d_coefficient=raw["d_coefficient"],
+        budgets=np.array([x.flops for x in p], dtype=np.float64),
+        runs=np.array([x.runs for x in p], dtype=np.int64),
+        sizes=np.array([x.sizes for x in p], dtype=np.int64),
+        center=np.array([x.center for x in p], dtype=np.float64),
+        c0=np.array([x.c0 for x in p], dtype=np.float64),
+        c1=np.array([x.c1 for x in p], dtype=np.float64),
+        c2=np.array([x.c2 for x in p], dtype=np.float64),
+        N_opt=np.array([x.n_opt for x in p], dtype=np.float64),
+        D_opt=np.array([x.d_opt for x in p], dtype=np.float64),
+        loss_opt=np.array([x.loss_opt for x in p], dtype=np.float64),
+        inside=np.array([x.inside for x in p], dtype=bool),
+        status=tuple(x.status.name for x in p),
+        reason=tuple(x.reason for x in p),
+        a=raw.a,
+        n_coefficient=raw.n_coefficient,
+        b=raw.b,
+        d_coefficient=raw.d_coefficient,
     )
     for k, status in enumerate(result.status):
         if status != "used":
-            warnings.warn(
+            warn(
                 f"IsoFLOP budget {result.budgets[k]:.3g} FLOPs left out of Approach 2: {result.reason[k]}",
                 IsoflopWarning,
-                stacklevel=3,
             )
     if not math.isfinite(result.a):
-        raise ValueError(f"Approach 2 cannot fit exponents: {raw['message']}")
+        raise ValueError(f"Approach 2 cannot fit exponents: {raw.message}")
     return result

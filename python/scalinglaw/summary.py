@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
+from ._core import __version__
 from .bootstrap import BootstrapResult
 from .fit import FitResult
 from .frontier import compute_optimal, frontier_coefficients
