@@ -417,3 +417,13 @@ def test_no_warning_fires_on_the_shipped_data(capsys):
             scalinglaw.io.check_plausible(runs)
     assert main(["fit", "--threads", "1", "--exclude-highest-loss", "0"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_the_delimiter_is_the_one_that_splits_the_header_most(tmp_path, expected):
+    path = tmp_path / "runs.csv"
+    # A quoted header cell with a semicolon in a comma file; commas inside cells of a tab file.
+    path.write_text(PLAIN.replace("N,D,loss", 'N,D,"loss; eval"'))
+    assert scalinglaw.read_csv(path, loss="loss; eval").columns["loss"] == "loss; eval"
+    rows = [(name.replace("-", ", "), r(n), r(d), r(loss)) for name, n, d, loss in zip(NAMES, N, D, LOSS)]
+    path.write_text(csv_text(["run", "N", "D", "loss"], rows, sep="\t"))
+    assert_same_runs(scalinglaw.read_csv(path), expected)

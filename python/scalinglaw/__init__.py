@@ -1,7 +1,7 @@
 """scalinglaw: fit neural scaling laws (Chinchilla, Approach 3) and plan compute-optimal training.
 
 >>> import scalinglaw
->>> runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
+>>> runs = scalinglaw.load_chinchilla()  # Epoch's 240 runs
 >>> result = scalinglaw.fit(*runs)
 """
 
@@ -34,7 +34,15 @@ from .frontier import (
     optimal_for_size,
 )
 from .grid import loss_grid, loss_grid_nd, predict
-from .io import Runs, SkippedRowsWarning, load_chinchilla, read_csv
+from .io import (
+    FlopsMismatchWarning,
+    RepeatedRunsWarning,
+    Runs,
+    SkippedRowsWarning,
+    UnitsWarning,
+    load_chinchilla,
+    read_csv,
+)
 from .isoflop import (
     Approach2Result,
     BudgetGroupingWarning,
@@ -55,14 +63,17 @@ __all__ = [
     "BudgetGroups",
     "ConvergenceWarning",
     "FitResult",
+    "FlopsMismatchWarning",
     "FrontierCoefficients",
     "IllConditionedWarning",
     "IsoflopWarning",
     "Law",
+    "RepeatedRunsWarning",
     "Runs",
     "ScalingLawWarning",
     "SkippedRowsWarning",
     "StartOutcomes",
+    "UnitsWarning",
     "__version__",
     "approach2",
     "bootstrap",

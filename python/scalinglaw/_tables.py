@@ -15,9 +15,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import IO, Any, Callable, Union
 
-PathLike = Union[str, "os.PathLike[str]"]
+#: What read_csv reads: a file name, "-" for standard input, or a file object (text or binary).
+Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 Rows = Iterator[tuple[int, list[str]]]
 
 #: The extra that brings pyarrow, named in the error when a Parquet file arrives without it.
@@ -45,7 +46,7 @@ class Table:
     rows: Callable[[Sequence[int]], Rows]
 
 
-def open_table(source: Any) -> Table:
+def open_table(source: Source) -> Table:
     """The table in `source`; ValueError (FileNotFoundError for a missing file) saying what is wrong."""
     raw, where = _read_source(source)
     if isinstance(raw, bytes):

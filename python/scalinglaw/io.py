@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import FloatArray, positive_1d, same_length
-from ._tables import PARQUET_EXTRA, Rows, open_table
+from ._tables import PARQUET_EXTRA, Rows, Source, open_table
 from .fit import ScalingLawWarning
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -398,7 +398,7 @@ class _Numbers:
             value = float(number)
         if self.comma and "." in number:
             self._mark("," if "," in text else ".", column, line, text)
-        return _positive(text, value)
+        return value if 0 < value < math.inf else _positive(text, value)
 
     def _mark(self, mark: str, column: str, line: int, text: str) -> None:
         self.first.setdefault(mark, (column, line, text))
@@ -457,7 +457,7 @@ def _cell_problem(text: str) -> ValueError:
 
 
 def read_csv(
-    path: Any,
+    path: Source,
     *,
     n: str | None = None,
     d: str | None = None,
@@ -703,12 +703,12 @@ CHECKPOINTS = 4
 def _repeated(n: FloatArray, d: FloatArray) -> str:
     """What looks like checkpoints: runs repeating an (N, D) pair, or a model size whose token counts
     are mostly evenly spaced (checkpoints every k steps); "" when nothing does."""
-    pairs, counts = np.unique(np.column_stack((n, d)), axis=0, return_counts=True)
+    pairs, counts = np.unique(n + 1j * d, return_counts=True)  # complex numbers sort as (N, D) pairs
     if (counts > 1).any():
         first = pairs[np.argmax(counts > 1)]
         return (
             f"{int((counts - 1).sum())} runs repeat the (N, D) of another run "
-            f"(e.g. N = {first[0]:.4g}, D = {first[1]:.4g})"
+            f"(e.g. N = {first.real:.4g}, D = {first.imag:.4g})"
         )
     sizes, inverse, per_size = np.unique(n, return_inverse=True, return_counts=True)
     for k in np.flatnonzero(per_size > CHECKPOINTS).tolist():
