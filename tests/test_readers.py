@@ -427,3 +427,15 @@ def test_the_delimiter_is_the_one_that_splits_the_header_most(tmp_path, expected
     rows = [(name.replace("-", ", "), r(n), r(d), r(loss)) for name, n, d, loss in zip(NAMES, N, D, LOSS)]
     path.write_text(csv_text(["run", "N", "D", "loss"], rows, sep="\t"))
     assert_same_runs(scalinglaw.read_csv(path), expected)
+
+
+def test_dash_on_a_terminal_is_refused_rather_than_waited_on(monkeypatch, capsys):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal("N,D,loss\n"))
+    with pytest.raises(ValueError, match=r"'-' reads the runs from standard input: pipe or redirect"):
+        scalinglaw.read_csv("-")
+    assert main(["fit", "-"]) == 2
+    assert "pipe or redirect a file into it" in capsys.readouterr().err

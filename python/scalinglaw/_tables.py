@@ -61,6 +61,8 @@ def open_table(source: Source) -> Table:
 
 def _read_source(source: Any) -> tuple[str | bytes, str]:
     if isinstance(source, str) and source == "-":
+        if sys.stdin is None or sys.stdin.isatty():  # nothing piped in: reading would wait for typing
+            raise ValueError("'-' reads the runs from standard input: pipe or redirect a file into it")
         stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
         return stream.read(), "<stdin>"
     if not isinstance(source, (str, os.PathLike)):

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import FloatArray, positive_1d, same_length
-from ._tables import PARQUET_EXTRA, Rows, Source, open_table
+from ._tables import Rows, Source, open_table
 from .fit import ScalingLawWarning
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -783,19 +783,3 @@ def _finite(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     return value
-
-
-__all__ = [
-    "COLUMN_NAMES",
-    "FALLBACK_NAMES",
-    "PARQUET_EXTRA",
-    "FlopsMismatchWarning",
-    "RepeatedRunsWarning",
-    "Runs",
-    "SkippedRowsWarning",
-    "UnitsWarning",
-    "check_plausible",
-    "load_chinchilla",
-    "read_csv",
-    "write_json",
-]
