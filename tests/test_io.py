@@ -74,7 +74,7 @@ def test_d_is_preferred_to_c_when_both_are_present(tmp_path):
         runs = scalinglaw.read_csv(path)
     assert runs.D[0] == 5e10
     assert runs.columns == {"N": "N", "D": "D", "loss": "loss"}
-    assert runs.set_aside == ("'C': training FLOPs, 0.4 times 6 N D",)
+    assert runs.set_aside == ("'C': the training FLOPs, 0.4 times 6 N D",)
 
 
 def test_ambiguous_columns_ask_for_a_choice(tmp_path):

@@ -48,9 +48,19 @@ PLAIN = csv_text(["N", "D", "loss"], [(r(a), r(b), r(c)) for a, b, c in zip(N, D
 
 
 def wandb_export():
-    header = ["Name", "State", "Runtime", "model/params", "train/tokens", "eval/loss", "train/grad_norm"]
+    # "model" and "data" are config columns of text: names that could be N and D, set aside.
+    header = [
+        "Name",
+        "State",
+        "model",
+        "data",
+        "model/params",
+        "train/tokens",
+        "eval/loss",
+        "train/grad_norm",
+    ]
     rows = [
-        (name, "finished", 3600 * (i + 1), int(n), int(d), r(loss), 0.5)
+        (f"run-{i}", "finished", f"EleutherAI/{name}", "the_pile", int(n), int(d), r(loss), 0.5)
         for i, (name, n, d, loss) in enumerate(zip(NAMES, N, D, LOSS))
     ]
     return csv_text(header, rows).encode()
@@ -119,6 +129,12 @@ def test_real_shaped_files_read_to_the_same_runs_as_a_plain_csv(tmp_path, expect
     assert_same_runs(runs, expected)
     assert runs.source == str(path)
     assert set(runs.columns) == {"N", "D", "loss"}
+    if "W&B" in case:
+        assert runs.columns == {"N": "model/params", "D": "train/tokens", "loss": "eval/loss"}
+        assert runs.set_aside == (
+            "'model': could be the model size (N is 'model/params')",
+            "'data': could be the tokens (D is 'train/tokens')",
+        )
 
 
 @pytest.mark.parametrize("case", ["W&B export", "gzip", "semicolons, decimal commas", "Parquet"])
@@ -271,7 +287,7 @@ def test_total_parameters_are_chosen_over_non_embedding_and_it_is_said(tmp_path)
     runs = scalinglaw.read_csv(path)
     np.testing.assert_array_equal(runs.N, N)
     assert runs.columns["N"] == "params"
-    assert runs.set_aside == ("'non_embedding_params': another model size (N is 'params')",)
+    assert runs.set_aside == ("'non_embedding_params': could be the model size (N is 'params')",)
     assert "set aside 'non_embedding_params'" in repr(runs)
     # Alone, the non-embedding count is the model size; named, any column is.
     path.write_text(csv_text(["non_embedding_params", "tokens", "loss"], [r[1:] for r in rows]))
@@ -291,8 +307,8 @@ def test_summary_and_json_name_the_columns(tmp_path, capsys):
     printed = capsys.readouterr()
     assert printed.err == ""
     assert "columns: N 'params', D 'tokens', loss 'loss'" in printed.out
-    assert "set aside 'non_embedding_params': another model size (N is 'params')" in printed.out
-    assert "set aside 'flops': training FLOPs, within " in printed.out
+    assert "set aside 'non_embedding_params': could be the model size (N is 'params')" in printed.out
+    assert "set aside 'flops': the training FLOPs, within " in printed.out
     data = json.loads(out.read_text())["data"]
     assert data["columns"] == {"N": "params", "D": "tokens", "loss": "loss"}
     assert data["set_aside"][0].startswith("'non_embedding_params'")
@@ -406,7 +422,7 @@ def test_tokens_in_billions_are_warned_about_twice(tmp_path):
 def test_a_flops_column_that_agrees_with_6nd_is_noted_not_warned(tmp_path):
     flops = 6 * N * D * np.linspace(1.0, 1.08, len(N))  # attention adds a few percent
     runs = scalinglaw.read_csv(write_runs(tmp_path, N, D, LOSS, ("N", "D", "flops", "loss"), flops))
-    assert runs.set_aside == ("'flops': training FLOPs, within 8.0% of 6 N D",)
+    assert runs.set_aside == ("'flops': the training FLOPs, within 8.0% of 6 N D",)
 
 
 def test_no_warning_fires_on_the_shipped_data(capsys):

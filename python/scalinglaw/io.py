@@ -52,8 +52,6 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
         "modelparams",
         "modelparameters",
         "modelnumparams",
-        "size",
-        "model",
     ),
     "D": (
         "d",
@@ -71,7 +69,6 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
         "ntrainingtokens",
         "datasetsize",
         "datasize",
-        "data",
     ),
     "C": (
         "c",
@@ -103,7 +100,9 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-#: Names taken only when no column of COLUMN_NAMES is there; otherwise set aside, and said so.
+#: Names taken only when no column of COLUMN_NAMES is there, otherwise set aside and said so: a
+#: non-embedding count when the total is there, and vague names ("model" may hold the models' names in a
+#: W&B export, "data" a path).
 FALLBACK_NAMES: dict[str, tuple[str, ...]] = {
     "N": (
         "nonembeddingparams",
@@ -111,10 +110,13 @@ FALLBACK_NAMES: dict[str, tuple[str, ...]] = {
         "nonembparams",
         "paramsnonembedding",
         "nonembeddingparamcount",
+        "size",
+        "model",
     ),
+    "D": ("data",),
 }
 
-_QUANTITY = {"N": "model size", "D": "tokens", "C": "training FLOPs", "loss": "loss"}
+_QUANTITY = {"N": "the model size", "D": "the tokens", "C": "the training FLOPs"}
 
 
 @dataclass(frozen=True, repr=False)
@@ -357,11 +359,12 @@ def _columns(
             )
     used = set(chosen.values())
     aside: dict[int, str] = {}
-    if n is None:
-        for i in _recognised(header, (*COLUMN_NAMES["N"], *FALLBACK_NAMES["N"])):
-            if i not in used:
-                aside[i] = f"another model size (N is {header[n_col]!r})"
-    # The other of D and C, recognised by name (never a name the caller gave for something else).
+    for quantity, named, col in (("N", n, n_col), ("D", d, d_col)):
+        if named is None and col is not None:  # chosen by name over others that could have been
+            for i in _recognised(header, (*COLUMN_NAMES[quantity], *FALLBACK_NAMES[quantity])):
+                if i not in used:
+                    aside[i] = f"could be {_QUANTITY[quantity]} ({quantity} is {header[col]!r})"
+    # The other of D and C, recognised by name, to compare with 6 N D.
     other_quantity = "C" if d_col is not None else "D"
     others = [i for i in _recognised(header, COLUMN_NAMES[other_quantity]) if i not in used]
     other = others[0] if len(others) == 1 else None
