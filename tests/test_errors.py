@@ -135,11 +135,11 @@ CSV_CASES = [
         r"line \d+: not valid CSV \(unexpected end of data\)",
     ),
     (
-        "semicolons",
-        table(header="N;D;loss").replace(",", ";"),
+        "pipes",
+        table(header="N|D|loss").replace(",", "|"),
         {},
         ValueError,
-        r"no column for model size N .* separated by semicolons or tabs\? save it with commas",
+        r"no column for model size N .* is the file separated by '\|'\? save it as CSV",
     ),
     # the columns
     (
@@ -255,12 +255,20 @@ CSV_CASES = [
         ValueError,
         r"column 'N', row 4: '1\.000\.000' has points as thousands separators: write 1000000",
     ),
-    (
+    (  # read in N and D (70M, 1.4B), never in a loss
         "unit suffix",
-        table(changes=[(6, 0, "7B")]),
+        table(changes=[(6, 2, "2.5k")]),
         {},
         ValueError,
-        r"column 'N', row 8: '7B' has a unit suffix: write plain numbers \(e\.g\. 7e9\)",
+        r"column 'loss', row 8: '2\.5k' has a unit suffix: write plain numbers \(e\.g\. 2\.5e3\)",
+    ),
+    (
+        "decimal comma and point",
+        table(header="N;D;loss", changes=[(3, 2, "2,5")]).replace(",", ";").replace("2;5", "2,5"),
+        {},
+        ValueError,
+        r"column 'loss', row 5: '2,5' has a decimal comma but column 'N', row 2: '100000000\.0' has a "
+        r"decimal point; write every number with the same decimal mark",
     ),
     (
         "short row",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scalinglaw
-from scalinglaw.io import SkippedRowsWarning
+from scalinglaw.io import FlopsMismatchWarning, SkippedRowsWarning
 
 
 def test_builtin_dataset_is_the_epoch_data(chinchilla_all):
-    runs = scalinglaw.load_chinchilla()
+    runs = scalinglaw.load_chinchilla(epoch_exclusion=False)
     assert len(runs) == 245
     for got, expected in zip(runs, chinchilla_all):
         np.testing.assert_array_equal(got, expected)
@@ -18,7 +18,7 @@ def test_builtin_dataset_is_the_epoch_data(chinchilla_all):
 
 
 def test_epoch_exclusion_drops_the_five_highest_losses_in_file_order(chinchilla_240):
-    everything = scalinglaw.load_chinchilla()
+    everything = scalinglaw.load_chinchilla(epoch_exclusion=False)
     kept = scalinglaw.load_chinchilla(epoch_exclusion=True)
     assert len(kept) == 240
     for got, expected in zip(kept, chinchilla_240):
@@ -27,6 +27,10 @@ def test_epoch_exclusion_drops_the_five_highest_losses_in_file_order(chinchilla_
     _, excluded = everything.split_highest_loss(5)
     np.testing.assert_array_equal(np.sort(excluded.loss), np.sort(everything.loss)[-5:])
     assert any("5 highest-loss" in note for note in kept.notes)
+    # The default is Epoch's exclusion: the 240 runs the command fits when given no file.
+    default = scalinglaw.load_chinchilla()
+    for got, expected in zip(default, chinchilla_240):
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_runs_are_read_only_and_iterate_as_n_d_loss():
@@ -66,7 +70,11 @@ def test_columns_can_be_named_explicitly(tmp_path):
 def test_d_is_preferred_to_c_when_both_are_present(tmp_path):
     path = tmp_path / "runs.csv"
     path.write_text("N,D,C,loss\n1e9,5e10,1.2e20,2.5\n")
-    assert scalinglaw.read_csv(path).D[0] == 5e10
+    with pytest.warns(FlopsMismatchWarning, match=r"column 'C' is 0\.4 times 6 N D .* D was taken from 'D'"):
+        runs = scalinglaw.read_csv(path)
+    assert runs.D[0] == 5e10
+    assert runs.columns == {"N": "N", "D": "D", "loss": "loss"}
+    assert runs.set_aside == ("'C': the training FLOPs, 0.4 times 6 N D",)
 
 
 def test_ambiguous_columns_ask_for_a_choice(tmp_path):
@@ -160,8 +168,10 @@ def test_spreadsheet_habits_that_are_not_errors(tmp_path):
 
 def test_a_named_flops_column_wins_over_a_recognised_tokens_column(tmp_path):
     path = write(tmp_path, "N,tokens,budget,loss\n1e9,3e10,1.2e20,2.5\n")
-    assert scalinglaw.read_csv(path).D[0] == 3e10
-    assert scalinglaw.read_csv(path, c="budget").D[0] == pytest.approx(2e10, rel=1e-15)
+    with pytest.warns(FlopsMismatchWarning, match=r"'budget' is 0\.667 times 6 N D"):
+        assert scalinglaw.read_csv(path).D[0] == 3e10
+    with pytest.warns(FlopsMismatchWarning, match=r"taken from 'budget', as c= asked, not from 'tokens'"):
+        assert scalinglaw.read_csv(path, c="budget").D[0] == pytest.approx(2e10, rel=1e-15)
 
 
 def test_runs_refuse_a_training_compute_beyond_double_precision():

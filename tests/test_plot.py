@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 
 @pytest.fixture(scope="module")
 def drawn(fit_240):
-    everything = scalinglaw.load_chinchilla()
+    everything = scalinglaw.load_chinchilla(epoch_exclusion=False)
     kept, excluded = everything.split_highest_loss(5)
     return figure4(fit_240, kept, excluded=excluded), kept, excluded
 

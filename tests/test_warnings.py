@@ -41,6 +41,14 @@ def _skipping_csv(tmp_path: Path) -> Any:
     return scalinglaw.read_csv(path, on_bad_row="skip")
 
 
+def _csv(tmp_path: Path, header: str, rows: list[tuple[float, ...]]) -> Any:
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        header + "\n" + "".join(",".join(repr(float(value)) for value in row) + "\n" for row in rows)
+    )
+    return scalinglaw.read_csv(path)
+
+
 CASES: dict[str, tuple[type[Warning], Callable[[Path], Any]]] = {
     "fit that stops early": (
         scalinglaw.ConvergenceWarning,
@@ -62,6 +70,18 @@ CASES: dict[str, tuple[type[Warning], Callable[[Path], Any]]] = {
         ),
     ),
     "csv with a bad row": (scalinglaw.SkippedRowsWarning, _skipping_csv),
+    "sizes in billions": (
+        scalinglaw.UnitsWarning,
+        lambda tmp: _csv(tmp, "N,D,loss", [(n / 1e9, d, loss) for n, d, loss in zip(*RUNS)]),
+    ),
+    "a FLOPs column at twice 6ND": (
+        scalinglaw.FlopsMismatchWarning,
+        lambda tmp: _csv(tmp, "N,D,flops,loss", [(n, d, 12 * n * d, loss) for n, d, loss in zip(*RUNS)]),
+    ),
+    "checkpoints of one run": (
+        scalinglaw.RepeatedRunsWarning,
+        lambda tmp: _csv(tmp, "N,D,loss", [(1e9, 2e9 * k, 3 - 0.1 * k) for k in range(1, 7)]),
+    ),
     "runs far from every budget": (
         scalinglaw.BudgetGroupingWarning,
         lambda _: scalinglaw.group_by_budget([1e19, 1e20, 1e26], [1e19, 1e20]),
@@ -93,6 +113,9 @@ def test_the_tree_is_one_family_importable_from_its_old_homes():
         tree.SkippedRowsWarning,
         tree.BudgetGroupingWarning,
         tree.IsoflopWarning,
+        tree.UnitsWarning,
+        tree.FlopsMismatchWarning,
+        tree.RepeatedRunsWarning,
     ]
     assert all(issubclass(w, tree.ScalingLawWarning) for w in family)
     assert issubclass(tree.ScalingLawWarning, UserWarning)
@@ -102,5 +125,6 @@ def test_the_tree_is_one_family_importable_from_its_old_homes():
     assert fit.IllConditionedWarning is tree.IllConditionedWarning
     assert bootstrap.BootstrapWarning is tree.BootstrapWarning
     assert io.SkippedRowsWarning is tree.SkippedRowsWarning
+    assert io.UnitsWarning is tree.UnitsWarning and io.FlopsMismatchWarning is tree.FlopsMismatchWarning
     assert isoflop.BudgetGroupingWarning is tree.BudgetGroupingWarning
     assert isoflop.IsoflopWarning is tree.IsoflopWarning

@@ -1,7 +1,7 @@
 """scalinglaw: fit neural scaling laws (Chinchilla, Approach 3) and plan compute-optimal training.
 
 >>> import scalinglaw
->>> runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
+>>> runs = scalinglaw.load_chinchilla()  # Epoch's 240 runs
 >>> result = scalinglaw.fit(*runs)
 """
 
@@ -25,10 +25,13 @@ from .warnings import (
     BootstrapWarning,
     BudgetGroupingWarning,
     ConvergenceWarning,
+    FlopsMismatchWarning,
     IllConditionedWarning,
     IsoflopWarning,
+    RepeatedRunsWarning,
     ScalingLawWarning,
     SkippedRowsWarning,
+    UnitsWarning,
 )
 
 __all__ = [
@@ -42,14 +45,17 @@ __all__ = [
     "ConvergenceWarning",
     "FitOptions",
     "FitResult",
+    "FlopsMismatchWarning",
     "FrontierCoefficients",
     "IllConditionedWarning",
     "IsoflopWarning",
     "Law",
+    "RepeatedRunsWarning",
     "Runs",
     "ScalingLawWarning",
     "SkippedRowsWarning",
     "StartOutcomes",
+    "UnitsWarning",
     "__version__",
     "approach2",
     "bootstrap",

@@ -51,8 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         "csv",
         nargs="?",
         metavar="CSV",
-        help="runs with columns for N, D (or training FLOPs C) and loss; default: the "
-        "built-in Chinchilla data with Epoch's exclusion of the 5 highest-loss runs",
+        help="runs with columns for N, D (or training FLOPs C) and loss: CSV, TSV or semicolon-separated, "
+        "maybe compressed (gzip, bzip2, xz), or Parquet (with pyarrow); '-' reads standard input; default: "
+        "the built-in Chinchilla data with Epoch's exclusion of the 5 highest-loss runs",
     )
     columns = fit_cmd.add_argument_group("columns (default: recognised by name)")
     columns.add_argument("--n", metavar="COLUMN", help="model size column (parameters)")
@@ -116,7 +117,9 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
     if args.csv is None:
         if any(getattr(args, name) is not None for name in ("n", "d", "c", "loss")):
             raise UserError("--n/--d/--c/--loss name columns of a CSV; give the CSV too")
-        runs = load_chinchilla()
+        # All 245 runs, then by default Epoch's exclusion of the 5 highest-loss runs, as load_chinchilla()
+        # does: the 240 runs fitted are the same in Python and here (the left-out ones are drawn).
+        runs = load_chinchilla(epoch_exclusion=False)
         exclude = 5 if args.exclude_highest_loss is None else args.exclude_highest_loss
         why = EPOCH_EXCLUSION if exclude == 5 else ""
     else:

@@ -1,36 +1,39 @@
-"""Runs in and out: CSV files, the built-in Chinchilla dataset, JSON.
+"""Runs in and out: tables of runs (CSV, TSV, compressed, Parquet), the built-in Chinchilla dataset, JSON.
 
 A run is one trained model: N parameters, D training tokens, final loss L. Files often give the training
 compute C instead of D; scalinglaw then takes D = C / (6 N), the usual approximation of a transformer's
-training FLOPs (Kaplan et al. 2020; Hoffmann et al. 2022).
+training FLOPs (Kaplan et al. 2020; Hoffmann et al. 2022). What was read is said: ``Runs.columns`` names
+the columns used, ``Runs.set_aside`` the candidates that were not, and warnings flag what looks wrong.
 """
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import itertools
 import json
 import math
 import os
 import re
-import stat
 from array import array as packed
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import FloatArray, positive_1d, same_length
-from .warnings import SkippedRowsWarning, warn
+from ._tables import Rows, Source, open_table
+from .warnings import FlopsMismatchWarning, RepeatedRunsWarning, SkippedRowsWarning, UnitsWarning, warn
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 #: Column names recognised for each quantity, compared after lower-casing and dropping spaces,
-#: underscores, dashes, dots and brackets ("Model Size" -> "modelsize", "n_params" -> "nparams").
+#: underscores, dashes, dots, slashes and brackets ("Model Size" -> "modelsize", "n_params" ->
+#: "nparams", W&B's "model/params" -> "modelparams"). A name with slashes also matches by its last part
+#: ("eval/loss" as "loss", "throughput/total_tokens" as "totaltokens").
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "N": (
         "n",
@@ -43,8 +46,11 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
         "nparameters",
         "paramcount",
         "parametercount",
-        "size",
-        "model",
+        "totalparams",
+        "totalparameters",
+        "modelparams",
+        "modelparameters",
+        "modelnumparams",
     ),
     "D": (
         "d",
@@ -53,9 +59,15 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
         "numtokens",
         "trainingtokens",
         "traintokens",
+        "totaltokens",
+        "tokensseen",
+        "seentokens",
+        "tokenstrained",
+        "trainedtokens",
+        "numtrainingtokens",
+        "ntrainingtokens",
         "datasetsize",
         "datasize",
-        "data",
     ),
     "C": (
         "c",
@@ -66,6 +78,8 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
         "compute",
         "trainflops",
         "computeflops",
+        "totalflops",
+        "trainingcompute",
         "budget",
     ),
     "loss": (
@@ -76,19 +90,43 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
         "trainingloss",
         "evalloss",
         "valloss",
+        "validloss",
         "validationloss",
         "testloss",
+        "lmloss",
+        "crossentropy",
+        "crossentropyloss",
     ),
 }
 
+#: Names taken only when no column of COLUMN_NAMES is there, otherwise set aside and said so: a
+#: non-embedding count when the total is there, and vague names ("model" may hold the models' names in a
+#: W&B export, "data" a path).
+FALLBACK_NAMES: dict[str, tuple[str, ...]] = {
+    "N": (
+        "nonembeddingparams",
+        "nonembeddingparameters",
+        "nonembparams",
+        "paramsnonembedding",
+        "nonembeddingparamcount",
+        "size",
+        "model",
+    ),
+    "D": ("data",),
+}
 
-@dataclass(frozen=True)
+_QUANTITY = {"N": "the model size", "D": "the tokens", "C": "the training FLOPs"}
+
+
+@dataclass(frozen=True, repr=False)
 class Runs:
     """Training runs as float64 arrays of equal length: ``N`` (parameters), ``D`` (tokens), ``loss``.
 
     Every value is finite and > 0, and so is each run's training compute C = 6 N D (ValueError
     otherwise). Iterating gives ``(N, D, loss)``, so ``scalinglaw.fit(*runs)`` fits them. ``notes``
-    records what was done to the data on the way (rows skipped, runs excluded).
+    records what was done to the data on the way (rows skipped, runs excluded); ``columns`` the column
+    read for each of ``"N"``, ``"D"`` (or ``"C"``, when D = C / (6 N)) and ``"loss"``; ``set_aside``
+    the columns that could have been used and were not, each with why.
     """
 
     N: FloatArray
@@ -98,6 +136,8 @@ class Runs:
     notes: tuple[str, ...] = field(default=())
     #: The sweep's nominal training budgets (FLOPs), when known; see ``isoflop.group_by_budget``.
     budgets: tuple[float, ...] = field(default=())
+    columns: dict[str, str] = field(default_factory=dict)
+    set_aside: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         n = positive_1d(self.N, "N", what="model size")
@@ -128,11 +168,27 @@ class Runs:
     def __iter__(self) -> Iterator[FloatArray]:
         return iter((self.N, self.D, self.loss))
 
+    def __repr__(self) -> str:
+        """A few lines: how many runs from where, each quantity's range and column, the notes."""
+        lines = [f"Runs: {len(self)} runs" + (f" from {self.source}" if self.source else "")]
+        for name, values in (("N", self.N), ("D", self.D), ("loss", self.loss)):
+            if name == "D" and "C" in self.columns:
+                column = f"  D = C / (6 N), C from {self.columns['C']!r}"
+            else:
+                column = f"  from {self.columns[name]!r}" if name in self.columns else ""
+            span = f"{values.min():.3g} .. {values.max():.3g}" if len(values) else "none"
+            lines.append(f"  {name:<4} {span:<20}{column}".rstrip())
+        lines += [f"  set aside {item}" for item in self.set_aside]
+        lines += [f"  {note}" for note in self.notes]
+        return "\n".join(lines)
+
     def subset(self, rows: Any, *, note: str = "") -> Runs:
         """The runs at ``rows`` (indices or a boolean mask), in their order."""
         picked = np.arange(len(self))[rows]
         notes = (*self.notes, note) if note else self.notes
-        return Runs(self.N[picked], self.D[picked], self.loss[picked], self.source, notes, self.budgets)
+        return dataclasses.replace(
+            self, N=self.N[picked], D=self.D[picked], loss=self.loss[picked], notes=notes
+        )
 
     def split_highest_loss(self, count: int, *, why: str = "") -> tuple[Runs, Runs]:
         """(kept, excluded): the ``count`` highest-loss runs set apart, both kept in file order. The
@@ -152,20 +208,19 @@ EPOCH_EXCLUSION = ", as Epoch AI did before fitting"
 CHINCHILLA_BUDGETS = (6e18, 1e19, 3e19, 6e19, 1e20, 3e20, 6e20, 1e21, 3e21)
 
 
-def load_chinchilla(*, epoch_exclusion: bool = False) -> Runs:
-    """The built-in dataset: 245 runs Epoch AI extracted from Figure 4 of Hoffmann et al. (2022).
+def load_chinchilla(*, epoch_exclusion: bool = True) -> Runs:
+    """The built-in dataset: runs Epoch AI extracted from Figure 4 of Hoffmann et al. (2022).
 
     Besiroglu et al. (2024), "Chinchilla Scaling: A replication attempt"; see ``data/ATTRIBUTION.md``
-    in the package. With ``epoch_exclusion=True``, the 5 highest-loss runs are left out as Epoch did
-    before fitting (240 runs remain, in file order).
+    in the package. By default the 5 highest-loss runs are left out, as Epoch did before fitting: 240
+    runs remain, in file order, the data the ``scalinglaw fit`` command fits when given no file. With
+    ``epoch_exclusion=False``, all 245 runs.
     """
     with resources.as_file(resources.files("scalinglaw") / "data" / "chinchilla_fig4_epoch.csv") as path:
         runs = read_csv(path)
-    runs = Runs(
-        runs.N,
-        runs.D,
-        runs.loss,
-        "built-in Chinchilla data (Epoch AI, from Hoffmann et al. Fig. 4)",
+    runs = dataclasses.replace(
+        runs,
+        source="built-in Chinchilla data (Epoch AI, from Hoffmann et al. Fig. 4)",
         budgets=CHINCHILLA_BUDGETS,
     )
     if epoch_exclusion:
@@ -175,6 +230,8 @@ def load_chinchilla(*, epoch_exclusion: bool = False) -> Runs:
 
 #: How many skipped rows a note or warning names one by one.
 ROWS_NAMED = 5
+#: A FLOPs column within this factor of 6 N D agrees with it.
+FLOPS_TOLERANCE = 1.1
 
 # Numbers written for people rather than for programs. float() refuses them all; each gets a message
 # that says what is wrong, because a guess ("1,500" is 1500 or 1.5 depending on the locale) could
@@ -183,7 +240,9 @@ _GROUPED = re.compile(r"[+-]?\d{1,3}([,' \u00a0\u202f]\d{3})+([.]\d*)?([eE][+-]?
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+([eE][+-]?\d+)?")
 _POINT_GROUPED = re.compile(r"[+-]?\d{1,3}([.]\d{3})+(,\d*)?")  # "1.000.000", "1.234,5"
 _SUFFIXED = re.compile(r"[+-]?(\d+[.]?\d*|[.]\d+)\s*([kKMGBT])")
-_SUFFIX_POWERS = {"k": 3, "K": 3, "M": 6, "G": 9, "B": 9, "T": 12}
+_SUFFIX_POWERS = {"k": 3, "m": 6, "g": 9, "b": 9, "t": 12}
+# Counts (model sizes, tokens) with an SI suffix, as in "70M", "1.4B", "2T", "500K", "160m".
+_COUNT = re.compile(r"([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+))\s*([kmgbt])", re.IGNORECASE)
 
 
 class _FormatError(ValueError):
@@ -191,11 +250,20 @@ class _FormatError(ValueError):
 
 
 def _normalise(name: str) -> str:
-    return re.sub(r"[\s_\-.()\[\]]+", "", name.strip().lower())
+    return re.sub(r"[\s_\-.()\[\]/:]+", "", name.strip().lower())
+
+
+def _keys(name: str) -> set[str]:
+    """The forms a column name is recognised by: whole, and its last part after a slash."""
+    return {_normalise(name), _normalise(name.rsplit("/", 1)[-1])}
 
 
 def _listed(header: Sequence[str]) -> str:
     return ", ".join(map(repr, header))
+
+
+def _recognised(header: Sequence[str], names: Sequence[str]) -> list[int]:
+    return [i for i, name in enumerate(header) if _keys(name) & set(names)]
 
 
 def _find_column(header: Sequence[str], quantity: str, chosen: str | None, where: str) -> int | None:
@@ -213,21 +281,35 @@ def _find_column(header: Sequence[str], quantity: str, chosen: str | None, where
             names = " and ".join(repr(header[i]) for i in matches)
             raise ValueError(f"{where}: {option}={chosen!r} could be {names}; give the exact column name")
         raise ValueError(f"{where}: no column {chosen!r} for {option}= (columns: {_listed(header)})")
-    known = COLUMN_NAMES[quantity]
-    matches = [i for i, name in enumerate(header) if _normalise(name) in known]
-    if len(matches) > 1:
-        names = " and ".join(repr(header[i]) for i in matches)
-        raise ValueError(
-            f"{where}: ambiguous columns {names} could each be {quantity}; choose one with {option}=... "
-            f"(columns: {_listed(header)})"
-        )
-    return matches[0] if matches else None
+    for known in (COLUMN_NAMES[quantity], FALLBACK_NAMES.get(quantity, ())):
+        matches = _recognised(header, known)
+        if len(matches) > 1:
+            listed = " and ".join(repr(header[i]) for i in matches)
+            raise ValueError(
+                f"{where}: ambiguous columns {listed} could each be {quantity}; choose one with "
+                f"{option}=... (columns: {_listed(header)})"
+            )
+        if matches:
+            return matches[0]
+    return None
+
+
+class _Choice(NamedTuple):
+    """The columns read_csv reads: N, D or C (`flops` says which), loss, and the other of D and C
+    when the file has both (`other`, compared with 6 N D), and what was set aside, by column."""
+
+    n: int
+    tokens: int
+    flops: bool
+    loss: int
+    other: int | None
+    aside: dict[int, str]
 
 
 def _columns(
     header: list[str], where: str, n: str | None, d: str | None, c: str | None, loss: str | None
-) -> tuple[int, int, bool, int]:
-    """(N column, D or C column, whether it holds C, loss column), refusing what is missing or unclear."""
+) -> _Choice:
+    """The columns to read, refusing what is missing or unclear."""
     if d is not None and c is not None:
         raise ValueError(f"{where}: give d= (tokens) or c= (FLOPs), not both")
     n_col = _find_column(header, "N", n, where)
@@ -240,11 +322,8 @@ def _columns(
         missing.append("tokens D or training FLOPs C")
     if missing:
         hint = ""
-        if len(header) == 1 and any(mark in header[0] for mark in ";\t|"):
-            hint = (
-                " (the header is one column: is the file separated by semicolons or tabs? "
-                "save it with commas)"
-            )
+        if len(header) == 1 and "|" in header[0]:
+            hint = " (the header is one column: is the file separated by '|'? save it as CSV)"
         raise ValueError(
             f"{where}: no column for {' and '.join(missing)} (columns: {_listed(header)}){hint}; "
             "name them with n=, d=, c=, loss="
@@ -259,17 +338,65 @@ def _columns(
                 f"{where}: column {header[chosen[first]]!r} cannot be both {first} and {second}; "
                 "name distinct columns with n=, d=, c=, loss="
             )
-    return n_col, tokens_col, d_col is None, loss_col
+    used = set(chosen.values())
+    aside: dict[int, str] = {}
+    for quantity, named, col in (("N", n, n_col), ("D", d, d_col)):
+        if named is None and col is not None:  # chosen by name over others that could have been
+            for i in _recognised(header, (*COLUMN_NAMES[quantity], *FALLBACK_NAMES[quantity])):
+                if i not in used:
+                    aside[i] = f"could be {_QUANTITY[quantity]} ({quantity} is {header[col]!r})"
+    # The other of D and C, recognised by name, to compare with 6 N D.
+    other_quantity = "C" if d_col is not None else "D"
+    others = [i for i in _recognised(header, COLUMN_NAMES[other_quantity]) if i not in used]
+    other = others[0] if len(others) == 1 else None
+    for i in others:
+        aside[i] = _QUANTITY[other_quantity]
+    return _Choice(n_col, tokens_col, d_col is None, loss_col, other, aside)
 
 
-def _cell_value(cell: str) -> float:
-    """The positive finite number in `cell`; ValueError saying what is wrong (_FormatError for a number
-    written in a format that would need a guess)."""
-    text = cell.strip()
-    try:
-        value = float(text)
-    except ValueError:
-        raise _cell_problem(text) from None
+class _Numbers:
+    """Cells as numbers, in the file's convention. A decimal comma is read in a file separated by
+    semicolons (the separator of locales whose decimal mark is a comma) or tabs (there only when the
+    comma cannot be a thousands separator, as in "2,5" but not "2,500"); never in a file that also
+    writes a decimal point, since "1.500" would then be a guess."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.comma = delimiter in (";", "\t")
+        self.any_comma = delimiter == ";"
+        self.first: dict[str, tuple[str, int, str]] = {}  # decimal mark -> its first (column, row, cell)
+
+    def value(self, cell: str, counts: bool, column: str, line: int) -> float:
+        """The positive finite number in `cell`; ValueError saying what is wrong (_FormatError for a
+        number written in a format that would need a guess). SI suffixes are read when `counts`."""
+        text = cell.strip()
+        number = text
+        if self.comma and _DECIMAL_COMMA.fullmatch(text) and (self.any_comma or not _GROUPED.fullmatch(text)):
+            number = text.replace(",", ".")
+        try:
+            value = float(number)
+        except ValueError:
+            suffixed = _COUNT.fullmatch(text) if counts else None
+            if suffixed is None or ("," in suffixed.group(1) and not self.any_comma):
+                raise _cell_problem(text) from None
+            number = f"{suffixed.group(1).replace(',', '.')}e{_SUFFIX_POWERS[suffixed.group(2).lower()]}"
+            value = float(number)
+        if self.comma and "." in number:
+            self._mark("," if "," in text else ".", column, line, text)
+        return value if 0 < value < math.inf else _positive(text, value)
+
+    def _mark(self, mark: str, column: str, line: int, text: str) -> None:
+        self.first.setdefault(mark, (column, line, text))
+        if len(self.first) == 2:
+            other = "." if mark == "," else ","
+            name, row, cell = self.first[other]
+            marks = {",": "a decimal comma", ".": "a decimal point"}
+            raise _FormatError(
+                f"{text!r} has {marks[mark]} but column {name!r}, row {row}: {cell!r} has {marks[other]}; "
+                "write every number with the same decimal mark"
+            )
+
+
+def _positive(text: str, value: float) -> float:
     if value > 0 and math.isfinite(value):
         return value
     if math.isnan(value):
@@ -306,7 +433,7 @@ def _cell_problem(text: str) -> ValueError:
         return _FormatError(f"{text!r} has points as thousands separators: write {plain}")
     suffixed = _SUFFIXED.fullmatch(text)
     if suffixed:
-        power = _SUFFIX_POWERS[suffixed.group(2)]
+        power = _SUFFIX_POWERS[suffixed.group(2).lower()]
         return _FormatError(
             f"{text!r} has a unit suffix: write plain numbers (e.g. {suffixed.group(1)}e{power})"
         )
@@ -314,7 +441,7 @@ def _cell_problem(text: str) -> ValueError:
 
 
 def read_csv(
-    path: PathLike,
+    path: Source,
     *,
     n: str | None = None,
     d: str | None = None,
@@ -322,28 +449,44 @@ def read_csv(
     loss: str | None = None,
     on_bad_row: str = "raise",
 ) -> Runs:
-    """Read runs from a CSV file with a header row.
+    """Read runs from a table with a header row: CSV, TSV, semicolon-separated, compressed or Parquet.
 
     Parameters
     ----------
     path
-        A UTF-8, comma-separated file: a header row, then one row per run. Blank rows are ignored.
+        A file name, ``"-"`` for standard input, or a file object open for reading (text or binary).
+        Text is UTF-8: a header row, then one row per run; blank rows are ignored. The delimiter
+        (comma, tab or semicolon) is the one that splits the header into the most columns. A file
+        separated by semicolons may write decimal commas (``2,5``); one separated by tabs too, where
+        the comma cannot be a thousands separator; never mixed with decimal points. gzip, bzip2 and xz
+        compression are recognised by their first bytes, whatever the name. A Parquet file needs
+        pyarrow (``pip install "scalinglaw[parquet]"``); its rows are numbered as a CSV's would be.
     n, d, c, loss
         Column names for model size N, tokens D, training FLOPs C and final loss. By default columns
-        are recognised by name (see ``COLUMN_NAMES``: e.g. ``N``/``Model Size``/``params``,
-        ``D``/``tokens``, ``C``/``Training FLOP``/``flops``, ``loss``). Tokens come from the D column
-        if there is one, else from C as D = C / (6 N).
+        are recognised by name (see ``COLUMN_NAMES``: e.g. ``N``/``Model Size``/``params``/
+        ``model/params``, ``D``/``tokens``/``train/tokens``, ``C``/``Training FLOP``/``flops``,
+        ``loss``/``eval/loss``); a non-embedding parameter count is taken only when there is no total.
+        Tokens come from the D column if there is one, else from C as D = C / (6 N). ``Runs.columns``
+        and ``Runs.set_aside`` say what was used and what was not.
     on_bad_row
         ``"raise"`` (default): a row whose N, D (or C) or loss cell is empty, text, NaN, infinite,
         zero or negative (or missing from a short row) is an error. ``"skip"``: such rows are left
         out; a ``SkippedRowsWarning`` and ``Runs.notes`` say how many, which and why. Numbers in a
-        format that would need a guess (thousands separators, decimal commas, percentages, unit
-        suffixes such as ``7B``) are refused either way, as are rows with more cells than the header.
+        format that would need a guess (thousands separators, decimal commas in a comma-separated
+        file, percentages) are refused either way, as are rows with more cells than the header. Model
+        sizes and token counts may carry an SI suffix (``70M``, ``1.4B``, ``2T``, ``500K``); FLOPs
+        and losses may not.
 
     Returns
     -------
     Runs
-        The runs in file order, ``source`` set to `path`.
+        The runs in file order, ``source`` set to `path` (``<stdin>`` for standard input).
+
+    Warns
+    -----
+    UnitsWarning, FlopsMismatchWarning, RepeatedRunsWarning
+        Model sizes all below 10^4, losses above 20 or named perplexity, D < N in every run; a FLOPs
+        column more than 10% away from 6 N D; repeated (N, D) pairs or checkpoint-like rows.
 
     Raises
     ------
@@ -357,23 +500,24 @@ def read_csv(
     """
     if on_bad_row not in ("raise", "skip"):
         raise ValueError(f"on_bad_row must be 'raise' or 'skip', got {on_bad_row!r}")
-    text, where = _read_text(path)
-    records = _records(text, where)
-    first = next(records, None)
-    if first is None:
+    table = open_table(path)
+    where, header = table.where, table.header
+    if not header:
         raise ValueError(f"{where}: the file is empty (expected a header row, then one row per run)")
-    header = [name.strip() for name in first[1]]
     duplicates = sorted({name for name in header if name and header.count(name) > 1})
     if duplicates:
         raise ValueError(f"{where}: duplicate column names {_listed(duplicates)}")
-    n_col, tokens_col, tokens_are_flops, loss_col = _columns(header, where, n, d, c, loss)
-
-    values, lines, problems = _cells(header, records, (n_col, tokens_col, loss_col), where)
+    choice = _columns(header, where, n, d, c, loss)
+    columns = [(choice.n, True), (choice.tokens, not choice.flops), (choice.loss, False)]
+    if choice.other is not None:
+        columns.append((choice.other, choice.flops))
+    numbers = _Numbers(table.delimiter)
+    values, lines, problems = _cells(header, table.rows([i for i, _ in columns]), columns, where, numbers)
     if not len(lines):
         raise ValueError(f"{where}: the file has a header but no runs")
-    model_size, tokens, losses = values
-    if tokens_are_flops:
-        tokens = _tokens_from_flops(tokens, model_size, header[tokens_col], lines, problems)
+    model_size, tokens, losses = values[:3]
+    if choice.flops:
+        tokens = _tokens_from_flops(tokens, model_size, header[choice.tokens], lines, problems)
     # The runs must also have a representable training compute C = 6 N D (Runs.C).
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         flops = 6.0 * model_size * tokens
@@ -384,15 +528,40 @@ def read_csv(
             f"{tokens[bad]:g} is beyond double precision",
         )
     keep, notes = _bad_rows(problems, len(lines), on_bad_row, where)
-    return Runs(model_size[keep], tokens[keep], losses[keep], where, notes)
+    aside = dict(choice.aside)
+    if choice.other is not None:
+        names = (header[choice.n], header[choice.tokens], header[choice.other])
+        aside[choice.other] += _compare_flops(
+            names, choice.flops, model_size[keep], tokens[keep], values[3][keep], where
+        )
+    runs = Runs(
+        model_size[keep],
+        tokens[keep],
+        losses[keep],
+        where,
+        notes,
+        columns={
+            "N": header[choice.n],
+            "C" if choice.flops else "D": header[choice.tokens],
+            "loss": header[choice.loss],
+        },
+        set_aside=tuple(f"{header[i]!r}: {why}" for i, why in sorted(aside.items())),
+    )
+    check_plausible(runs)
+    return runs
 
 
 def _cells(
-    header: Sequence[str], records: Iterator[tuple[int, list[str]]], columns: Sequence[int], where: str
+    header: Sequence[str],
+    records: Rows,
+    columns: Sequence[tuple[int, bool]],
+    where: str,
+    numbers: _Numbers,
 ) -> tuple[list[FloatArray], NDArray[np.int64], dict[int, str]]:
-    """The numbers in `columns` of every row (NaN where there is none), each row's line and, by row
-    index, what is wrong with the rows that have a bad cell. Raises at once for what skipping cannot
-    fix. Rows are read one at a time: a file of 10^6 runs costs its text and 32 bytes per row."""
+    """The numbers in `columns` (index, whether SI suffixes are read) of every row (NaN where there is
+    none), each row's line and, by row index, what is wrong with the rows that have a bad cell. A
+    fourth column is only compared, never a reason to skip a row. Raises at once for what skipping
+    cannot fix. Rows are read one at a time: a file of 10^6 runs costs its text and 32 bytes per row."""
     values = [packed("d") for _ in columns]
     lines = packed("q")
     problems: dict[int, str] = {}
@@ -403,9 +572,14 @@ def _cells(
                 f"{where}: row {line} has {len(row)} cells but the header names {len(header)} columns; "
                 "quote cells that contain commas, or give every column a name"
             )
-        for slot, col in enumerate(columns):
+        for slot, (col, counts) in enumerate(columns):
             value = math.nan
-            if index not in problems:
+            if slot == 3:  # the other of D and C: for comparison only
+                try:
+                    value = numbers.value(row[col], counts, header[col], line) if col < len(row) else value
+                except ValueError:
+                    pass
+            elif index not in problems:
                 if col >= len(row):
                     problems[index] = (
                         f"column {header[col]!r}, row {line}: missing (the row has "
@@ -413,7 +587,7 @@ def _cells(
                     )
                 else:
                     try:
-                        value = _cell_value(row[col])
+                        value = numbers.value(row[col], counts, header[col], line)
                     except _FormatError as error:
                         raise ValueError(f"{where}: column {header[col]!r}, row {line}: {error}") from None
                     except ValueError as error:
@@ -424,6 +598,106 @@ def _cells(
         np.array(lines, dtype=np.int64),
         problems,
     )
+
+
+def _compare_flops(
+    names: tuple[str, str, str],
+    flops_used: bool,
+    n: FloatArray,
+    tokens: FloatArray,
+    other: FloatArray,
+    where: str,
+) -> str:
+    """How the set-aside column of D or C agrees with C = 6 N D, for ``Runs.set_aside``, with a
+    FlopsMismatchWarning when any run is more than 10% away. `names`: the columns of N, of the D or C
+    used, and of the other set aside."""
+    with np.errstate(all="ignore"):
+        # The file's C over 6 N D, whichever of the two was used.
+        ratio = tokens / other if flops_used else other / (6.0 * n * tokens)
+    ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
+    if not len(ratio):
+        return ", no number to compare with 6 N D"
+    low, high, middle = float(ratio.min()), float(ratio.max()), float(np.median(ratio))
+    far = int(np.count_nonzero((ratio > FLOPS_TOLERANCE) | (ratio < 1 / FLOPS_TOLERANCE)))
+    if not far:
+        return f", within {max(high - 1, 1 - low):.1%} of 6 N D"
+    n_name, used_name, other_name = names
+    flops_name, tokens_name = (used_name, other_name) if flops_used else (other_name, used_name)
+    agreement = f"{low:.3g} times 6 N D"
+    if f"{low:.3g}" != f"{high:.3g}":
+        agreement = f"{low:.3g} to {high:.3g} times 6 N D (median {middle:.3g})"
+    used = (
+        f"D = C / (6 N) was taken from {flops_name!r}, as c= asked, not from {tokens_name!r}"
+        if flops_used
+        else f"D was taken from {tokens_name!r}, and C = 6 N D is what the fit and the plans use"
+    )
+    warn(
+        f"{where}: column {flops_name!r} is {agreement} (N from {n_name!r}, D from {tokens_name!r}): "
+        f"{far} of {len(ratio)} runs differ by more than {FLOPS_TOLERANCE - 1:.0%}; {used}",
+        FlopsMismatchWarning,
+    )
+    return f", {agreement}"
+
+
+def check_plausible(runs: Runs) -> None:
+    """Warn where the runs' numbers look like another unit than the law needs (UnitsWarning) or like
+    checkpoints of one run (RepeatedRunsWarning); silent on the built-in data."""
+    where = f"{runs.source}: " if runs.source else ""
+    for name, values, what in (("N", runs.N, "model sizes"), ("D", runs.D, "token counts")):
+        if len(values) and values.max() < 1e4:
+            warn(
+                f"{where}{what} ({name}) are all below 10^4 (the largest is {values.max():.4g}): in "
+                "thousands, millions or billions? the law needs plain counts (e.g. 7e9, or 7B)",
+                UnitsWarning,
+            )
+    loss_name = runs.columns.get("loss", "loss")
+    high = np.count_nonzero(runs.loss > 20)
+    if high or re.search(r"ppl|perplex", loss_name, re.IGNORECASE):
+        largest = f"{high} of {len(runs)} above 20, the largest {runs.loss.max():.4g}; " if high else ""
+        warn(
+            f"{where}loss {loss_name!r} looks like perplexity ({largest}a language model's loss in nats "
+            "is rarely above ~11): the law fits the loss, the log of perplexity",
+            UnitsWarning,
+        )
+    if len(runs) and np.all(runs.D < runs.N):
+        warn(
+            f"{where}every run has fewer tokens than parameters (D < N): are N and D swapped?",
+            UnitsWarning,
+        )
+    repeated = _repeated(runs.N, runs.D)
+    if repeated:
+        warn(
+            f"{where}{repeated}: they look like checkpoints of one run (rows of a loss curve), while the law "
+            "is fitted to the final losses of separate runs; keep each run's last row",
+            RepeatedRunsWarning,
+        )
+
+
+#: A model size with at least this many evenly spaced token counts looks like a loss curve.
+CHECKPOINTS = 4
+
+
+def _repeated(n: FloatArray, d: FloatArray) -> str:
+    """What looks like checkpoints: runs repeating an (N, D) pair, or a model size whose token counts
+    are mostly evenly spaced (checkpoints every k steps); "" when nothing does."""
+    pairs, counts = np.unique(n + 1j * d, return_counts=True)  # complex numbers sort as (N, D) pairs
+    if (counts > 1).any():
+        first = pairs[np.argmax(counts > 1)]
+        return (
+            f"{int((counts - 1).sum())} runs repeat the (N, D) of another run "
+            f"(e.g. N = {first.real:.4g}, D = {first.imag:.4g})"
+        )
+    sizes, inverse, per_size = np.unique(n, return_inverse=True, return_counts=True)
+    for k in np.flatnonzero(per_size > CHECKPOINTS).tolist():
+        gaps = np.sort(np.diff(np.sort(d[inverse.ravel() == k])))
+        # The most gaps within 1% of one another.
+        alike = int((np.searchsorted(gaps, gaps * 1.01, side="right") - np.arange(len(gaps))).max())
+        if alike >= CHECKPOINTS - 1 and 2 * alike >= len(gaps):
+            return (
+                f"{per_size[k]} runs of model size N = {sizes[k]:.4g} are at evenly spaced token counts "
+                f"(every {gaps[len(gaps) // 2]:.4g} tokens)"
+            )
+    return ""
 
 
 def _bad_rows(
@@ -453,29 +727,6 @@ def _bad_rows(
     return keep, (note,)
 
 
-def _records(text: str, where: str) -> Iterator[tuple[int, list[str]]]:
-    """The non-blank rows of the CSV text, one at a time, each with its line number (the last line of a
-    row whose quoted cell spans lines)."""
-    reader = csv.reader(_lines(text), strict=True)
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                yield reader.line_num, row
-    except csv.Error as error:
-        raise ValueError(f"{where}: line {reader.line_num}: not valid CSV ({error})") from None
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of `text`, one at a time, each with its end (\\n, \\r\\n or \\r), as csv.reader needs
-    them to read a quoted cell that spans lines. (io.StringIO would do, but it holds a copy of the
-    text at 4 bytes a character.)"""
-    for match in _LINE.finditer(text):
-        yield match.group()
-
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
-
-
 def _tokens_from_flops(
     flops: FloatArray, model_size: FloatArray, name: str, lines: NDArray[np.int64], problems: dict[int, str]
 ) -> FloatArray:
@@ -490,33 +741,6 @@ def _tokens_from_flops(
             f"(6 * {model_size[bad]:g}) is not a finite number > 0 in double precision",
         )
     return tokens
-
-
-def _read_text(path: PathLike) -> tuple[str, str]:
-    if not isinstance(path, (str, os.PathLike)):
-        raise ValueError(f"path must be a file name (str or os.PathLike), got {path!r}")
-    where = os.fspath(path)
-    if not isinstance(where, str):
-        raise ValueError(f"path must be a file name as text, got {where!r}")
-    file = Path(where)
-    if file.is_dir():
-        raise ValueError(f"{where} is a directory, not a CSV file")
-    if not file.exists():
-        raise FileNotFoundError(f"no such file: {where}")
-    mode = file.stat().st_mode
-    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):  # /dev/zero would be read forever
-        raise ValueError(f"{where} is not a regular file (a device or socket?); give a CSV file")
-    raw = file.read_bytes()
-    try:
-        return raw.decode("utf-8-sig"), where
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        hint = "it looks like UTF-16; " if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        raise ValueError(
-            f"{where}: line {line}: not UTF-8 text "
-            f"(byte {error.start}: {raw[error.start : error.start + 1]!r}); "
-            f"{hint}save the CSV as UTF-8"
-        ) from None
 
 
 def write_json(path: PathLike, document: dict[str, Any]) -> None:

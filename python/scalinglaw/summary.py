@@ -45,6 +45,8 @@ def record(
             "n_runs": len(runs),
             "n_excluded": n_excluded,
             "notes": list(runs.notes),
+            "columns": dict(runs.columns),
+            "set_aside": list(runs.set_aside),
         },
         "fit": result.to_dict(),
         "frontier": None,
@@ -87,6 +89,7 @@ def format_summary(document: dict[str, Any]) -> str:
         f"scalinglaw {document['scalinglaw_version']}: L(N, D) = E + A / N^alpha + B / D^beta "
         "(Hoffmann et al. 2022, Approach 3)",
         f"Data:  {data['source']}: {data['n_runs']} runs",
+        *_columns_read(data),
         *(f"       {note}" for note in data["notes"]),
         f"Fit:   Huber delta {fit['delta']:g} on log-residuals; {fit['status']} "
         f"({fit['iterations']} iterations); {at_best}",
@@ -104,6 +107,16 @@ def format_summary(document: dict[str, Any]) -> str:
     lines += _frontier(document, boot, percent)
     lines += _approach2(document, boot, percent)
     return "\n".join(lines)
+
+
+def _columns_read(data: dict[str, Any]) -> list[str]:
+    """Which column gave N, D (or C) and loss, and which were set aside; nothing for arrays."""
+    columns = data.get("columns") or {}
+    if not columns:
+        return []
+    tokens = f"D {columns['D']!r}" if "D" in columns else f"D = C / (6 N), C {columns['C']!r}"
+    lines = [f"       columns: N {columns['N']!r}, {tokens}, loss {columns['loss']!r}"]
+    return lines + [f"       set aside {item}" for item in data.get("set_aside", [])]
 
 
 _MEANINGS = {

@@ -14,10 +14,13 @@ __all__ = [
     "BootstrapWarning",
     "BudgetGroupingWarning",
     "ConvergenceWarning",
+    "FlopsMismatchWarning",
     "IllConditionedWarning",
     "IsoflopWarning",
+    "RepeatedRunsWarning",
     "ScalingLawWarning",
     "SkippedRowsWarning",
+    "UnitsWarning",
     "warn",
 ]
 
@@ -42,6 +45,20 @@ class BootstrapWarning(ScalingLawWarning):
 
 class SkippedRowsWarning(ScalingLawWarning):
     """``read_csv(..., on_bad_row="skip")`` left rows out; ``Runs.notes`` says how many, which and why."""
+
+
+class UnitsWarning(ScalingLawWarning):
+    """The numbers look like another unit than the one the law needs: model sizes in millions or
+    billions, perplexity for loss, N and D swapped."""
+
+
+class FlopsMismatchWarning(ScalingLawWarning):
+    """A file's FLOPs column and its N and D columns disagree on C = 6 N D by more than 10%."""
+
+
+class RepeatedRunsWarning(ScalingLawWarning):
+    """Runs repeat an (N, D) pair, or one model size comes at evenly spaced token counts: rows of a
+    loss curve (checkpoints of one run) rather than separate runs."""
 
 
 class BudgetGroupingWarning(ScalingLawWarning):
