@@ -513,6 +513,7 @@ def read_csv(
         columns.append((choice.other, choice.flops))
     numbers = _Numbers(table.delimiter)
     values, lines, problems = _cells(header, table.rows([i for i, _ in columns]), columns, where, numbers)
+    del table  # and with it the file's text, before the checks below make their temporaries
     if not len(lines):
         raise ValueError(f"{where}: the file has a header but no runs")
     model_size, tokens, losses = values[:3]
@@ -680,16 +681,22 @@ CHECKPOINTS = 4
 def _repeated(n: FloatArray, d: FloatArray) -> str:
     """What looks like checkpoints: runs repeating an (N, D) pair, or a model size whose token counts
     are mostly evenly spaced (checkpoints every k steps); "" when nothing does."""
-    pairs, counts = np.unique(n + 1j * d, return_counts=True)  # complex numbers sort as (N, D) pairs
+    sizes, inverse, per_size = np.unique(n, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    shared = per_size[inverse] > 1  # only runs whose model size another run has can repeat a pair
+    if not shared.any():
+        return ""
+    pairs, counts = np.unique(n[shared] + 1j * d[shared], return_counts=True)  # sorted as (N, D)
     if (counts > 1).any():
         first = pairs[np.argmax(counts > 1)]
         return (
             f"{int((counts - 1).sum())} runs repeat the (N, D) of another run "
             f"(e.g. N = {first.real:.4g}, D = {first.imag:.4g})"
         )
-    sizes, inverse, per_size = np.unique(n, return_inverse=True, return_counts=True)
+    by_size = d[np.lexsort((d, inverse))]  # token counts, grouped by model size, each group sorted
+    ends = np.cumsum(per_size)
     for k in np.flatnonzero(per_size > CHECKPOINTS).tolist():
-        gaps = np.sort(np.diff(np.sort(d[inverse.ravel() == k])))
+        gaps = np.sort(np.diff(by_size[ends[k] - per_size[k] : ends[k]]))
         # The most gaps within 1% of one another.
         alike = int((np.searchsorted(gaps, gaps * 1.01, side="right") - np.arange(len(gaps))).max())
         if alike >= CHECKPOINTS - 1 and 2 * alike >= len(gaps):
