@@ -83,8 +83,10 @@ LAYERS = [
     {"fit", "io", "isoflop", "inference"},
     {"bootstrap", "goodness", "trust"},
     {"backtest"},
-    {"summary"},
+    {"summary", "saved"},
+    {"answers"},
     {"plot", "plot_trust"},
+    {"cli_answers"},
     {"cli"},
     {"__main__"},
 ]

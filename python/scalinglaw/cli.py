@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from . import cli_answers
 from ._core import __version__
 from .bootstrap import BootstrapResult, bootstrap
 from .fit import IllConditionedWarning, ScalingLawWarning, fit
@@ -105,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     fit_cmd.add_argument("--plot", metavar="PATH", help="write Figure 4 (PNG, PDF or SVG by extension)")
     fit_cmd.add_argument("--json", metavar="PATH", help="write everything machine-readable as JSON")
     fit_cmd.add_argument("--threads", type=int, default=0, help="worker threads (default: all cores)")
+    fit_cmd.set_defaults(run=_run_fit)
+    cli_answers.add_commands(commands)
     return parser
 
 
@@ -253,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits 2 itself on unknown options
     try:
-        return _run_fit(args)
+        return int(args.run(args))
     except (UserError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
         print(f"scalinglaw: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
