@@ -1,8 +1,11 @@
 // The compiled module scalinglaw._core: a mechanical binding of the C++ core. C++ structs become classes
-// with read-only properties (named as in C++), their vectors numpy arrays; statuses are enums. Each
-// function converts its arguments while holding the GIL, releases it for the C++ work (long calls poll
-// for Ctrl-C: interruptible.hpp), then builds its result. std::invalid_argument arrives as ValueError.
-// Argument checking with Python-level names happens in the Python package.
+// with read-only properties, their vectors numpy arrays; statuses are enums. Each function converts its
+// arguments while holding the GIL, releases it for the C++ work (long calls poll for Ctrl-C:
+// interruptible.hpp), then builds its result. std::invalid_argument arrives as ValueError. Argument
+// checking with Python-level names happens in the Python package.
+//
+// Names are those of Python and JSON, which this file alone maps to the C++ spellings the embedding API
+// keeps: the law's symbols N, D, C for n, d, flops; delta for huber_delta; term_shares for largest_share.
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -181,10 +184,10 @@ void bind_types(py::module_& m) {
     const FitOptions defaults;  // the C++ defaults are the only ones
     py::class_<FitOptions>(m, "FitOptions", "Solver options; every field is documented in fit.hpp.")
         .def(
-            py::init([](double huber_delta, int max_iterations, double gradient_tolerance,
+            py::init([](double delta, int max_iterations, double gradient_tolerance,
                         double function_tolerance, double parameter_tolerance, double max_step, int threads) {
                 FitOptions o;
-                o.huber_delta = huber_delta;
+                o.huber_delta = delta;
                 o.max_iterations = max_iterations;
                 o.gradient_tolerance = gradient_tolerance;
                 o.function_tolerance = function_tolerance;
@@ -193,13 +196,13 @@ void bind_types(py::module_& m) {
                 o.threads = threads;
                 return o;
             }),
-            py::kw_only(), py::arg("huber_delta") = defaults.huber_delta,
+            py::kw_only(), py::arg("delta") = defaults.huber_delta,
             py::arg("max_iterations") = defaults.max_iterations,
             py::arg("gradient_tolerance") = defaults.gradient_tolerance,
             py::arg("function_tolerance") = defaults.function_tolerance,
             py::arg("parameter_tolerance") = defaults.parameter_tolerance,
             py::arg("max_step") = defaults.max_step, py::arg("threads") = defaults.threads)
-        .def_readonly("huber_delta", &FitOptions::huber_delta)
+        .def_readonly("delta", &FitOptions::huber_delta)
         .def_readonly("max_iterations", &FitOptions::max_iterations)
         .def_readonly("gradient_tolerance", &FitOptions::gradient_tolerance)
         .def_readonly("function_tolerance", &FitOptions::function_tolerance)
@@ -208,7 +211,7 @@ void bind_types(py::module_& m) {
         .def_readonly("threads", &FitOptions::threads)
         .def("__repr__", [](const FitOptions& o) {
             return py::str(
-                       "FitOptions(huber_delta={!r}, max_iterations={!r}, gradient_tolerance={!r}, "
+                       "FitOptions(delta={!r}, max_iterations={!r}, gradient_tolerance={!r}, "
                        "function_tolerance={!r}, parameter_tolerance={!r}, max_step={!r}, threads={!r})")
                 .format(o.huber_delta, o.max_iterations, o.gradient_tolerance, o.function_tolerance,
                         o.parameter_tolerance, o.max_step, o.threads);
@@ -230,7 +233,7 @@ void bind_types(py::module_& m) {
         .def_readonly("best_start", &FitResult::best_start)
         .def_readonly("starts_at_best", &FitResult::starts_at_best)
         .def_readonly("hessian_condition", &FitResult::hessian_condition)
-        .def_property_readonly("largest_share",
+        .def_property_readonly("term_shares",
                                [](const FitResult& r) {
                                    const double* s = r.largest_share;
                                    return py::make_tuple(s[0], s[1], s[2]);
@@ -242,9 +245,9 @@ void bind_types(py::module_& m) {
         .def_readonly("b", &FrontierCoefficients::b)
         .def_readonly("G", &FrontierCoefficients::G);
     py::class_<Allocations>(m, "Allocations", "Each field of Allocation, one value per request.")
-        .def_readonly("flops", &Allocations::flops)
-        .def_readonly("n", &Allocations::n)
-        .def_readonly("d", &Allocations::d)
+        .def_readonly("C", &Allocations::flops)
+        .def_readonly("N", &Allocations::n)
+        .def_readonly("D", &Allocations::d)
         .def_readonly("loss", &Allocations::loss)
         .def_readonly("tokens_per_parameter", &Allocations::tokens_per_parameter);
 
@@ -275,17 +278,17 @@ void bind_types(py::module_& m) {
 
     using BP = BudgetParabola;
     py::class_<BP>(m, "BudgetParabola", "One budget's IsoFLOP profile; see isoflop.hpp.")
-        .def_readonly("flops", &BP::flops)
+        .def_readonly("C", &BP::flops)
         .def_readonly("runs", &BP::runs)
         .def_readonly("sizes", &BP::sizes)
-        .def_readonly("smallest_n", &BP::smallest_n)
-        .def_readonly("largest_n", &BP::largest_n)
+        .def_readonly("smallest_N", &BP::smallest_n)
+        .def_readonly("largest_N", &BP::largest_n)
         .def_readonly("center", &BP::center)
         .def_readonly("c0", &BP::c0)
         .def_readonly("c1", &BP::c1)
         .def_readonly("c2", &BP::c2)
-        .def_readonly("n_opt", &BP::n_opt)
-        .def_readonly("d_opt", &BP::d_opt)
+        .def_readonly("N_opt", &BP::n_opt)
+        .def_readonly("D_opt", &BP::d_opt)
         .def_readonly("loss_opt", &BP::loss_opt)
         .def_readonly("inside", &BP::inside)
         .def_readonly("status", &BP::status)
@@ -312,14 +315,13 @@ void bind_functions(py::module_& m) {
     m.def(
         "objective",
         [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const LogParams& q,
-           double huber_delta) {
+           double delta) {
             const RunsView runs = runs_view(n, d, loss);
             py::gil_scoped_release release;
-            return scalinglaw::objective(runs, q, huber_delta);
+            return scalinglaw::objective(runs, q, delta);
         },
-        py::arg("n"), py::arg("d"), py::arg("loss"), py::arg("q"),
-        py::arg("huber_delta") = FitOptions().huber_delta,
-        "Sum of Huber losses of the log-space residuals at q.");
+        py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("q"),
+        py::arg("delta") = FitOptions().huber_delta, "Sum of Huber losses of the log-space residuals at q.");
     m.def(
         "fit_chinchilla",
         [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const DoubleArray& starts,
@@ -332,14 +334,14 @@ void bind_functions(py::module_& m) {
                 return fit_chinchilla(runs, start_list, with_cancel);
             });
         },
-        py::arg("n"), py::arg("d"), py::arg("loss"), py::arg("starts"), py::arg("options") = FitOptions(),
+        py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("starts"), py::arg("options") = FitOptions(),
         "Multi-start Levenberg-Marquardt fit from the starts (rows a, b, e, alpha, beta).");
 
     m.def("frontier_coefficients", &frontier_coefficients, py::arg("params"), "The frontier's a, b, G.");
     m.def(
         "compute_optimal",
         [](const Params& p, const DoubleArray& flops) { return map_allocation(compute_optimal, p, flops); },
-        py::arg("params"), py::arg("flops"), "Compute-optimal N, D, loss for each budget.");
+        py::arg("params"), py::arg("C"), "Compute-optimal N, D, loss for each budget.");
     m.def(
         "budget_for_loss",
         [](const Params& p, const DoubleArray& loss) { return map_allocation(budget_for_loss, p, loss); },
@@ -347,7 +349,7 @@ void bind_functions(py::module_& m) {
     m.def(
         "optimal_for_size",
         [](const Params& p, const DoubleArray& n) { return map_allocation(optimal_for_size, p, n); },
-        py::arg("params"), py::arg("n"), "Tokens (and budget) for which each size is compute-optimal.");
+        py::arg("params"), py::arg("N"), "Tokens (and budget) for which each size is compute-optimal.");
 
     m.def(
         "predict",
@@ -363,8 +365,8 @@ void bind_functions(py::module_& m) {
             });
             return out;
         },
-        py::arg("params"), py::arg("n"), py::arg("d"), py::arg("threads") = 0,
-        "L(n, d) elementwise over two arrays of one shape.");
+        py::arg("params"), py::arg("N"), py::arg("D"), py::arg("threads") = 0,
+        "L(N, D) elementwise over two arrays of one shape.");
     m.def(
         "loss_grid",
         [](const Params& p, const DoubleArray& n_axis, const DoubleArray& c_axis, py::array out,
@@ -377,8 +379,8 @@ void bind_functions(py::module_& m) {
                                                         threads, cancel);
                               });
         },
-        py::arg("params"), py::arg("n_axis"), py::arg("c_axis"), py::arg("out"), py::arg("threads") = 0,
-        "Fills out[i, j] = L(n_axis[i], c_axis[j] / (6 n_axis[i])); returns out.");
+        py::arg("params"), py::arg("N_axis"), py::arg("C_axis"), py::arg("out"), py::arg("threads") = 0,
+        "Fills out[i, j] = L(N_axis[i], C_axis[j] / (6 N_axis[i])); returns out.");
     m.def(
         "loss_grid_nd",
         [](const Params& p, const DoubleArray& n_axis, const DoubleArray& d_axis, py::array out,
@@ -391,8 +393,8 @@ void bind_functions(py::module_& m) {
                                                            data, threads, cancel);
                               });
         },
-        py::arg("params"), py::arg("n_axis"), py::arg("d_axis"), py::arg("out"), py::arg("threads") = 0,
-        "Fills out[i, j] = L(n_axis[i], d_axis[j]); returns out.");
+        py::arg("params"), py::arg("N_axis"), py::arg("D_axis"), py::arg("out"), py::arg("threads") = 0,
+        "Fills out[i, j] = L(N_axis[i], D_axis[j]); returns out.");
 
     m.def(
         "bootstrap_indices",
@@ -435,7 +437,7 @@ void bind_functions(py::module_& m) {
                 return scalinglaw::bootstrap(runs, rows, start_list, options);
             });
         },
-        py::arg("n"), py::arg("d"), py::arg("loss"), py::arg("indices"), py::arg("starts"),
+        py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("indices"), py::arg("starts"),
         py::arg("budgets"), py::arg("group"), py::arg("group_budgets"), py::arg("fit") = FitOptions(),
         "Refits every resample (rows of indices) from the starts (BootstrapOptions as arguments).");
     m.def(
@@ -448,7 +450,7 @@ void bind_functions(py::module_& m) {
             py::gil_scoped_release release;
             return scalinglaw::approach2(runs, groups, budget_list);
         },
-        py::arg("n"), py::arg("d"), py::arg("loss"), py::arg("group"), py::arg("budgets"),
+        py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("group"), py::arg("budgets"),
         "Approach 2: each budget's parabola of loss in ln N, and the exponents of N_opt, D_opt in C.");
 }
 
