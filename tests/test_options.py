@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
+import pickle
 import re
 from pathlib import Path
 
@@ -43,6 +45,16 @@ def test_options_are_read_only_and_keyword_only():
     with pytest.raises(TypeError):
         FitOptions(1e-3)  # type: ignore[misc]
     assert "max_iterations=7" in repr(options)
+
+
+def test_options_are_values_that_pickle_with_the_result():
+    options = FitOptions(max_iterations=7, delta=2e-3)
+    assert options == FitOptions(delta=2e-3, max_iterations=7) and options != FitOptions()
+    assert pickle.loads(pickle.dumps(options)) == options and copy.deepcopy(options) == options
+    result = scalinglaw.fit(*RUNS, starts=FEW_STARTS, options=options, max_iterations=1000)
+    back = pickle.loads(pickle.dumps(result))
+    assert back == result and back.options == result.options == FitOptions(delta=2e-3)
+    np.testing.assert_array_equal(back.starts.params, result.starts.params)
 
 
 def test_no_python_function_writes_a_default_of_its_own():

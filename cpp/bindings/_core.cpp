@@ -25,6 +25,25 @@ using namespace scalinglaw::bindings;
 
 namespace {
 
+// FitOptions from its fields (all but `cancel`, which the binding sets), and back, in that order.
+FitOptions make_options(double delta, int max_iterations, double gradient_tolerance,
+                        double function_tolerance, double parameter_tolerance, double max_step, int threads) {
+    FitOptions o;
+    o.huber_delta = delta;
+    o.max_iterations = max_iterations;
+    o.gradient_tolerance = gradient_tolerance;
+    o.function_tolerance = function_tolerance;
+    o.parameter_tolerance = parameter_tolerance;
+    o.max_step = max_step;
+    o.threads = threads;
+    return o;
+}
+
+py::tuple options_tuple(const FitOptions& o) {
+    return py::make_tuple(o.huber_delta, o.max_iterations, o.gradient_tolerance, o.function_tolerance,
+                          o.parameter_tolerance, o.max_step, o.threads);
+}
+
 // FitResult::starts, one array per field of StartOutcome over the starts.
 struct StartOutcomes {
     py::array_t<double> start, params, objective;
@@ -88,35 +107,27 @@ void bind_types(py::module_& m) {
     using FO = FitOptions;
     const FO defaults;  // the C++ defaults are the only ones
     py::class_<FO> options(m, "FitOptions", "Solver options; every field is documented in fit.hpp.");
-    options.def(
-        py::init([](double delta, int max_iterations, double gradient_tolerance, double function_tolerance,
-                    double parameter_tolerance, double max_step, int threads) {
-            FO o;
-            o.huber_delta = delta;
-            o.max_iterations = max_iterations;
-            o.gradient_tolerance = gradient_tolerance;
-            o.function_tolerance = function_tolerance;
-            o.parameter_tolerance = parameter_tolerance;
-            o.max_step = max_step;
-            o.threads = threads;
-            return o;
-        }),
-        py::kw_only(), py::arg("delta") = defaults.huber_delta,
-        py::arg("max_iterations") = defaults.max_iterations,
-        py::arg("gradient_tolerance") = defaults.gradient_tolerance,
-        py::arg("function_tolerance") = defaults.function_tolerance,
-        py::arg("parameter_tolerance") = defaults.parameter_tolerance,
-        py::arg("max_step") = defaults.max_step, py::arg("threads") = defaults.threads);
+    options.def(py::init(&make_options), py::kw_only(), py::arg("delta") = defaults.huber_delta,
+                py::arg("max_iterations") = defaults.max_iterations,
+                py::arg("gradient_tolerance") = defaults.gradient_tolerance,
+                py::arg("function_tolerance") = defaults.function_tolerance,
+                py::arg("parameter_tolerance") = defaults.parameter_tolerance,
+                py::arg("max_step") = defaults.max_step, py::arg("threads") = defaults.threads);
     readonly(options, "delta", &FO::huber_delta, "max_iterations", &FO::max_iterations, "gradient_tolerance",
              &FO::gradient_tolerance, "function_tolerance", &FO::function_tolerance, "parameter_tolerance",
              &FO::parameter_tolerance, "max_step", &FO::max_step, "threads", &FO::threads);
+    // A value: equal when every field is, copied and pickled whole (a FitResult in Python holds one).
+    options.def("__eq__", [](const FO& a, const FO& b) { return options_tuple(a).equal(options_tuple(b)); });
     options.def("__repr__", [](const FO& o) {
         return py::str(
                    "FitOptions(delta={!r}, max_iterations={!r}, gradient_tolerance={!r}, "
                    "function_tolerance={!r}, parameter_tolerance={!r}, max_step={!r}, threads={!r})")
-            .format(o.huber_delta, o.max_iterations, o.gradient_tolerance, o.function_tolerance,
-                    o.parameter_tolerance, o.max_step, o.threads);
+            .format(*options_tuple(o));
     });
+    options.def(py::pickle(&options_tuple, [](const py::tuple& t) {
+        return make_options(t[0].cast<double>(), t[1].cast<int>(), t[2].cast<double>(), t[3].cast<double>(),
+                            t[4].cast<double>(), t[5].cast<double>(), t[6].cast<int>());
+    }));
 
     using SO = StartOutcomes;
     py::class_<SO> outcomes(m, "StartOutcomes", "Each field of StartOutcome as an array over the starts.");
