@@ -14,7 +14,7 @@ from typing import Any
 from . import cli_answers
 from ._core import __version__
 from .bootstrap import BootstrapResult, bootstrap
-from .fit import IllConditionedWarning, ScalingLawWarning, fit
+from .fit import FitOptions, IllConditionedWarning, ScalingLawWarning, fit
 from .frontier import GOPHER_FLOPS
 from .io import EPOCH_EXCLUSION, Runs, load_chinchilla, read_csv, write_json
 from .isoflop import (
@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
         help="leave out rows whose N, D (or C) or loss cell is empty, text, NaN, infinite, "
         "zero or negative, and say how many and which (default: refuse the file)",
     )
-    fit_cmd.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3)")
+    delta = FitOptions().delta  # the C++ core's default
+    fit_cmd.add_argument("--delta", type=float, default=delta, help=f"Huber threshold (default {delta:g})")
     fit_cmd.add_argument(
         "--exclude-highest-loss",
         type=int,
@@ -105,7 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit_cmd.add_argument("--plot", metavar="PATH", help="write Figure 4 (PNG, PDF or SVG by extension)")
     fit_cmd.add_argument("--json", metavar="PATH", help="write everything machine-readable as JSON")
-    fit_cmd.add_argument("--threads", type=int, default=0, help="worker threads (default: all cores)")
+    fit_cmd.add_argument(
+        "--threads", type=int, default=FitOptions().threads, help="worker threads (default 0: all cores)"
+    )
     fit_cmd.set_defaults(run=_run_fit)
     cli_answers.add_commands(commands)
     return parser

@@ -242,15 +242,15 @@ def approach2_of_groups(
     raw = _core.approach2(n, d, loss, groups.label.astype(np.int32), groups.budgets)
     p = raw.parabolas
     result = Approach2Result(
-        budgets=np.array([x.flops for x in p], dtype=np.float64),
+        budgets=np.array([x.C for x in p], dtype=np.float64),
         runs=np.array([x.runs for x in p], dtype=np.int64),
         sizes=np.array([x.sizes for x in p], dtype=np.int64),
         center=np.array([x.center for x in p], dtype=np.float64),
         c0=np.array([x.c0 for x in p], dtype=np.float64),
         c1=np.array([x.c1 for x in p], dtype=np.float64),
         c2=np.array([x.c2 for x in p], dtype=np.float64),
-        N_opt=np.array([x.n_opt for x in p], dtype=np.float64),
-        D_opt=np.array([x.d_opt for x in p], dtype=np.float64),
+        N_opt=np.array([x.N_opt for x in p], dtype=np.float64),
+        D_opt=np.array([x.D_opt for x in p], dtype=np.float64),
         loss_opt=np.array([x.loss_opt for x in p], dtype=np.float64),
         inside=np.array([x.inside for x in p], dtype=bool),
         status=tuple(x.status.name for x in p),

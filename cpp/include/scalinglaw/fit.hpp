@@ -29,6 +29,7 @@ struct RunsView {
 /// Every field: what it means, its unit, why this default.
 struct FitOptions {
     /// Huber threshold on the log-space residuals r_i (dimensionless). 1e-3 is Hoffmann et al.'s value.
+    /// (`delta` in Python and JSON.)
     double huber_delta = 1e-3;
     /// Iterations per start, accepted and rejected steps alike. Starts on the default grid need < 300.
     int max_iterations = 1000;
@@ -86,6 +87,7 @@ struct FitResult {
     double hessian_condition = 0.0;
     /// For each term (A/N^alpha, B/D^beta, E), its largest share of the predicted loss over the runs.
     /// Near 0, the term has vanished: the optimum lies on a boundary of the law (a, b or e -> -inf).
+    /// (`term_shares` in Python and JSON.)
     double largest_share[3] = {0.0, 0.0, 0.0};
     std::vector<StartOutcome> starts;  ///< one per start, in the order given
 };
