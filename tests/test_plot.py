@@ -684,3 +684,17 @@ def test_a_random_sweeps_summary_says_why_approach_2_is_skipped(tmp_path, random
     out = capsys.readouterr().out
     assert "not an IsoFLOP design" in out and "Approach 2" in out and "skipped" in out
     assert "N_opt ~ C^" not in out  # no exponent from invented budgets
+
+
+def test_cli_draws_budgets_at_the_size_and_dpi_asked(tmp_path, capsys):
+    import struct
+
+    from scalinglaw.cli import main
+
+    path = tmp_path / "f.png"
+    argv = ["fit", "--plot", str(path), "--figsize", "7", "2.8", "--dpi", "100", "--budget", "1e22"]
+    assert main(argv) == 0
+    assert struct.unpack(">II", path.read_bytes()[16:24]) == (700, 280)
+    for bad in (["--figsize", "0", "3"], ["--dpi", "-5"], ["--dpi", "nan"]):
+        assert main(["fit", "--plot", str(path), *bad]) == 2
+        assert "--figsize and --dpi must be finite and > 0" in capsys.readouterr().err
