@@ -698,3 +698,23 @@ def test_cli_draws_budgets_at_the_size_and_dpi_asked(tmp_path, capsys):
     for bad in (["--figsize", "0", "3"], ["--dpi", "-5"], ["--dpi", "nan"]):
         assert main(["fit", "--plot", str(path), *bad]) == 2
         assert "--figsize and --dpi must be finite and > 0" in capsys.readouterr().err
+
+
+def test_which_sweeps_are_isoflop_designs(random_sweep):
+    from scalinglaw.isoflop import isoflop_design
+
+    chinchilla = scalinglaw.load_chinchilla()
+    assert isoflop_design(chinchilla.N, chinchilla.C, chinchilla.budgets).is_isoflop
+    assert isoflop_design(chinchilla.N, chinchilla.C).is_isoflop  # its budgets found from C alone
+    _, runs = random_sweep
+    design = isoflop_design(runs.N, runs.C)
+    assert not design.is_isoflop and design.in_slices < 2 / 3 * len(runs)
+    assert "not an IsoFLOP design" in design.reason
+    # a grid of 5 model sizes x 6 token counts: every run has its own budget
+    n, d = (a.ravel() for a in np.meshgrid(np.geomspace(1e7, 1e9, 5), np.geomspace(1e9, 3e10, 6)))
+    grid = isoflop_design(n, 6 * n * d)
+    assert not grid.is_isoflop and grid.slices == ()
+    # one long chain of runs 3% apart in C (no budget shared) is no slice, however many sizes it has
+    n = np.geomspace(1e7, 1e10, 40)
+    chain = isoflop_design(n, 1e18 * 1.03 ** np.arange(40))
+    assert len(chain.groups.budgets) == 1 and not chain.is_isoflop
