@@ -718,3 +718,14 @@ def test_which_sweeps_are_isoflop_designs(random_sweep):
     n = np.geomspace(1e7, 1e10, 40)
     chain = isoflop_design(n, 1e18 * 1.03 ** np.arange(40))
     assert len(chain.groups.budgets) == 1 and not chain.is_isoflop
+
+
+def test_budget_curves_darken_as_the_budget_grows(drawn):
+    from matplotlib.colors import to_rgb
+
+    right = drawn[0].axes[1]
+    curves = [line for line in right.get_lines() if line.get_label()[:1].isdigit()]
+    budgets = [float(line.get_label()) for line in curves]
+    assert budgets == sorted(budgets) and len(curves) == 9
+    lightness = [sum(to_rgb(line.get_color())) for line in curves]
+    assert all(np.diff(lightness) < 0)

@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _checks, plot_style
+from . import _checks, plot_args, plot_style
 from .bootstrap import BootstrapResult
 from .frontier import GOPHER_FLOPS, compute_optimal
 from .io import Runs
 from .isoflop import Approach2Result, IsoflopDesign, isoflop_design
-from .law import Law, as_law
+from .law import Law
 from .plot_extras import (
     OTHER_COLOR,
     check_approach2,
@@ -52,97 +52,6 @@ __all__ = ["draw_isoflop", "draw_isoloss", "figure4", "frontier_band", "save_fig
 COMPUTE_COLORMAP = "viridis"
 PLANNED_COLOR = "tab:purple"  # budgets the user plans (--budget), on both panels
 _NICE_LOSSES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0, 10.0)
-_RUN_COLUMNS = (("N", "D", "loss"), ("N", "C", "loss"))
-_FIGURE4_OPTIONS = {
-    "excluded",
-    "budgets",
-    "gopher_flops",
-    "planned",
-    "figsize",
-    "ax",
-    "levels",
-    "cmap",
-    "bootstrap",
-    "approach2",
-}
-
-
-# --- arguments: anything wrong is a ValueError naming the argument ---
-
-
-def _as_runs(runs: Any, name: str) -> Runs:
-    """Runs from Runs, a mapping or DataFrame with columns N, D (or C), loss, or a sequence
-    (N, D, loss) of array-likes."""
-    if isinstance(runs, Runs):
-        return runs
-    if isinstance(runs, Mapping) or hasattr(runs, "columns"):
-        keys = set(runs.keys())
-        for n, other, loss in _RUN_COLUMNS:
-            if {n, other, loss} <= keys:
-                values = [_checks.as_float_array(runs[key], f"{name}[{key!r}]") for key in (n, other, loss)]
-                d = values[1] if other == "D" else values[1] / (6.0 * values[0])
-                return Runs(values[0], d, values[2])
-        raise ValueError(f"{name} must have columns N, D (or C) and loss, got {sorted(map(str, keys))}")
-    if isinstance(runs, Sequence) and not isinstance(runs, str) and len(runs) == 3:
-        sizes, tokens, losses = (_checks.as_float_array(v, f"{name}[{i}]") for i, v in enumerate(runs))
-        return Runs(sizes, tokens, losses)
-    raise ValueError(
-        f"{name} must be Runs, a mapping or DataFrame with columns N, D (or C), loss, or a sequence "
-        f"(N, D, loss); got {type(runs).__name__}"
-    )
-
-
-def _as_law(params: Any) -> Law:
-    try:
-        return as_law(params)
-    except (TypeError, AttributeError) as error:
-        raise ValueError(f"params must be a Law, a FitResult or a mapping: {error}") from error
-
-
-def _optional_runs(runs: Any, name: str) -> Runs | None:
-    return None if runs is None else _as_runs(runs, name)
-
-
-def _gopher(value: Any) -> float | None:
-    return None if value is None else _checks.positive_number(value, "gopher_flops")
-
-
-def _planned(values: Any) -> Any:
-    """Budgets to mark (FLOPs), as a 1-D array (empty for None)."""
-    if values is None:
-        return np.empty(0)
-    return _checks.positive_1d(
-        np.atleast_1d(_checks.as_float_array(values, "planned")), "planned", what="budget"
-    )
-
-
-def _check_axes(ax: Any, name: str) -> Axes:
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise ValueError(f"{name} must be a matplotlib Axes, got {type(ax).__name__}")
-    if ax.get_figure(root=True) is None:
-        raise ValueError(f"{name} must belong to a Figure")
-    return ax
-
-
-def _check_flag(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _check_levels(levels: Any) -> int | Any:
-    """An approximate count (int >= 2) or increasing losses > 0."""
-    if isinstance(levels, (int, np.integer)) and not isinstance(levels, bool):
-        if levels < 2:
-            raise ValueError(f"levels must be at least 2 contours, got {levels}")
-        return int(levels)
-    values = np.atleast_1d(_checks.as_float_array(levels, "levels"))
-    values = _checks.positive_1d(values, "levels", what="loss")
-    if len(values) == 0 or (np.diff(values) <= 0).any():
-        raise ValueError(f"levels must be a count or increasing losses, got {list(values)}")
-    return values
 
 
 def _size(ax: Axes) -> float:
@@ -193,12 +102,10 @@ def _contour_levels(levels: int | Any, low: float, high: float) -> Any:
     return values[(values > low) & (values <= high)]
 
 
-def _loss_colorbar(ax: Axes, norm: Normalize, cmap: Colormap, size: float, axes: Any = None) -> None:
+def _loss_colorbar(ax: Axes, norm: Normalize, cmap: Colormap, size: float) -> None:
     from matplotlib.cm import ScalarMappable
 
-    bar = ax.figure.colorbar(
-        ScalarMappable(norm=norm, cmap=cmap), ax=axes if axes is not None else ax, aspect=30
-    )
+    bar = _root(ax).colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, aspect=30)
     bar.ax.set_title("Loss", fontsize=plot_style.BASE_FONT_SIZE * size, loc="left")  # clear of y labels
     low, high = float(norm.vmin or 0.0), float(norm.vmax or 0.0)
     ticks = [t for t in _NICE_LOSSES if low <= t <= high]
@@ -276,12 +183,12 @@ def draw_isoloss(
     (``frontier_band``), clipped to the panel, and the Gopher point an error bar from the
     bootstrap's N_opt interval, if ``bootstrap.budgets`` holds `gopher_flops`.
     """
-    ax = _check_axes(ax, "ax")
-    law = _as_law(params)
-    runs, excluded = _as_runs(runs, "runs"), _optional_runs(excluded, "excluded")
-    gopher, plan = _gopher(gopher_flops), _planned(planned)
-    levels, colormap = _check_levels(levels), plot_style.as_colormap(cmap)
-    colorbar = _check_flag(colorbar, "colorbar")
+    ax = plot_args.check_axes(ax, "ax")
+    law = plot_args.checked_law(params)
+    runs, excluded = plot_args.as_runs(runs, "runs"), plot_args.optional_runs(excluded, "excluded")
+    gopher, plan = plot_args.gopher_budget(gopher_flops), plot_args.planned_budgets(planned)
+    levels, colormap = plot_args.check_levels(levels), plot_style.as_colormap(cmap)
+    colorbar = plot_args.check_flag(colorbar, "colorbar")
     if bootstrap is not None:
         check_bootstrap(bootstrap, law)
     norm = _loss_norm(runs, excluded)
@@ -512,11 +419,11 @@ def draw_isoflop(
     minimum outside that range (``Approach2Result.inside``) is hollow, the parabola dotted on to it.
     ValueError if one of its used budgets is none of the panel's budget groups.
     """
-    ax = _check_axes(ax, "ax")
-    law = _as_law(params)
-    runs, excluded = _as_runs(runs, "runs"), _optional_runs(excluded, "excluded")
-    gopher, plan = _gopher(gopher_flops), _planned(planned)
-    colormap, colorbar = plot_style.as_colormap(cmap), _check_flag(colorbar, "colorbar")
+    ax = plot_args.check_axes(ax, "ax")
+    law = plot_args.checked_law(params)
+    runs, excluded = plot_args.as_runs(runs, "runs"), plot_args.optional_runs(excluded, "excluded")
+    gopher, plan = plot_args.gopher_budget(gopher_flops), plot_args.planned_budgets(planned)
+    colormap, colorbar = plot_style.as_colormap(cmap), plot_args.check_flag(colorbar, "colorbar")
     approach2 = check_approach2(approach2)
     design = _design(runs, budgets)
     group_of = None if approach2 is None else group_of_minima(approach2, design.groups)
@@ -612,7 +519,7 @@ def _draw_isoflop(
             zorder=3,
         )
         if colorbar:
-            bar = ax.figure.colorbar(points, ax=ax, aspect=30)
+            bar = _root(ax).colorbar(points, ax=ax, aspect=30)
             bar.ax.set_title("FLOPs", fontsize=font, loc="left")
             bar.ax.tick_params(labelsize=font * 0.9)
         title, legend_title = "Loss against model size (no IsoFLOP slices)", None
@@ -681,16 +588,6 @@ def _draw_isoflop(
 # --- both panels ---
 
 
-def _check_figsize(figsize: Any) -> tuple[float, float]:
-    try:
-        width, height = (float(v) for v in figsize)
-    except (TypeError, ValueError):
-        raise ValueError(f"figsize must be (width, height) in inches, got {figsize!r}") from None
-    if not all(math.isfinite(v) and v > 0 for v in (width, height)):
-        raise ValueError(f"figsize must be two finite sizes > 0 (inches), got {figsize!r}")
-    return width, height
-
-
 def figure4(
     params: Any,
     runs: Any,
@@ -718,25 +615,25 @@ def figure4(
     """
     from matplotlib.figure import Figure
 
-    law = _as_law(params)
-    runs, excluded = _as_runs(runs, "runs"), _optional_runs(excluded, "excluded")
-    gopher, plan = _gopher(gopher_flops), _planned(planned)
-    levels, colormap = _check_levels(levels), plot_style.as_colormap(cmap)
+    law = plot_args.checked_law(params)
+    runs, excluded = plot_args.as_runs(runs, "runs"), plot_args.optional_runs(excluded, "excluded")
+    gopher, plan = plot_args.gopher_budget(gopher_flops), plot_args.planned_budgets(planned)
+    levels, colormap = plot_args.check_levels(levels), plot_style.as_colormap(cmap)
     if bootstrap is not None:
         check_bootstrap(bootstrap, law)
     approach2 = check_approach2(approach2)
     design = _design(runs, budgets)
     group_of = None if approach2 is None else group_of_minima(approach2, design.groups)
     if ax is None:
-        figure = Figure(figsize=_check_figsize(figsize), layout="constrained")
+        figure = Figure(figsize=plot_args.check_figsize(figsize), layout="constrained")
         left, right = figure.subplots(1, 2)
     else:
         if not (isinstance(ax, Sequence) and len(ax) == 2):
             raise ValueError(f"ax must be a pair (left, right) of Axes, got {type(ax).__name__}")
-        left, right = _check_axes(ax[0], "ax[0]"), _check_axes(ax[1], "ax[1]")
+        left, right = plot_args.check_axes(ax[0], "ax[0]"), plot_args.check_axes(ax[1], "ax[1]")
         if left.figure is not right.figure:
             raise ValueError("ax: both Axes must belong to one Figure")
-        figure = left.figure  # type: ignore[assignment]
+        figure = _root(left)
     norm = _loss_norm(runs, excluded)
     points = _draw_isoloss(left, law, runs, excluded, design, gopher, plan, levels, colormap, norm, bootstrap)
     _loss_colorbar(left, norm, colormap, _size(left))
@@ -755,11 +652,7 @@ def save_figure4(
     if extension not in {"png", "pdf", "svg"}:
         raise ValueError(f"the figure's file name must end in .png, .pdf or .svg, got {os.fspath(path)!r}")
     dots = _checks.positive_number(dpi, "dpi")
-    unknown = sorted(set(options) - _FIGURE4_OPTIONS)
-    if unknown:
-        raise ValueError(
-            f"unknown option(s) {', '.join(unknown)}; figure4 takes {', '.join(sorted(_FIGURE4_OPTIONS))}"
-        )
+    plot_args.check_figure4_options(options)
     figure = figure4(params, runs, **options)
     with plot_style.vector_fonts():
         figure.savefig(path, dpi=dots)

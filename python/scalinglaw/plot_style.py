@@ -76,17 +76,17 @@ def as_colormap(cmap: Any, name: str = "cmap") -> Colormap:
 
 def budget_shades(count: int) -> list[tuple[float, float, float]]:
     """`count` shades of the slice green, light (smallest budget) to dark (largest), as the paper
-    darkens its IsoFLOP curves as the budget grows."""
+    darkens its IsoFLOP curves as the budget grows: tints (mixed with white) through the green to
+    shades (mixed with black)."""
     from matplotlib.colors import to_rgb
 
     green = np.array(to_rgb(SLICE_COLOR))
-    # blend towards white (light end) and black (dark end), keeping the hue
-    steps = np.linspace(-0.55, 0.55, max(count, 1)) if count > 1 else np.zeros(1)
     shades = []
-    for s in steps:
-        shade = green + (1.0 - green) * -s if s < 0 else green * (1.0 - s)
-        shades.append(tuple(float(v) for v in np.clip(shade, 0.0, 1.0)))
-    return shades  # type: ignore[return-value]
+    for step in np.linspace(-0.55, 0.55, count) if count > 1 else [0.0]:
+        mixed = green + (1.0 - green) * -step if step < 0 else green * (1.0 - step)
+        red, grn, blue = (float(v) for v in mixed)
+        shades.append((red, grn, blue))
+    return shades
 
 
 def size_ticks(low: float, high: float) -> list[float]:
