@@ -50,7 +50,14 @@ __all__ = ["draw_isoflop", "draw_isoloss", "figure4", "frontier_band", "save_fig
 
 #: Colour map of training compute, for runs that are not an IsoFLOP design (right panel).
 COMPUTE_COLORMAP = "viridis"
-PLANNED_COLOR = "tab:purple"  # budgets the user plans (--budget), on both panels
+PLANNED_COLOR = "tab:purple"
+#: Behind small labels drawn over lines: legible, and what lies under them still shows.
+_TEXT_BOX = {
+    "boxstyle": "round,pad=0.1",
+    "facecolor": "white",
+    "edgecolor": "none",
+    "alpha": 0.7,
+}  # budgets the user plans (--budget), on both panels
 _NICE_LOSSES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
@@ -314,6 +321,7 @@ def _draw_isoloss(
             va="top",
             fontsize=font * 0.8,
             color=PLANNED_COLOR,
+            bbox=_TEXT_BOX,
         )
 
     ax.set_xscale("log")
@@ -388,6 +396,7 @@ def _gopher_marks(
         va="top",
         fontsize=font * 0.8,
         color=FRONTIER_COLOR,
+        bbox=_TEXT_BOX,
     )
 
 

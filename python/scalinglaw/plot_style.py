@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 SLICE_COLOR = "#2ca02c"
 FRONTIER_COLOR = "tab:blue"
 GOPHER_COLOR = "k"
+#: The right panel's budget curves: a light-to-dark stretch of this map, light green to navy.
+BUDGET_COLORMAP = "YlGnBu"
+BUDGET_RANGE = (0.4, 1.0)
 #: The model sizes the paper labels (parameters); decades outside them are labelled alike.
 PAPER_SIZE_TICKS = (1e8, 1e9, 1e10, 4e10, 1e11)
 #: Text size (points) at the figure's reference width; smaller figures scale it down.
@@ -75,17 +78,15 @@ def as_colormap(cmap: Any, name: str = "cmap") -> Colormap:
 
 
 def budget_shades(count: int) -> list[tuple[float, float, float]]:
-    """`count` shades of the slice green, light (smallest budget) to dark (largest), as the paper
-    darkens its IsoFLOP curves as the budget grows: tints (mixed with white) through the green to
-    shades (mixed with black)."""
-    from matplotlib.colors import to_rgb
+    """`count` colours of the IsoFLOP budgets' curves, light green (smallest budget) through blue to
+    dark navy (largest), as the paper darkens its curves as the budget grows."""
+    from matplotlib import colormaps
 
-    green = np.array(to_rgb(SLICE_COLOR))
+    ramp = colormaps[BUDGET_COLORMAP]
     shades = []
-    for step in np.linspace(-0.55, 0.55, count) if count > 1 else [0.0]:
-        mixed = green + (1.0 - green) * -step if step < 0 else green * (1.0 - step)
-        red, grn, blue = (float(v) for v in mixed)
-        shades.append((red, grn, blue))
+    for x in np.linspace(*BUDGET_RANGE, count) if count > 1 else [BUDGET_RANGE[1]]:
+        red, green, blue, _ = ramp(float(x))
+        shades.append((red, green, blue))
     return shades
 
 
