@@ -729,3 +729,11 @@ def test_budget_curves_darken_as_the_budget_grows(drawn):
     assert budgets == sorted(budgets) and len(curves) == 9
     lightness = [sum(to_rgb(line.get_color())) for line in curves]
     assert all(np.diff(lightness) < 0)
+
+
+def test_size_ticks_over_a_wide_range_are_thinned():
+    from scalinglaw.plot_style import size_ticks
+
+    np.testing.assert_allclose(size_ticks(3e7, 2.2e11), [1e8, 1e9, 1e10, 4e10, 1e11])
+    wide = size_ticks(500.0, 1e11)  # 9 decades: every 2nd, without the paper's 40B
+    np.testing.assert_allclose(wide, [1e3, 1e5, 1e7, 1e9, 1e11])

@@ -91,10 +91,13 @@ def budget_shades(count: int) -> list[tuple[float, float, float]]:
 
 
 def size_ticks(low: float, high: float) -> list[float]:
-    """Model-size ticks in [low, high]: each decade, plus 40B as the paper labels it."""
+    """Model-size ticks in [low, high]: each decade (every 2nd or 3rd over a wide range, so that at
+    most 7 are labelled), plus 40B as the paper labels it when the decades are all shown."""
     first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
-    ticks = [10.0**k for k in range(first, last + 1)]
-    ticks += [t for t in PAPER_SIZE_TICKS if low <= t <= high and t not in ticks]
+    step = max(1, math.ceil((last - first + 1) / 7))
+    ticks = [10.0**k for k in range(first, last + 1, step)]
+    if step == 1:
+        ticks += [t for t in PAPER_SIZE_TICKS if low <= t <= high and t not in ticks]
     return sorted(ticks)
 
 
