@@ -84,7 +84,7 @@ LAYERS = [
     {"bootstrap", "goodness", "trust"},
     {"backtest"},
     {"summary", "saved"},
-    {"answers"},
+    {"answers", "plot_style", "plot_args", "plot_extras"},
     {"plot", "plot_trust"},
     {"cli_answers"},
     {"cli"},

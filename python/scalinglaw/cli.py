@@ -23,6 +23,7 @@ from .isoflop import (
     IsoflopWarning,
     approach2,
     group_by_budget,
+    isoflop_design,
 )
 from .summary import format_summary, record
 
@@ -82,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FLOPS",
-        help="also report the compute-optimal allocation at this budget (repeatable)",
+        help="also report (and draw in Figure 4) the compute-optimal allocation at this budget (repeatable)",
     )
     fit_cmd.add_argument(
         "--bootstrap",
@@ -105,6 +106,17 @@ def _parser() -> argparse.ArgumentParser:
         help="coverage of the bootstrap's percentile intervals (default 0.95)",
     )
     fit_cmd.add_argument("--plot", metavar="PATH", help="write Figure 4 (PNG, PDF or SVG by extension)")
+    fit_cmd.add_argument(
+        "--figsize",
+        type=float,
+        nargs=2,
+        default=(13.0, 5.2),
+        metavar=("WIDTH", "HEIGHT"),
+        help="Figure 4's size in inches (default 13 5.2; 7 2.8 fits a paper's width)",
+    )
+    fit_cmd.add_argument(
+        "--dpi", type=float, default=150.0, help="Figure 4's resolution as PNG (default 150)"
+    )
     fit_cmd.add_argument("--json", metavar="PATH", help="write everything machine-readable as JSON")
     fit_cmd.add_argument(
         "--threads", type=int, default=FitOptions().threads, help="worker threads (default 0: all cores)"
@@ -179,12 +191,17 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UserError("--seed seeds the bootstrap's resamples; give --bootstrap N too")
     if not 0 < args.confidence < 1:
         raise UserError(f"--confidence must be between 0 and 1, got {args.confidence!r}")
+    if not all(math.isfinite(v) and v > 0 for v in (*args.figsize, args.dpi)):
+        raise UserError(f"--figsize and --dpi must be finite and > 0, got {args.figsize} and {args.dpi!r}")
 
 
 def _approach2(runs: Runs) -> tuple[Approach2Result | None, str, Any]:
     """Approach 2 on the runs' IsoFLOP groups (their nominal budgets, else budgets within 5% of each
     other): (result or None, a note on runs in no group or why it failed, the group budgets). Its
     warnings are not repeated: the summary lists every budget, skipped ones with the reason."""
+    design = isoflop_design(runs.N, runs.C, runs.budgets or None)
+    if not design.is_isoflop:  # its "budgets" would be invented: say so instead
+        return None, f"skipped: {design.reason}", None
     budgets = runs.budgets or tuple(group_by_budget(runs.C).budgets)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScalingLawWarning)
@@ -239,7 +256,17 @@ def _run_fit(args: argparse.Namespace) -> int:
     if args.plot:
         from .plot import save_figure4
 
-        save_figure4(args.plot, result, runs, excluded=excluded, bootstrap=resampled, approach2=found)
+        save_figure4(
+            args.plot,
+            result,
+            runs,
+            excluded=excluded,
+            bootstrap=resampled,
+            approach2=found,
+            planned=args.budget or None,
+            figsize=tuple(args.figsize),
+            dpi=args.dpi,
+        )
         print(f"\nFigure 4 written to {args.plot}")
     if args.json:
         write_json(args.json, document)

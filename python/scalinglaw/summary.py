@@ -8,6 +8,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ._core import __version__
 from .bootstrap import BootstrapResult
 from .fit import FitResult
@@ -16,6 +18,8 @@ from .io import Runs
 from .isoflop import Approach2Result
 
 FRONTIER_FORMULA = "N_opt = G (C/6)^a, D_opt = (C/6)^b / G, C = 6 N D"
+#: The exponents whose bootstrap spread is also given robustly (``robust_spread``).
+ROBUST_KEYS = ("a", "b", "approach2_a", "approach2_b")
 
 
 def human(count: float) -> str:
@@ -73,7 +77,45 @@ def record(
     document["approach2"] = None if approach2 is None else approach2.to_dict()
     document["approach2_note"] = approach2_note
     document["bootstrap"] = None if bootstrap is None else bootstrap.to_dict()
+    if bootstrap is not None:
+        document["bootstrap"]["robust_spread"] = robust_spread(bootstrap)
     return document
+
+
+def robust_spread(bootstrap: BootstrapResult) -> dict[str, dict[str, float]]:
+    """For each of ``ROBUST_KEYS`` resampled: half the central 68.27% percentile interval of the
+    converged, finite resamples (the standard error, for a normal spread, but unmoved by a few wild
+    refits), and how many resamples lie beyond 3 of it from the median. A few IsoFLOP resamples
+    whose parabolas barely curve give wild exponents that inflate the plain standard error past the
+    percentile interval."""
+    spread = {}
+    for key in ROBUST_KEYS:
+        if key not in bootstrap.samples:
+            continue
+        values = bootstrap.samples[key][
+            (bootstrap.status == "converged") & np.isfinite(bootstrap.samples[key])
+        ]
+        if len(values) < 2:
+            continue
+        low, median, high = np.percentile(values, [15.865, 50.0, 84.135])
+        robust = float(high - low) / 2.0
+        spread[key] = {
+            "robust_se": robust,
+            "outliers": int(np.sum(np.abs(values - median) > 3.0 * robust)) if robust > 0 else 0,
+        }
+    return spread
+
+
+def _robust_se(boot: dict[str, Any], key: str) -> str:
+    """'SE x' with the robust spread, and the plain SE only when the outliers inflate it."""
+    plain = boot["standard_error"][key]
+    spread = boot.get("robust_spread", {}).get(key)
+    if spread is None:
+        return f"SE {plain:.4f}"
+    text = f"robust SE {spread['robust_se']:.4f}"
+    if plain > 1.5 * spread["robust_se"]:
+        text += f" (plain SE {plain:.4f}, inflated by {spread['outliers']} outlying resamples)"
+    return text
 
 
 def _interval(bounds: Sequence[float], form: str = ".4g") -> str:
@@ -182,6 +224,8 @@ def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: st
 def _approach2(document: dict[str, Any], boot: dict[str, Any] | None, percent: str) -> list[str]:
     result, note = document["approach2"], document["approach2_note"]
     if result is None:
+        if note.startswith("skipped"):  # the runs are not an IsoFLOP design
+            return ["", f"Approach 2 (IsoFLOP parabolas): {note}"]
         return ["", f"Approach 2 (IsoFLOP parabolas): not available ({note})"] if note else []
     rows = result["budgets"]
     used = sum(row["status"] == "used" for row in rows)
@@ -195,7 +239,7 @@ def _approach2(document: dict[str, Any], boot: dict[str, Any] | None, percent: s
     if boot is not None and "approach2_a" in boot["interval"]:
         lines.append(
             f"  a: {percent} interval {_interval(boot['interval']['approach2_a'], '.4f')}, "
-            f"SE {boot['standard_error']['approach2_a']:.4f}"
+            f"{_robust_se(boot, 'approach2_a')}"
         )
     if note:
         lines.append(f"  {note}")
