@@ -231,6 +231,14 @@ def test_option_values_are_refused_before_any_work_as_typed(runs_csv, capsys, ar
     assert re.search(message, error), error
 
 
+def test_a_resample_table_beyond_memory_is_one_line_not_a_traceback(runs_csv, capsys):
+    # 2e9 resamples of 40 runs: 640 GB of indices
+    assert main(["fit", str(runs_csv), "--threads", "1", "--bootstrap", "2000000000", "--seed", "1"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scalinglaw: error: ") and "memory" in lines[0], lines
+
+
 # --- messages: bounded echoes, the values as given, no float noise --------------------------------
 RUNS = scalinglaw.load_chinchilla(epoch_exclusion=True)
 HUGE_SET = set(range(100_000))

@@ -401,6 +401,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USER_ERROR
+    except MemoryError:  # a request larger than this machine's memory, e.g. --bootstrap N over many runs
+        print(
+            "scalinglaw: error: not enough memory for this request (try fewer --bootstrap resamples)",
+            file=sys.stderr,
+        )
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("scalinglaw: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
