@@ -377,3 +377,19 @@ def test_a_fit_runs_in_the_callers_thread_when_no_thread_can_start(threads):
     started, value = run_without_threads("fit", threads)
     assert not started
     assert value == scalinglaw.fit(*RUNS, threads=1).objective.hex()
+
+
+def test_outputs_to_devices_are_written_in_place_after_the_summary(runs_csv):
+    # /dev/stdout to a pipe: the JSON follows the summary; /dev/null stays the device it was
+    done = subprocess.run(
+        [sys.executable, "-m", "scalinglaw", "fit", str(runs_csv), "--threads", "1", "--json", "/dev/stdout"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    summary, _, rest = done.stdout.partition("\n{\n")
+    assert "Data:" in summary and rest.endswith("JSON written to /dev/stdout\n")
+    assert json.loads("{\n" + rest.rpartition("}")[0] + "}")["data"]["n_runs"] == 40
+    assert main(["fit", str(runs_csv), "--threads", "1", "--json", "/dev/null"]) == 0
+    assert Path("/dev/null").is_char_device()

@@ -239,11 +239,14 @@ def _output_identity(option: str, path: str) -> tuple[Any, ...]:
 def _write(option: str, path: str, save: Callable[[str], object]) -> str:
     """Write one output with save(name), atomically: into a temporary file beside it, renamed over it
     only once complete, so that a failure never leaves a truncated file (or destroys the previous one).
-    A device or pipe (/dev/stdout) is written in place. Returns "" or the one-line reason it failed."""
+    What is not a file of ours -- a device, a pipe, a path under /dev or /proc (/dev/stdout, even when
+    the shell sent stdout to a file) -- is written in place. Returns "" or the one-line reason it failed."""
     target = os.path.realpath(path)  # through a symlink: the symlink stays, its target is replaced
     try:
-        if os.path.exists(target) and not os.path.isfile(target):
-            save(target)
+        if os.path.abspath(path).startswith(("/dev/", "/proc/")) or (
+            os.path.exists(path) and not os.path.isfile(path)
+        ):
+            save(path)
             return ""
         folder, name = os.path.split(target)
         extension = os.path.splitext(name)[1]
@@ -357,6 +360,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         finally:  # after the summary, or before the error that stopped it
             _print_warnings([w for w in caught if not (summarised and issubclass(w.category, SUMMARISED))])
     # Each output on its own, the JSON first: a figure that fails does not lose the record.
+    sys.stdout.flush()  # the summary before an output sent to /dev/stdout
     failures = []
     if args.json is not None:
         failures.append(_write("--json", args.json, lambda name: write_json(name, document)))
