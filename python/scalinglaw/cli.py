@@ -4,12 +4,9 @@ Figure 4 and a JSON record. User errors print one line and exit with status 2.""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
-import stat
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -17,6 +14,7 @@ from typing import Any
 
 from . import __version__
 from ._checks import LARGEST_INT
+from ._outputs import check_outputs, quoted, write_output
 from .bootstrap import BootstrapResult, bootstrap
 from .fit import IllConditionedWarning, ScalingLawWarning, fit
 from .frontier import GOPHER_FLOPS
@@ -174,108 +172,10 @@ def _given(text: str) -> str:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse outputs that cannot be written, or would overwrite the runs or each other, before the work:
-    each compared with the input and the other output as the file it names (symlinks and hard links
-    followed), not as text."""
-    outputs = [
-        (option, path) for option, path in (("--json", args.json), ("--plot", args.plot)) if path is not None
-    ]
-    for option, path in outputs:
-        if not path:
-            raise UserError(f"{option}: the path is empty")
+    """Refuse unwritable outputs, and outputs that would overwrite the runs or each other, before the work."""
     if args.plot and os.path.splitext(args.plot)[1].lower() not in {".png", ".pdf", ".svg"}:
-        raise UserError(f"--plot must name a .png, .pdf or .svg file, got {_shown_path(args.plot)}")
-    source = args.csv if args.csv is not None else str(DATA_PATH)
-    given = _identity(source) if source else None
-    seen: dict[tuple[Any, ...], str] = {}
-    for option, path in outputs:
-        identity = _output_identity(option, path)
-        if identity == given:
-            raise UserError(
-                f"{option} {_shown_path(path)} is the input file: writing it would destroy the runs"
-            )
-        if identity in seen:
-            raise UserError(f"{seen[identity]} and {option} name the same file {_shown_path(path)}")
-        seen[identity] = option
-
-
-def _shown_path(path: str) -> str:
-    """`path` for a one-line message: quoted, a very long one cut short."""
-    return repr(path) if len(path) <= 200 else repr(path[:150]) + f"... ({len(path)} characters)"
-
-
-def _identity(path: str) -> tuple[Any, ...] | None:
-    """The file `path` names, as (device, inode); None if it names none."""
-    try:
-        found = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return ("file", found.st_dev, found.st_ino)
-
-
-def _output_identity(option: str, path: str) -> tuple[Any, ...]:
-    """The file an output will be written to: (device, inode) of an existing one, else its resolved path;
-    any reason it cannot be written (a directory, a missing or unwritable folder, a name too long, a
-    symlink loop) is a UserError naming the option."""
-    try:
-        found = os.stat(path)
-    except FileNotFoundError:
-        folder = os.path.dirname(os.path.realpath(path))
-        if not os.path.isdir(folder):
-            raise UserError(f"{option}: no such directory: {folder}") from None
-        if not os.access(folder, os.W_OK):
-            raise UserError(
-                f"{option}: cannot write {_shown_path(path)}: permission denied in {folder}"
-            ) from None
-        return ("new", os.path.normcase(os.path.realpath(path)))
-    except (OSError, ValueError) as error:  # ENAMETOOLONG, ELOOP, ENOTDIR, EACCES; a NUL byte
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise UserError(f"{option}: cannot write {_shown_path(path)}: {reason}") from None
-    if stat.S_ISDIR(found.st_mode):
-        raise UserError(f"{option}: {_shown_path(path)} is a directory")
-    return ("file", found.st_dev, found.st_ino)
-
-
-def _write(option: str, path: str, save: Callable[[str], object]) -> str:
-    """Write one output with save(name), atomically: into a temporary file beside it, renamed over it
-    only once complete, so that a failure never leaves a truncated file (or destroys the previous one).
-    What is not a file of ours -- a device, a pipe, a path under /dev or /proc (/dev/stdout, even when
-    the shell sent stdout to a file) -- is written in place. Returns "" or the one-line reason it failed."""
-    target = os.path.realpath(path)  # through a symlink: the symlink stays, its target is replaced
-    try:
-        if os.path.abspath(path).startswith(("/dev/", "/proc/")) or (
-            os.path.exists(path) and not os.path.isfile(path)
-        ):
-            save(path)
-            return ""
-        folder, name = os.path.split(target)
-        extension = os.path.splitext(name)[1]
-        handle, temporary = tempfile.mkstemp(
-            dir=folder, prefix=".scalinglaw-", suffix=extension if len(extension) <= 16 else ""
-        )
-        os.close(handle)
-        try:
-            save(temporary)
-            os.chmod(temporary, _new_file_mode(target))
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-    except (OSError, ValueError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        return f"{option}: could not write {_shown_path(path)}: {reason}"
-    return ""
-
-
-def _new_file_mode(target: str) -> int:
-    """The permissions `target` has, or those a newly created file gets (0o666 less the umask)."""
-    try:
-        return stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        raise UserError(f"--plot must name a .png, .pdf or .svg file, got {quoted(args.plot)}")
+    check_outputs([("--json", args.json), ("--plot", args.plot)], args.csv or str(DATA_PATH))
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -363,7 +263,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     sys.stdout.flush()  # the summary before an output sent to /dev/stdout
     failures = []
     if args.json is not None:
-        failures.append(_write("--json", args.json, lambda name: write_json(name, document)))
+        failures.append(write_output("--json", args.json, lambda name: write_json(name, document)))
         if not failures[-1]:
             print(f"\nJSON written to {args.json}")
     if args.plot is not None:
@@ -372,7 +272,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         def draw(name: str) -> None:
             save_figure4(name, result, runs, excluded=excluded, bootstrap=resampled, approach2=found)
 
-        failures.append(_write("--plot", args.plot, draw))
+        failures.append(write_output("--plot", args.plot, draw))
         if not failures[-1]:
             print(f"Figure 4 written to {args.plot}")
     for failure in filter(None, failures):
