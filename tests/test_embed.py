@@ -133,6 +133,12 @@ def _sparse_file(folder: Path) -> Path:
     return path
 
 
+def _csv_with_huge_cell(folder: Path) -> Path:
+    path = folder / "cell.csv"
+    path.write_text("N,D,loss\n1e9,2e10," + "7" * 100_000 + "x\n")
+    return path
+
+
 BAD_INPUTS = [
     (
         "NaN loss with exclusion",
@@ -143,6 +149,11 @@ BAD_INPUTS = [
         "NaN loss",
         lambda folder: [str(_csv_with_nan_loss(folder))],
         r"row 11, column 'loss': 'nan' is not a finite",
+    ),
+    (
+        "a 100 kB cell",
+        lambda folder: [str(_csv_with_huge_cell(folder))],
+        r"row 2, column 'loss': '7{50}\.\.\. \(100001 bytes\)' is not a number",
     ),
     ("a device", lambda folder: ["/dev/zero"], r"/dev/zero: not a regular file"),
     ("a directory", lambda folder: [str(folder)], r": not a regular file"),
@@ -162,4 +173,5 @@ def test_the_example_refuses_bad_input_in_one_message(example_binary, tmp_path, 
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("fit_csv: ") and done.stderr.count("\n") == 1, done.stderr
+    assert len(done.stderr) < 400
     assert re.search(message, done.stderr), done.stderr

@@ -48,11 +48,16 @@ struct Arguments {
         message + "\nusage: fit_csv [--exclude-highest-loss K] [--budget FLOPS] [--threads T] RUNS.csv");
 }
 
+/// `text` for a message: a cell of 100 kB is named by its start, not echoed whole.
+std::string shown(const std::string& text) {
+    return text.size() <= 60 ? text : text.substr(0, 50) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
 double parse_number(const std::string& text, const std::string& what) {
     char* end = nullptr;
     const double value = std::strtod(text.c_str(), &end);
     if (text.empty() || end != text.c_str() + text.size())
-        throw std::invalid_argument(what + ": '" + text + "' is not a number");
+        throw std::invalid_argument(what + ": '" + shown(text) + "' is not a number");
     return value;
 }
 
@@ -149,11 +154,11 @@ Runs read_runs(const std::string& path) {
         const std::vector<std::string> cells = split(line);
         auto cell = [&](std::size_t col) {
             const std::string where = path + ", row " + std::to_string(row) + ", column '" +
-                                      (col < header.size() ? header[col] : "") + "'";
+                                      (col < header.size() ? shown(header[col]) : "") + "'";
             if (col >= cells.size()) throw std::invalid_argument(where + ": missing");
             const double value = parse_number(cells[col], where);
             if (!std::isfinite(value))  // NaN would sort anywhere among the highest losses
-                throw std::invalid_argument(where + ": '" + cells[col] + "' is not a finite number");
+                throw std::invalid_argument(where + ": '" + shown(cells[col]) + "' is not a finite number");
             return value;
         };
         const double n = cell(n_col);
