@@ -99,9 +99,9 @@ def _first_non_number(array: NDArray[Any]) -> str:
 
 
 def shown(value: Any) -> str:
-    """`value` for a message: huge numbers in scientific notation, floats to 6 significant digits
-    unless fewer give the value back exactly, anything else by a bounded repr (reprlib: the first
-    items of a set or a list), at most LONGEST_SHOWN characters."""
+    """`value` for a message: huge numbers in scientific notation, floats as ``short_float``, anything
+    else by a bounded repr (reprlib: the first items of a set or a list), at most LONGEST_SHOWN
+    characters."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         whole = int(value)
         if abs(whole) < 10**15:
@@ -117,10 +117,12 @@ def shown(value: Any) -> str:
 
 
 def short_float(value: float) -> str:
-    """`value` as typed when 6 significant digits give it back exactly (0.1, 1e-320), else to 6 significant
-    digits: a computed value's further digits are rounding noise (-0.12596012089131964 -> -0.12596)."""
+    """`value` as typed when 12 significant digits give it back exactly (0.1, 1e-320, 1.8200000001), else
+    to 6 significant digits: a computed value's last digits are rounding noise (-0.12596012089131964
+    -> -0.12596), as in the C++ core's messages (check.hpp)."""
     text = repr(value)
-    return text if len(text.lstrip("-").replace(".", "").split("e")[0].strip("0")) <= 6 else f"{value:.6g}"
+    digits = text.lstrip("-").partition("e")[0].replace(".", "").strip("0")
+    return text if len(digits) <= 12 else f"{value:.6g}"
 
 
 def name_index(index: tuple[int, ...]) -> str:
