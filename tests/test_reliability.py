@@ -393,3 +393,21 @@ def test_outputs_to_devices_are_written_in_place_after_the_summary(runs_csv):
     assert json.loads("{\n" + rest.rpartition("}")[0] + "}")["data"]["n_runs"] == 40
     assert main(["fit", str(runs_csv), "--threads", "1", "--json", "/dev/null"]) == 0
     assert Path("/dev/null").is_char_device()
+
+
+def test_a_protected_output_is_refused_before_any_work(tmp_path, runs_csv, capsys, monkeypatch):
+    # (as root every file is writable: the check is driven through os.access, as it would answer a user)
+    record = tmp_path / "fit.json"
+    record.write_text("{}\n")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: path != str(record) and real_access(path, mode))
+    assert main(["fit", str(runs_csv), "--json", str(record)]) == 2
+    out, error = one_line_error(capsys)
+    assert out == "" and error.endswith(f"--json: cannot write {str(record)!r}: permission denied")
+    assert record.read_text() == "{}\n"
+
+
+def test_a_huge_planned_loss_is_shown_in_a_few_digits(capsys):
+    assert main(["fit", "--budget", "1e-300", "--threads", "1"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("1e-300"))
+    assert row.endswith("  9.565e+56"), row

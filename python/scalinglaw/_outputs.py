@@ -64,6 +64,8 @@ def _output_identity(option: str, path: str) -> tuple[Any, ...]:
         raise ValueError(f"{option}: cannot write {quoted(path)}: {reason}") from None
     if stat.S_ISDIR(found.st_mode):
         raise ValueError(f"{option}: {quoted(path)} is a directory")
+    if not os.access(path, os.W_OK):  # a file its owner protected is not replaced behind their back
+        raise ValueError(f"{option}: cannot write {quoted(path)}: permission denied")
     return ("file", found.st_dev, found.st_ino)
 
 

@@ -84,6 +84,12 @@ def plan_row(result: FitResult, budget: float) -> dict[str, Any]:
     }
 
 
+def _loss(value: float) -> str:
+    """A planned loss to 5 decimals, or to 4 significant digits when far from 1 (a budget of 1e-300
+    FLOPs plans a loss of 9.6e+56, not a 57-digit number)."""
+    return f"{value:.5f}" if 1e-3 <= abs(value) < 1e4 else f"{value:.4g}"
+
+
 def _interval(bounds: Sequence[float], form: str = ".4g") -> str:
     low, high = bounds
     return f"[{low:{form}}, {high:{form}}]" if math.isfinite(low) else "[n/a]"
@@ -167,7 +173,7 @@ def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: st
             f"  {label + format(row['C'], '.3g'):>24}  "
             f"{human(row['N_opt']):>6} ({row['N_opt']:.3e})  "
             f"{human(row['D_opt']):>6} ({row['D_opt']:.3e})  "
-            f"{row['tokens_per_parameter']:12.2f}  {row['loss']:8.5f}"
+            f"{row['tokens_per_parameter']:12.2f}  {_loss(row['loss']):>8}"
         )
         if boot is not None and row["C"] in column:
             k = column[row["C"]]
