@@ -58,21 +58,13 @@ def record(
     }
     try:
         coefficients = frontier_coefficients(result)
-        plan = compute_optimal(result, list(budgets))
     except ValueError as error:  # alpha or beta <= 0: the law has no compute-optimal frontier
         document["frontier_error"] = str(error)
     else:
         document["frontier"] = {**coefficients._asdict(), "formula": FRONTIER_FORMULA}
         document["budgets"] = [
-            {
-                "C": float(plan.C[i]),
-                "N_opt": float(plan.N[i]),
-                "D_opt": float(plan.D[i]),
-                "tokens_per_parameter": float(plan.tokens_per_parameter[i]),
-                "loss": float(plan.loss[i]),
-                "label": "Gopher" if i == 0 else "",
-            }
-            for i in range(len(plan))
+            {**plan_row(result, budget), "label": "Gopher" if i == 0 else ""}
+            for i, budget in enumerate(budgets)
         ]
     document["approach2"] = None if approach2 is None else approach2.to_dict()
     document["approach2_note"] = approach2_note
@@ -116,6 +108,30 @@ def _robust_se(boot: dict[str, Any], key: str) -> str:
     if plain > 1.5 * spread["robust_se"]:
         text += f" (plain SE {plain:.4f}, inflated by {spread['outliers']} outlying resamples)"
     return text
+
+
+def plan_row(result: FitResult, budget: float) -> dict[str, Any]:
+    """The compute-optimal allocation at one budget; a budget that cannot be planned (the allocation is
+    beyond double precision) gets null values and its own ``reason``, and takes no other budget with it."""
+    try:
+        plan = compute_optimal(result, [budget])
+    except ValueError as error:
+        empty: dict[str, Any] = dict.fromkeys(("N_opt", "D_opt", "tokens_per_parameter", "loss"))
+        return {"C": float(budget), **empty, "reason": str(error)}
+    return {
+        "C": float(plan.C[0]),
+        "N_opt": float(plan.N[0]),
+        "D_opt": float(plan.D[0]),
+        "tokens_per_parameter": float(plan.tokens_per_parameter[0]),
+        "loss": float(plan.loss[0]),
+        "reason": "",
+    }
+
+
+def _loss(value: float) -> str:
+    """A planned loss to 5 decimals, or to 4 significant digits when far from 1 (a budget of 1e-300
+    FLOPs plans a loss of 9.6e+56, not a 57-digit number)."""
+    return f"{value:.5f}" if 1e-3 <= abs(value) < 1e4 else f"{value:.4g}"
 
 
 def _interval(bounds: Sequence[float], form: str = ".4g") -> str:
@@ -201,15 +217,21 @@ def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: st
     lines.append(
         f"  {'budget C (FLOPs)':>24}  {'N_opt':>16}  {'D_opt':>17}  {'tokens/param':>12}  {'loss':>8}"
     )
-    for k, row in enumerate(document["budgets"]):
+    # The bootstrap planned only the budgets that could be planned: its columns are found by budget.
+    column = {budget: k for k, budget in enumerate(boot["budgets"])} if boot is not None else {}
+    for row in document["budgets"]:
         label = f"{row['label']} " if row["label"] else ""
+        if row["reason"]:
+            lines.append(f"  {label + format(row['C'], '.3g'):>24}  not planned: {row['reason']}")
+            continue
         lines.append(
             f"  {label + format(row['C'], '.3g'):>24}  "
             f"{human(row['N_opt']):>6} ({row['N_opt']:.3e})  "
             f"{human(row['D_opt']):>6} ({row['D_opt']:.3e})  "
-            f"{row['tokens_per_parameter']:12.2f}  {row['loss']:8.5f}"
+            f"{row['tokens_per_parameter']:12.2f}  {_loss(row['loss']):>8}"
         )
-        if boot is not None:
+        if boot is not None and row["C"] in column:
+            k = column[row["C"]]
             (n_low, n_high), (d_low, d_high), (t_low, t_high) = (
                 boot["interval"][key][k] for key in ("N_opt", "D_opt", "tokens_per_parameter")
             )

@@ -45,7 +45,8 @@ struct FitOptions {
     /// Largest change of any log-parameter or exponent in one step. Long jumps land where a term of the
     /// law has vanished (its gradient is then ~0 and the start is stranded); 5 is a factor e^5 ~ 150.
     double max_step = 5.0;
-    /// Worker threads; 0 means one per hardware thread. The result does not depend on it.
+    /// Worker threads; 0 means one per hardware thread, and more than that are not started (each would
+    /// add a workspace, not speed). The result does not depend on it.
     int threads = 0;
     /// Optional: polled by the workers. Once it reads true, the fit stops and throws `cancelled`.
     const std::atomic<bool>* cancel = nullptr;
