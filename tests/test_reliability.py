@@ -8,9 +8,11 @@ import json
 import os
 import re
 import resource
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -367,16 +369,43 @@ def test_a_grid_runs_in_the_callers_thread_when_no_thread_can_start():
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_STACK sets the thread stack size on glibc")
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bindings' run_interruptible (cpp/bindings/_core.cpp) starts a helper thread for every fit "
-    "and has no fallback yet; parallel_for itself falls back (tests/cpp/test_parallel.cpp)",
-)
 @pytest.mark.parametrize("threads", ["1", "0"])
 def test_a_fit_runs_in_the_callers_thread_when_no_thread_can_start(threads):
     started, value = run_without_threads("fit", threads)
     assert not started
     assert value == scalinglaw.fit(*RUNS, threads=1).objective.hex()
+
+
+SHUTDOWN = """
+import threading, time
+import numpy as np, scalinglaw
+rng = np.random.default_rng(0)
+n, d = 10 ** rng.uniform(7, 11, 100_000), 10 ** rng.uniform(9, 13, 100_000)
+law = scalinglaw.Law(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
+loss = law.predict(n, d)
+started = threading.Event()
+def work():
+    started.set()
+    if WHAT == "fit":
+        scalinglaw.fit(n, d, loss)
+    else:
+        for _ in range(100):
+            law.loss_grid(np.geomspace(1e7, 1e11, 4096), np.geomspace(1e18, 1e24, 4096))
+threading.Thread(target=work, daemon=True).start()
+started.wait()
+time.sleep(0.3)
+"""
+
+
+@pytest.mark.parametrize("what", ["fit", "grid"])
+def test_the_interpreter_exits_cleanly_under_a_thread_in_long_work(what):
+    # A daemon thread inside a fit or a large grid when the main thread ends: the work is cancelled and
+    # joined, the process exits 0 (it was ended by SIGABRT: a joinable std::thread destroyed).
+    done = subprocess.run(
+        [sys.executable, "-c", f"WHAT = {what!r}\n" + SHUTDOWN], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "terminate" not in done.stderr
 
 
 def test_outputs_to_devices_are_written_in_place_after_the_summary(runs_csv):
@@ -411,3 +440,36 @@ def test_a_huge_planned_loss_is_shown_in_a_few_digits(capsys):
     assert main(["fit", "--budget", "1e-300", "--threads", "1"]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("1e-300"))
     assert row.endswith("  9.565e+56"), row
+
+
+@pytest.mark.parametrize("rule", ["compute_optimal", "budget_for_loss", "optimal_for_size"])
+def test_ctrl_c_interrupts_a_long_plan(rule):
+    # Each call plans 3e7 values (2-5 s); a SIGINT soon after the first call starts must end it within a
+    # second (before, planning held the thread until the whole array was done).
+    values = {"compute_optimal": "1e18, 1e25", "budget_for_loss": "1.9, 3.0", "optimal_for_size": "1e7, 1e12"}
+    script = textwrap.dedent(f"""
+        import numpy as np, scalinglaw
+        law = scalinglaw.Law(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
+        values = np.linspace({values[rule]}, 30_000_000)
+        print("started", flush=True)
+        for k in range(5):
+            law.{rule}(values)
+            print("completed", k, flush=True)
+    """)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "started"
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    sent = time.perf_counter()
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("the plan did not stop within 60 s of SIGINT")
+    assert time.perf_counter() - sent < 1.0
+    assert "completed" not in stdout
+    assert "KeyboardInterrupt" in stderr

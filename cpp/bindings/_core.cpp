@@ -73,13 +73,15 @@ Allocations map_allocation(Allocation (*rule)(const Params&, double), const Para
     constexpr auto fields = bindings::columns(static_cast<const Allocation*>(nullptr));
     std::array<double*, 5> columns{out.flops.mutable_data(), out.n.mutable_data(), out.d.mutable_data(),
                                    out.loss.mutable_data(), out.tokens_per_parameter.mutable_data()};
-    {
-        py::gil_scoped_release release;
-        for (py::ssize_t i = 0; i < values.size(); ++i) {
+    // An allocation costs about as much as 16 grid cells: long requests are interruptible by Ctrl-C.
+    const auto count = static_cast<std::size_t>(values.size());
+    bindings::run_released(16 * count, [&](const std::atomic<bool>* cancel) {
+        for (std::size_t i = 0; i < count; ++i) {
+            if (cancel && i % 4096 == 0 && cancel->load(std::memory_order_relaxed)) throw cancelled();
             const Allocation a = rule(p, in[i]);
             for (std::size_t k = 0; k < columns.size(); ++k) columns[k][i] = a.*fields[k];
         }
-    }
+    });
     return out;
 }
 
