@@ -1,5 +1,6 @@
 #pragma once
-// Private: the objective in the solver's coordinates and Levenberg-Marquardt from one start.
+// Private: the Chinchilla law's objective in the solver's coordinates and Levenberg-Marquardt from one
+// start (the law-independent loop, factorisation and shift are in solver/).
 // The solver works on centred logs: with l_i = log N_i - mean(log N) (likewise m_i for D), the law's
 // log-prediction is logsumexp(a' - alpha l_i, b' - beta m_i, e) where a' = a - alpha mean(log N) and
 // b' = b - beta mean(log D). Same objective, but the a'-alpha and b'-beta columns of the Jacobian are
