@@ -327,20 +327,7 @@ Diagnostics diagnose(const Problem& problem, const LogParams& q) {
     return out;
 }
 
-Best best_outcome(const std::vector<StartOutcome>& outcomes) {
-    auto failed = [](const StartOutcome& o) { return o.status == FitStatus::numerical_failure; };
-    Best best{0, 0};
-    for (std::size_t i = 1; i < outcomes.size(); ++i) {
-        const StartOutcome &o = outcomes[i], &b = outcomes[best.index];
-        if (failed(o) != failed(b) ? failed(b) : o.objective < b.objective) best.index = i;
-    }
-    const StartOutcome& b = outcomes[best.index];
-    if (!failed(b))
-        for (const StartOutcome& o : outcomes)
-            if (!failed(o) && o.objective <= b.objective + 1e-8 * std::abs(b.objective))
-                ++best.starts_at_best;
-    return best;
-}
+Best best_outcome(const std::vector<StartOutcome>& outcomes) { return best_of(outcomes); }
 
 StartOutcome solve_from(const Problem& problem, const LogParams& start, const FitOptions& options,
                         Workspace& ws) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "scalinglaw/fit.hpp"
+#include "solver/best.hpp"
 
 namespace scalinglaw::detail {
 
@@ -49,13 +50,7 @@ struct Diagnostics {
 };
 Diagnostics diagnose(const Problem& problem, const LogParams& q);
 
-/// The best of a multi-start fit's outcomes: the lowest objective among the starts that did not fail,
-/// then the lowest index (so the choice never depends on the thread count); and how many starts reached
-/// that objective to 1e-8 relative (0 when every start failed).
-struct Best {
-    std::size_t index;
-    std::size_t starts_at_best;
-};
+/// best_of (solver/best.hpp) for the Chinchilla outcomes.
 Best best_outcome(const std::vector<StartOutcome>& outcomes);
 
 /// Runs Levenberg-Marquardt from `start` until one of the options' tests passes.

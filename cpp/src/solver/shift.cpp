@@ -19,9 +19,10 @@ constexpr double infinity = std::numeric_limits<double>::infinity();
 // root, Illinois false position inside it (the bracket starts at -max r - delta and -min r + delta,
 // where g' = -+ n delta, found by a pass only when needed). Otherwise stops once g(c) is provably
 // within `tolerance` of the minimum (convexity: g(c) - min g <= |g'| * bracket width). Returns c, g(c).
-Shift best_shift(const double* r, std::size_t n, double delta, double tolerance, const ShiftSums& at_zero) {
+Shift best_shift(const double* r, std::size_t n, double delta, double tolerance, const ShiftSums& at_zero,
+                 const double* weight, double total_weight) {
     double low = -infinity, high = infinity;
-    double slope_low = -static_cast<double>(n) * delta, slope_high = -slope_low;
+    double slope_low = -(weight ? total_weight : static_cast<double>(n)) * delta, slope_high = -slope_low;
     double c = 0.0;
     ShiftSums s = at_zero;
     int last_side = 0;
@@ -54,9 +55,32 @@ Shift best_shift(const double* r, std::size_t n, double delta, double tolerance,
         if (!(next > low && next < high)) next = low - slope_low * (high - low) / (slope_high - slope_low);
         if (!(next > low && next < high)) next = 0.5 * (low + high);
         c = next;
-        shift_sums(r, n, delta, c, &s);
+        if (weight)
+            shift_sums_weighted(r, weight, n, delta, c, &s);
+        else
+            shift_sums(r, n, delta, c, &s);
     }
     return {c, s.value};
+}
+
+void shift_sums_weighted(const double* r, const double* weight, std::size_t n, double delta, double c,
+                         ShiftSums* sums) {
+    double value = 0.0, slope = 0.0, inside = 0.0, up = infinity, down = infinity;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double z = r[i] + c, w = weight[i];
+        const double psi = z > delta ? delta : (z < -delta ? -delta : z);
+        value += w * psi * (z - 0.5 * psi);
+        slope += w * psi;
+        inside += std::fabs(z) <= delta ? w : 0.0;
+        // a run of weight 0 bends nothing: its kinks are no limit
+        if (w > 0.0) {
+            const double room_up = (z < -delta ? -delta : delta) - z;
+            const double room_down = z - (z > delta ? delta : -delta);
+            if (room_up >= 0.0) up = std::min(up, room_up);
+            if (room_down >= 0.0) down = std::min(down, room_down);
+        }
+    }
+    *sums = {value, slope, inside, up, down};
 }
 
 }  // namespace scalinglaw::detail

@@ -22,6 +22,10 @@ struct ShiftSums {
 /// ShiftSums of r at shift c (one vectorised pass).
 void shift_sums(const double* r, std::size_t n, double delta, double c, ShiftSums* sums);
 
+/// The same with a weight per residual: sum w_i huber(r_i + c), sum w_i psi, sum w_i [|r_i + c| <= delta].
+void shift_sums_weighted(const double* r, const double* weight, std::size_t n, double delta, double c,
+                         ShiftSums* sums);
+
 /// The smallest and largest r.
 void residual_range(const double* r, std::size_t n, double* r_min, double* r_max);
 
@@ -31,7 +35,9 @@ struct Shift {
 };
 
 /// The best shift of the n residuals r, to within `tolerance` in g, given their ShiftSums at c = 0
-/// (which the evaluation of a point sums for free).
-Shift best_shift(const double* r, std::size_t n, double delta, double tolerance, const ShiftSums& at_zero);
+/// (which the evaluation of a point sums for free). With `weight` (null: every weight 1), g is
+/// sum w_i huber(r_i + c) and `total_weight` must be sum w_i.
+Shift best_shift(const double* r, std::size_t n, double delta, double tolerance, const ShiftSums& at_zero,
+                 const double* weight = nullptr, double total_weight = 0.0);
 
 }  // namespace scalinglaw::detail
