@@ -8,10 +8,12 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "laws/dispatch.hpp"
 #include "scalinglaw/fit.hpp"
+#include "scalinglaw/frontier.hpp"
 #include "scalinglaw/laws.hpp"
 
 using namespace scalinglaw;
@@ -365,4 +367,43 @@ TEST_CASE("laws: bad input is refused with a clear message") {
     refuses(too_many.view(), {}, "unique_tokens[5] = ", LawKind::data_constrained);
     CHECK_THROWS_WITH_AS(fit(LawKind::kaplan, runs.view(), {{1.0, 2.0}}),
                          doctest::Contains("starts[0] must hold the 4"), std::invalid_argument);
+}
+
+TEST_CASE("laws: the compute-optimal frontier of every law; closed forms equal the numeric solve") {
+    // Kaplan et al.'s published law: N_opt grows as C^0.575419 (alpha_D / (alpha_N + alpha_D))
+    const FrontierCoefficients k = frontier_coefficients(LawKind::kaplan, kaplan_paper);
+    CHECK(k.a == doctest::Approx(0.575419).epsilon(1e-6));
+    CHECK(k.a + k.b == doctest::Approx(1.0).epsilon(1e-15));
+    std::vector<double> dc_base = muennighoff;
+    for (const auto& [kind, params] :
+         {std::pair{LawKind::chinchilla, chinchilla_paper}, std::pair{LawKind::kaplan, kaplan_paper},
+          std::pair{LawKind::data_constrained, dc_base}})
+        for (double flops : {1e19, 5.76e23, 1e26}) {
+            CAPTURE(law_info(kind).name);
+            CAPTURE(flops);
+            const Allocation closed = compute_optimal(kind, params, flops);
+            const Allocation numeric = compute_optimal_numeric(kind, params, flops);
+            CHECK(closed.n == doctest::Approx(numeric.n).epsilon(1e-9));
+            CHECK(closed.d * closed.n * 6.0 == doctest::Approx(flops).epsilon(1e-14));
+            CHECK(closed.loss == doctest::Approx(numeric.loss).epsilon(1e-14));
+        }
+    // the numeric frontier (Kaplan's slope in C) against the published exponent: log-log slope
+    const double n1 = compute_optimal_numeric(LawKind::kaplan, kaplan_paper, 1e20).n;
+    const double n2 = compute_optimal_numeric(LawKind::kaplan, kaplan_paper, 1e24).n;
+    CHECK(std::log(n2 / n1) / std::log(1e4) == doctest::Approx(0.575419).epsilon(1e-6));
+    // With a unique-token budget the data-constrained optimum is a minimum along C = 6ND, and a budget
+    // beyond every D changes nothing.
+    const double flops = 1e23, budget = 2e10;
+    const Allocation a = compute_optimal(LawKind::data_constrained, muennighoff, flops, budget);
+    for (double factor : {0.99, 1.01}) {
+        const double n = a.n * factor, d = flops / (6.0 * n);
+        CHECK(predict(LawKind::data_constrained, muennighoff, n, d, std::min(budget, d)) > a.loss);
+    }
+    CHECK(a.loss > compute_optimal(LawKind::data_constrained, muennighoff, flops).loss);
+    CHECK(compute_optimal(LawKind::data_constrained, muennighoff, flops, 1e30).n ==
+          doctest::Approx(compute_optimal(LawKind::data_constrained, muennighoff, flops).n).epsilon(1e-9));
+    CHECK_THROWS_WITH_AS(compute_optimal(LawKind::kaplan, {1.0, 2.0}, 1e20),
+                         doctest::Contains("must hold the 4"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(compute_optimal(LawKind::kaplan, {6.4e13, 1.8e13, -0.076, 0.103}, 1e20),
+                         doctest::Contains("alpha_N must be finite and > 0"), std::invalid_argument);
 }
