@@ -14,6 +14,7 @@
 #include "laws/dispatch.hpp"
 #include "scalinglaw/fit.hpp"
 #include "scalinglaw/frontier.hpp"
+#include "scalinglaw/grid.hpp"
 #include "scalinglaw/laws.hpp"
 
 using namespace scalinglaw;
@@ -406,4 +407,35 @@ TEST_CASE("laws: the compute-optimal frontier of every law; closed forms equal t
                          doctest::Contains("must hold the 4"), std::invalid_argument);
     CHECK_THROWS_WITH_AS(compute_optimal(LawKind::kaplan, {6.4e13, 1.8e13, -0.076, 0.103}, 1e20),
                          doctest::Contains("alpha_N must be finite and > 0"), std::invalid_argument);
+}
+
+TEST_CASE("laws: predict and loss_grid for any law equal the law point by point, on any thread count") {
+    const std::vector<double> n_axis{1e8, 3e8, 1e9, 7e9}, c_axis{1e19, 1e21, 1e23};
+    for (const auto& [kind, params] :
+         {std::pair{LawKind::chinchilla, chinchilla_paper}, std::pair{LawKind::kaplan, kaplan_paper},
+          std::pair{LawKind::data_constrained, muennighoff}}) {
+        CAPTURE(law_info(kind).name);
+        const double budget = kind == LawKind::data_constrained ? 5e9 : 0.0;
+        std::vector<double> one(12), four(12);
+        loss_grid(kind, params, n_axis.data(), 4, c_axis.data(), 3, one.data(), 1, nullptr, budget);
+        loss_grid(kind, params, n_axis.data(), 4, c_axis.data(), 3, four.data(), 4, nullptr, budget);
+        CHECK(one == four);
+        std::vector<double> n, d, u, points(12);
+        for (std::size_t i = 0; i < 4; ++i)
+            for (std::size_t j = 0; j < 3; ++j) {
+                n.push_back(n_axis[i]);
+                d.push_back(c_axis[j] / (6.0 * n_axis[i]));
+                u.push_back(budget > 0.0 ? std::min(budget, d.back()) : d.back());
+                CHECK(one[i * 3 + j] ==
+                      doctest::Approx(predict(kind, params, n.back(), d.back(), u.back())).epsilon(1e-13));
+            }
+        predict(kind, params, n.data(), d.data(), u.data(), 12, points.data(), 2);
+        for (std::size_t k = 0; k < 12; ++k) CHECK(points[k] == doctest::Approx(one[k]).epsilon(1e-13));
+    }
+    std::vector<double> out(1);
+    const double n = 1e9, d = 1e10, u = 2e10;
+    CHECK_THROWS_WITH_AS(predict(LawKind::data_constrained, muennighoff, &n, &d, nullptr, 1, out.data()),
+                         doctest::Contains("needs unique_tokens"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(predict(LawKind::data_constrained, muennighoff, &n, &d, &u, 1, out.data()),
+                         doctest::Contains("unique_tokens[0] = "), std::invalid_argument);
 }
