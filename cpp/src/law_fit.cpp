@@ -17,6 +17,7 @@
 #include "scalinglaw/fit.hpp"
 #include "scalinglaw/huber.hpp"
 #include "solver.hpp"
+#include "law_fit_detail.hpp"
 #include "solver/generic.hpp"
 
 namespace scalinglaw {
@@ -43,15 +44,6 @@ GenericRuns make_generic_runs(const RunsView& runs, double delta, const std::vec
 }
 
 namespace {
-
-/// The resolved ParameterMap of a law with K parameters.
-struct Resolved {
-    std::vector<int> slot;  // representative index, -1 fixed
-    std::vector<double> fixed;
-    int free_count = 0;
-    bool empty = true;
-};
-
 std::size_t index_of(const LawInfo& info, const std::string& name, const char* where) {
     for (std::size_t j = 0; j < info.parameters.size(); ++j)
         if (info.parameters[j] == name) return j;
@@ -60,6 +52,8 @@ std::size_t index_of(const LawInfo& info, const std::string& name, const char* w
     fail(describe(where, ": unknown parameter '", name, "' of the ", info.name,
                   " law (its parameters: ", known, ")"));
 }
+
+}  // namespace
 
 Resolved resolve(LawKind kind, const ParameterMap& map) {
     const LawInfo& info = law_info(kind);
@@ -140,18 +134,7 @@ void check_law_runs(LawKind kind, const RunsView& runs, std::size_t free_count) 
     }
 }
 
-template <int K>
-CoordinateMap<K> coordinate_map(LawKind kind, const Resolved& r) {
-    const LawInfo& info = law_info(kind);
-    CoordinateMap<K> map;
-    for (int j = 0; j < K; ++j) {
-        map.slot[j] = r.slot[j];
-        map.fixed[j] = r.fixed[j];
-        map.log_scale[j] = info.log_scale[j];
-    }
-    map.free_count = r.free_count;
-    return map;
-}
+namespace {
 
 // The condition number of the free block of the exact Hessian at x, scaled to unit diagonal.
 template <class Law>
@@ -280,7 +263,7 @@ LawFitResult fit(LawKind kind, const RunsView& runs, const std::vector<std::vect
     }
 
     LawFitResult result;
-    if (kind == LawKind::chinchilla && resolved.empty && runs.weight == nullptr) {
+    if (detail::chinchilla_fast_path(kind, resolved, runs)) {
         std::vector<LogParams> log_starts;
         log_starts.reserve(starts.size());
         for (const std::vector<double>& s : starts) log_starts.push_back({s[1], s[2], s[0], s[3], s[4]});

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "laws/dispatch.hpp"
+#include "scalinglaw/bootstrap.hpp"
 #include "scalinglaw/fit.hpp"
 #include "scalinglaw/frontier.hpp"
 #include "scalinglaw/grid.hpp"
@@ -438,4 +439,56 @@ TEST_CASE("laws: predict and loss_grid for any law equal the law point by point,
                          doctest::Contains("needs unique_tokens"), std::invalid_argument);
     CHECK_THROWS_WITH_AS(predict(LawKind::data_constrained, muennighoff, &n, &d, &u, 1, out.data()),
                          doctest::Contains("unique_tokens[0] = "), std::invalid_argument);
+}
+
+TEST_CASE("laws: the bootstrap of any law refits each resample as fit() would") {
+    // Chinchilla without constraints: bootstrap()'s refits, bit for bit
+    const Runs runs = synthetic(LawKind::chinchilla, chinchilla_paper, noise);
+    const std::size_t resamples = 6;
+    const std::vector<std::size_t> indices = bootstrap_indices(runs.n.size(), resamples, 7);
+    BootstrapOptions options;
+    options.budgets = {1e21, 5.76e23};
+    options.fit.threads = 2;
+    const LawFitResult full = fit(LawKind::chinchilla, runs.view(), some_starts(LawKind::chinchilla, 9));
+    const auto starts = bootstrap_starts(LawKind::chinchilla, full.coordinates);
+    const LawBootstrapResult law = bootstrap(LawKind::chinchilla, runs.view(), indices, starts, {}, options);
+    const BootstrapResult plain =
+        bootstrap(runs.view(), indices,
+                  bootstrap_starts(LogParams{full.coordinates[1], full.coordinates[2], full.coordinates[0],
+                                             full.coordinates[3], full.coordinates[4]}),
+                  options);
+    for (std::size_t r = 0; r < resamples; ++r) {
+        CHECK(law.objective[r] == plain.objective[r]);
+        CHECK(law.iterations[r] == plain.iterations[r]);
+        CHECK(law.params[r * 5 + 0] == plain.params[r].E);
+        CHECK(law.params[r * 5 + 3] == plain.params[r].alpha);
+        for (std::size_t k = 0; k < 2; ++k) CHECK(law.optimal[r * 2 + k].n == plain.optimal[r * 2 + k].n);
+    }
+    // Kaplan with weights: each resample is the fit of its rows (weights travelling with them), on
+    // any thread count
+    Runs kaplan = synthetic(LawKind::kaplan, kaplan_paper, noise);
+    for (std::size_t i = 0; i < kaplan.n.size(); ++i) kaplan.weight.push_back(1.0 + i % 3);
+    const auto kaplan_starts = some_starts(LawKind::kaplan, 40);
+    const std::vector<std::size_t> draws = bootstrap_indices(kaplan.n.size(), 3, 11);
+    BootstrapOptions one, three;
+    one.fit.threads = 1;
+    three.fit.threads = 3;
+    one.budgets = three.budgets = {1e22};
+    const LawBootstrapResult a = bootstrap(LawKind::kaplan, kaplan.view(), draws, kaplan_starts, {}, one);
+    const LawBootstrapResult b = bootstrap(LawKind::kaplan, kaplan.view(), draws, kaplan_starts, {}, three);
+    CHECK(a.params == b.params);
+    for (std::size_t r = 0; r < 3; ++r) {
+        Runs resample;
+        for (std::size_t j = 0; j < kaplan.n.size(); ++j) {
+            const std::size_t i = draws[r * kaplan.n.size() + j];
+            resample.n.push_back(kaplan.n[i]);
+            resample.d.push_back(kaplan.d[i]);
+            resample.loss.push_back(kaplan.loss[i]);
+            resample.weight.push_back(kaplan.weight[i]);
+        }
+        const LawFitResult f = fit(LawKind::kaplan, resample.view(), kaplan_starts);
+        CHECK(a.objective[r] == f.objective);
+        for (std::size_t j = 0; j < 4; ++j) CHECK(a.params[r * 4 + j] == f.params[j]);
+        CHECK(a.optimal[r].n == compute_optimal(LawKind::kaplan, f.params, 1e22).n);
+    }
 }
