@@ -108,12 +108,12 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
                         {{}, {q.e, q.a, q.b, q.alpha, q.beta}, o.objective, o.status, o.iterations});
                 }
             } else {
-                const detail::GenericRuns problem =
-                    detail::make_generic_runs(runs, options.fit.huber_delta, &s.rows);
                 detail::visit_law(kind, [&](auto law) {
                     using Law = decltype(law);
+                    const detail::GenericRuns problem = detail::make_generic_runs(
+                        runs, options.fit.huber_delta, &s.rows, detail::can_centre<Law>(resolved));
                     const detail::CoordinateMap<Law::size> cmap =
-                        detail::coordinate_map<Law::size>(kind, resolved);
+                        detail::coordinate_map<Law>(resolved, problem);
                     for (const std::vector<double>& start : starts) {
                         const detail::GenericOutcome o =
                             detail::solve_generic<Law>(problem, cmap, start.data(), options.fit, s.generic);

@@ -23,7 +23,8 @@
 namespace scalinglaw {
 namespace detail {
 
-GenericRuns make_generic_runs(const RunsView& runs, double delta, const std::vector<std::size_t>* rows) {
+GenericRuns make_generic_runs(const RunsView& runs, double delta, const std::vector<std::size_t>* rows,
+                              bool centre) {
     GenericRuns out;
     out.delta = delta;
     const std::size_t count = rows ? rows->size() : runs.size;
@@ -38,6 +39,20 @@ GenericRuns make_generic_runs(const RunsView& runs, double delta, const std::vec
         if (runs.weight) {
             out.weight[i] = runs.weight[row];
             out.total_weight += runs.weight[row];
+        }
+    }
+    if (centre && count > 0) {
+        double sum_n = 0.0, sum_d = 0.0;
+        for (std::size_t i = 0; i < count; ++i) {
+            sum_n += out.log_n[i];
+            sum_d += out.log_d[i];
+        }
+        out.centre_n = sum_n / static_cast<double>(count);
+        out.centre_d = sum_d / static_cast<double>(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            out.log_n[i] -= out.centre_n;
+            out.log_d[i] -= out.centre_d;
+            out.log_u[i] -= out.centre_d;
         }
     }
     return out;
@@ -166,8 +181,9 @@ template <class Law>
 LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<double>>& starts,
                          const Resolved& resolved, const FitOptions& options) {
     constexpr int K = Law::size;
-    const CoordinateMap<K> map = coordinate_map<K>(Law::kind, resolved);
-    const GenericRuns problem = make_generic_runs(runs, options.huber_delta);
+    const GenericRuns problem =
+        make_generic_runs(runs, options.huber_delta, nullptr, can_centre<Law>(resolved));
+    const CoordinateMap<K> map = coordinate_map<Law>(resolved, problem);
     // Starts that coincide once mapped are solved once.
     std::vector<std::size_t> first(starts.size());
     std::vector<std::size_t> unique;

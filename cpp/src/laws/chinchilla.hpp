@@ -15,6 +15,8 @@ struct ChinchillaLaw {
         using T = decltype(x[0] + log_n);
         return logsumexp<T>(x[1] - x[3] * log_n, x[2] - x[4] * log_d, T(x[0]));
     }
+    // a - alpha log N = (a - alpha c_N) - alpha (log N - c_N), likewise b
+    static constexpr std::array<Centring, 2> centring{{{1, 3, 0}, {2, 4, 1}}};
     static void shift_direction(const double* /*x*/, double* v) {
         const double d[size] = {1.0, 1.0, 1.0, 0.0, 0.0};
         std::copy(d, d + size, v);

@@ -6,15 +6,30 @@
 //       the log of the predicted loss at coordinates x for one run (log N, log D, log U_D), written
 //       once over number types (double, or Jet<K> for the Jacobian and Hessian in either argument);
 //   static void shift_direction(const double* x, double* v)
-//       v such that x + c v moves every log-prediction by exactly c (the solver's common shift).
+//       v such that x + c v moves every log-prediction by exactly c (the solver's common shift);
+// and optionally
+//   static constexpr std::array<Centring, M> centring
+//       how its coordinates change when log N and log D are centred (the law's formula unchanged):
+//       the solver then works on centred logs, where an amplitude and its exponent are nearly
+//       uncorrelated (see solver.hpp), as the Chinchilla fast path does.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "jet.hpp"
 #include "scalinglaw/laws.hpp"
 
 namespace scalinglaw::detail {
+
+/// With l = log N - c_N and m = log D - c_D, coordinate `coordinate` becomes x - x[exponent] c (an
+/// amplitude beside its exponent) or x - c (exponent -1: a plain translation); c is c_N for axis 0,
+/// c_D for axis 1.
+struct Centring {
+    int coordinate;
+    int exponent;
+    int axis;
+};
 
 using std::exp;
 using std::expm1;

@@ -15,6 +15,8 @@ struct KaplanLaw {
         const X ratio = x[2] / x[3];
         return T(x[3]) * logsumexp<T>(ratio * (x[0] - log_n), x[1] - log_d);
     }
+    // log N_c - log N = (log N_c - c_N) - (log N - c_N), likewise log D_c
+    static constexpr std::array<Centring, 2> centring{{{0, -1, 0}, {1, -1, 1}}};
     // Moving log N_c by c / alpha_N and log D_c by c / alpha_D moves the logsumexp by c / alpha_D.
     static void shift_direction(const double* x, double* v) {
         v[0] = 1.0 / x[2];

@@ -25,32 +25,51 @@
 namespace scalinglaw::detail {
 
 /// The runs in the form the generic solver reads: logs of N, D, U_D (U_D: -inf when absent), L, and
-/// the weights (empty: every weight 1).
+/// the weights (empty: every weight 1). When centred, log N and log D (and log U_D) are less their
+/// means centre_n, centre_d over the runs (laws/common.hpp's Centring).
 struct GenericRuns {
     std::vector<double> log_n, log_d, log_u, log_loss, weight;
     double total_weight = 0.0;
     double delta = 1e-3;
+    double centre_n = 0.0, centre_d = 0.0;
     std::size_t size() const { return log_n.size(); }
 };
 
 /// `rows` (optional) picks and repeats runs, e.g. a resample.
 GenericRuns make_generic_runs(const RunsView& runs, double delta,
-                              const std::vector<std::size_t>* rows = nullptr);
+                              const std::vector<std::size_t>* rows = nullptr, bool centre = false);
 
-/// Which coordinates the solver moves (see the top of this file).
+/// Which coordinates the solver moves (see the top of this file), in the solver's coordinates: the
+/// law's, centred where the runs are (coordinate j less (x[exponent[j]] or 1) * offset[j]).
 template <int K>
 struct CoordinateMap {
-    int slot[K];        ///< the representative's index, or -1 when fixed
-    double fixed[K];    ///< the coordinate's value where fixed
-    bool log_scale[K];  ///< for the overflow check of the answer
+    int slot[K];          ///< the representative's index, or -1 when fixed
+    double fixed[K];      ///< the coordinate's value where fixed (solver coordinates)
+    double fixed_law[K];  ///< the same in the law's coordinates
+    bool log_scale[K];    ///< for the overflow check of the answer
+    int exponent[K];      ///< centring: the coordinate's exponent, or -1 for a plain translation
+    double offset[K];     ///< centring: 0 for a coordinate it leaves alone
     int free_count = 0;
 
-    /// The law's coordinates at the solver's x.
+    /// The law's coordinates (solver form) at the solver's x.
     void expand(const Vector<K>& x, double* full) const {
         for (int j = 0; j < K; ++j) full[j] = slot[j] < 0 ? fixed[j] : x[slot[j]];
     }
-    /// The solver's x for full coordinates (a start): each representative's value.
-    Vector<K> project(const double* full) const {
+    /// Law coordinates to solver coordinates and back, in place (exponents are never offset).
+    void to_solver(double* full) const {
+        for (int j = 0; j < K; ++j)
+            if (offset[j] != 0.0) full[j] -= (exponent[j] >= 0 ? full[exponent[j]] : 1.0) * offset[j];
+    }
+    void from_solver(double* full) const {
+        for (int j = 0; j < K; ++j)
+            if (offset[j] != 0.0) full[j] += (exponent[j] >= 0 ? full[exponent[j]] : 1.0) * offset[j];
+    }
+    /// The solver's x for the law's coordinates `law` (a start): fixed and tied entries overridden (in
+    /// the law's coordinates, before centring), then each representative's value.
+    Vector<K> project(const double* law) const {
+        double full[K];
+        for (int j = 0; j < K; ++j) full[j] = slot[j] < 0 ? fixed_law[j] : law[slot[j]];
+        to_solver(full);
         Vector<K> x = Vector<K>::Zero();
         for (int j = 0; j < K; ++j)
             if (slot[j] == j) x[j] = full[j];
@@ -217,6 +236,7 @@ GenericOutcome solve_generic(const GenericRuns& runs, const CoordinateMap<Law::s
         end = levenberg_marquardt(objective, x, f, options, f_floor);
     }
     map.expand(x, out.coordinates.data());
+    map.from_solver(out.coordinates.data());
     out.objective = f;
     out.status = end.status;
     out.iterations = end.iterations;
