@@ -125,6 +125,9 @@ std::vector<std::vector<double>> default_starts(LawKind kind) {
 
 double predict(LawKind kind, const std::vector<double>& params, double n, double d, double unique_tokens) {
     const std::vector<double> x = to_coordinates(kind, params);
+    if (law_info(kind).needs_unique_tokens && !(unique_tokens > 0.0 && unique_tokens <= d))
+        detail::fail(detail::describe("the ", law_info(kind).name, " law needs 0 < unique_tokens <= d = ", d,
+                                      ", got ", unique_tokens));
     const double log_u = std::log(unique_tokens);
     return detail::visit_law(kind, [&](auto law) {
         return std::exp(decltype(law)::log_predict(x.data(), std::log(n), std::log(d), log_u));

@@ -492,3 +492,31 @@ TEST_CASE("laws: the bootstrap of any law refits each resample as fit() would") 
         CHECK(a.optimal[r].n == compute_optimal(LawKind::kaplan, f.params, 1e22).n);
     }
 }
+
+TEST_CASE("laws: the data-constrained decay constants with the base pinned, as Muennighoff et al. fit them") {
+    // Runs from 1 to 40 epochs at the paper's parameters; the five base parameters pinned to their
+    // values, R_D and R_N fitted from the default starts (which collapse to the 25 R pairs).
+    Runs runs;
+    for (double n : {1e8, 5e8, 2e9, 9e9})
+        for (double u : {1e9, 5e9, 2.5e10})
+            for (double epochs : {1.0, 4.0, 12.0, 40.0}) {
+                runs.n.push_back(n);
+                runs.d.push_back(u * epochs);
+                runs.u.push_back(u);
+                runs.loss.push_back(predict(LawKind::data_constrained, muennighoff, n, u * epochs, u));
+            }
+    ParameterMap map;
+    const auto& names = law_info(LawKind::data_constrained).parameters;
+    for (std::size_t j = 0; j < 5; ++j) map.fixed[names[j]] = muennighoff[j];
+    const LawFitResult r =
+        fit(LawKind::data_constrained, runs.view(), default_starts(LawKind::data_constrained), map);
+    CHECK(r.status == FitStatus::converged);
+    CHECK(r.params[5] == doctest::Approx(15.387756).epsilon(1e-6));
+    CHECK(r.params[6] == doctest::Approx(5.309743).epsilon(1e-6));
+    CHECK(r.objective < 1e-20);
+    CHECK(std::isfinite(r.hessian_condition));
+    for (std::size_t j = 0; j < 5; ++j) CHECK(r.roles[j] == ParameterRole::fixed);
+    CHECK(objective(LawKind::data_constrained, runs.view(), muennighoff) < 1e-25);
+    CHECK_THROWS_WITH_AS(predict(LawKind::data_constrained, muennighoff, 1e9, 1e10, 2e10),
+                         doctest::Contains("needs 0 < unique_tokens <= d"), std::invalid_argument);
+}

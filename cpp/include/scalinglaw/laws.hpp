@@ -51,8 +51,8 @@ std::vector<double> from_coordinates(LawKind kind, const std::vector<double>& co
 std::vector<std::vector<double>> default_starts(LawKind kind);
 
 /// L(n, d) of the law at natural parameters `params` (its order). `unique_tokens`: U_D, needed by the
-/// data-constrained law (U_D <= d), ignored by the others. No checks beyond the sizes: n, d > 0 and
-/// sensible parameters are the caller's.
+/// data-constrained law (0 < U_D <= d, else std::invalid_argument), ignored by the others. No other
+/// checks beyond the sizes: n, d > 0 and sensible parameters are the caller's.
 double predict(LawKind kind, const std::vector<double>& params, double n, double d,
                double unique_tokens = 0.0);
 
