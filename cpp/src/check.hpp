@@ -78,6 +78,7 @@ inline void check_threads(int threads) {
 // all of one N or one D; options in range; every start finite (index `index` named).
 void check_runs(const RunsView& runs);
 void check_options(const FitOptions& options);
+void check_delta(double delta);
 void check_start(const LogParams& q, std::size_t index);
 
 }  // namespace scalinglaw::detail

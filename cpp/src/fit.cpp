@@ -22,6 +22,8 @@ void check_runs(const RunsView& runs) {
     check_positive_array(runs.n, runs.size, "n");
     check_positive_array(runs.d, runs.size, "d");
     check_positive_array(runs.loss, runs.size, "loss");
+    if (runs.weight != nullptr)
+        fail("weights are not taken by this Chinchilla-only entry point: use fit(LawKind::chinchilla, ...)");
     // With a single model size (or token count) A/N^alpha is one constant beside E: not identifiable.
     struct Column {
         const double* values;

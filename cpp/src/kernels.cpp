@@ -7,39 +7,16 @@
 #include <cmath>
 
 #include "fast_math.hpp"
+#include "solver/huber_lanes.hpp"
 
 namespace scalinglaw::detail {
-namespace {
 
-// psi(r) = huber'(r): r clipped to [-delta, delta]. Nested selects, which compilers vectorise.
-SCALINGLAW_ALWAYS_INLINE double clip(double r, double delta) {
-    return r > delta ? delta : (r < -delta ? -delta : r);
-}
-
-// huber(r) = psi (r - psi / 2): r^2/2 inside delta, delta (|r| - delta/2) beyond, without a branch.
-SCALINGLAW_ALWAYS_INLINE double huber(double r, double delta) {
-    const double psi = clip(r, delta);
-    return psi * (r - 0.5 * psi);
-}
-
-constexpr double infinity = __builtin_inf();
-
-// Written so that GCC vectorises them for AVX2 as well (nested selects with a constant arm are not).
-SCALINGLAW_ALWAYS_INLINE double smaller(double x, double y) { return x < y ? x : y; }
-SCALINGLAW_ALWAYS_INLINE double larger(double x, double y) { return x > y ? x : y; }
-
-// How far c can rise (up) or fall (down) before z = r + c reaches a kink of huber at +-delta: the
-// distance to the next kink in that direction, +inf when there is none.
-SCALINGLAW_ALWAYS_INLINE double room_up(double z, double delta) {
-    const double room = (z < -delta ? -delta : delta) - z;
-    return room >= 0.0 ? room : infinity;
-}
-SCALINGLAW_ALWAYS_INLINE double room_down(double z, double delta) {
-    const double room = z - (z > delta ? delta : -delta);
-    return room >= 0.0 ? room : infinity;
-}
-
-}  // namespace
+using lanes::clip;
+using lanes::huber;
+using lanes::infinity;
+using lanes::room_down;
+using lanes::room_up;
+using lanes::smaller;
 
 SCALINGLAW_MULTIVERSION
 void evaluate_runs(const RunLogs& runs, double a, double b, double e, double alpha, double beta, double delta,
@@ -71,38 +48,10 @@ void evaluate_runs(const RunLogs& runs, double a, double b, double e, double alp
 }
 
 SCALINGLAW_MULTIVERSION
-void shift_sums(const double* SCALINGLAW_RESTRICT r, std::size_t n, double delta, double c, ShiftSums* sums) {
-    double value = 0.0, slope = 0.0, inside = 0.0, up = infinity, down = infinity;
-    SCALINGLAW_SIMD(reduction(+ : value, slope, inside) reduction(min : up, down))
-    for (std::size_t i = 0; i < n; ++i) {
-        const double z = r[i] + c;
-        const double psi = clip(z, delta);
-        value += psi * (z - 0.5 * psi);
-        slope += psi;
-        inside += std::fabs(z) <= delta ? 1.0 : 0.0;
-        up = smaller(up, room_up(z, delta));
-        down = smaller(down, room_down(z, delta));
-    }
-    *sums = {value, slope, inside, up, down};
-}
-
-SCALINGLAW_MULTIVERSION
-void residual_range(const double* SCALINGLAW_RESTRICT r, std::size_t n, double* r_min, double* r_max) {
-    double low = infinity, high = -infinity;
-    SCALINGLAW_SIMD(reduction(min : low) reduction(max : high))
-    for (std::size_t i = 0; i < n; ++i) {
-        low = smaller(low, r[i]);
-        high = larger(high, r[i]);
-    }
-    *r_min = low;
-    *r_max = high;
-}
-
-SCALINGLAW_MULTIVERSION
 void derivative_sums(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
                      const double* SCALINGLAW_RESTRICT p2, const double* SCALINGLAW_RESTRICT p3,
                      const double* SCALINGLAW_RESTRICT r, double shift, double delta,
-                     double* SCALINGLAW_RESTRICT reweight, double* sums) {
+                     double* SCALINGLAW_RESTRICT reweight, DerivativeSums* sums) {
     const double* SCALINGLAW_RESTRICT l = runs.log_n;
     const double* SCALINGLAW_RESTRICT m = runs.log_d;
     double g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, c0 = 0, c1 = 0, d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0;
@@ -147,16 +96,18 @@ void derivative_sums(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
         h34 += e3 * j4;
         h44 += e4 * j4;
     }
-    const double out[27] = {g0,  g1,  g2,  g3,  g4,  c0,  c1,  d0,  d1,  d2,  d3,  d4,  h00, h01,
-                            h02, h03, h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44};
-    for (int k = 0; k < 27; ++k) sums[k] = out[k];
+    *sums = {{{g0, g1, g2, g3, g4},
+              {d0, d1, d2, d3, d4},
+              {h00, h01, h02, h03, h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44}},
+             c0,
+             c1};
 }
 
 SCALINGLAW_MULTIVERSION
 void amplitude_derivative_sums(const double* SCALINGLAW_RESTRICT p1, const double* SCALINGLAW_RESTRICT p2,
                                const double* SCALINGLAW_RESTRICT p3, const double* SCALINGLAW_RESTRICT r,
                                std::size_t n, double delta, double* SCALINGLAW_RESTRICT reweight,
-                               double* sums) {
+                               HuberSums<3>* sums) {
     double g0 = 0, g1 = 0, g2 = 0, d0 = 0, d1 = 0, d2 = 0, h00 = 0, h01 = 0, h02 = 0, h11 = 0, h12 = 0,
            h22 = 0;
     SCALINGLAW_SIMD_REDUCTION(+ : g0, g1, g2, d0, d1, d2, h00, h01, h02, h11, h12, h22)
@@ -181,14 +132,13 @@ void amplitude_derivative_sums(const double* SCALINGLAW_RESTRICT p1, const doubl
         h12 += e1 * j2;
         h22 += e2 * j2;
     }
-    const double out[12] = {g0, g1, g2, d0, d1, d2, h00, h01, h02, h11, h12, h22};
-    for (int k = 0; k < 12; ++k) sums[k] = out[k];
+    *sums = {{g0, g1, g2}, {d0, d1, d2}, {h00, h01, h02, h11, h12, h22}};
 }
 
 SCALINGLAW_MULTIVERSION
 void weighted_gram(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
                    const double* SCALINGLAW_RESTRICT p2, const double* SCALINGLAW_RESTRICT p3,
-                   const double* SCALINGLAW_RESTRICT weight, double* upper) {
+                   const double* SCALINGLAW_RESTRICT weight, Triangle<5>* gram) {
     const double* SCALINGLAW_RESTRICT l = runs.log_n;
     const double* SCALINGLAW_RESTRICT m = runs.log_d;
     double h00 = 0, h01 = 0, h02 = 0, h03 = 0, h04 = 0, h11 = 0, h12 = 0, h13 = 0, h14 = 0, h22 = 0, h23 = 0,
@@ -214,8 +164,7 @@ void weighted_gram(const RunLogs& runs, const double* SCALINGLAW_RESTRICT p1,
         h34 += w3 * j4;
         h44 += w4 * j4;
     }
-    const double out[15] = {h00, h01, h02, h03, h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44};
-    for (int k = 0; k < 15; ++k) upper[k] = out[k];
+    *gram = {{h00, h01, h02, h03, h04, h11, h12, h13, h14, h22, h23, h24, h33, h34, h44}};
 }
 
 SCALINGLAW_MULTIVERSION

@@ -1,5 +1,6 @@
 #pragma once
-// Private: the objective in the solver's coordinates and Levenberg-Marquardt from one start.
+// Private: the Chinchilla law's objective in the solver's coordinates and Levenberg-Marquardt from one
+// start (the law-independent loop, factorisation and shift are in solver/).
 // The solver works on centred logs: with l_i = log N_i - mean(log N) (likewise m_i for D), the law's
 // log-prediction is logsumexp(a' - alpha l_i, b' - beta m_i, e) where a' = a - alpha mean(log N) and
 // b' = b - beta mean(log D). Same objective, but the a'-alpha and b'-beta columns of the Jacobian are
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "scalinglaw/fit.hpp"
+#include "solver/best.hpp"
 
 namespace scalinglaw::detail {
 
@@ -48,13 +50,7 @@ struct Diagnostics {
 };
 Diagnostics diagnose(const Problem& problem, const LogParams& q);
 
-/// The best of a multi-start fit's outcomes: the lowest objective among the starts that did not fail,
-/// then the lowest index (so the choice never depends on the thread count); and how many starts reached
-/// that objective to 1e-8 relative (0 when every start failed).
-struct Best {
-    std::size_t index;
-    std::size_t starts_at_best;
-};
+/// best_of (solver/best.hpp) for the Chinchilla outcomes.
 Best best_outcome(const std::vector<StartOutcome>& outcomes);
 
 /// Runs Levenberg-Marquardt from `start` until one of the options' tests passes.

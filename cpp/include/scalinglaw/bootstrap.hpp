@@ -84,4 +84,35 @@ BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& 
 BootstrapResult bootstrap(const RunsView& runs, std::size_t n_resamples, std::uint64_t seed,
                           const BootstrapOptions& options = {});
 
+// ---- Any law (laws.hpp), with its ParameterMap and the runs' weights and unique tokens ---------------
+
+struct LawBootstrapResult {
+    LawKind law = LawKind::chinchilla;
+    std::size_t resamples = 0;   ///< R
+    std::size_t budgets = 0;     ///< K
+    std::size_t parameters = 0;  ///< P, the law's
+    /// R x P, row-major, natural form in the law's order; NaN where the resample's best start failed.
+    std::vector<double> params;
+    std::vector<double> objective;
+    std::vector<FitStatus> status;
+    std::vector<int> iterations;
+    std::vector<std::size_t> best_start;
+    std::vector<std::size_t> starts_at_best;
+    /// R x K, row-major: the compute-optimal allocation (compute_optimal(kind, params, C)) at each of
+    /// options.budgets; NaN where the resample has none or it is beyond double precision.
+    std::vector<Allocation> optimal;
+};
+
+/// Refits each resample (rows as in `indices`, as for bootstrap(); a run's weight and unique tokens
+/// travel with it) from every start (the law's coordinates) under `map`, keeping the best. The
+/// unconstrained, unweighted Chinchilla law gives exactly bootstrap()'s refits. Approach 2
+/// (options.group) is not offered here.
+LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vector<std::size_t>& indices,
+                             const std::vector<std::vector<double>>& starts, const ParameterMap& map = {},
+                             const BootstrapOptions& options = {});
+
+/// The starts a resample is refitted from: the full-data optimum (coordinates), and for the Chinchilla
+/// law the two grid starts of bootstrap_starts(LogParams).
+std::vector<std::vector<double>> bootstrap_starts(LawKind kind, const std::vector<double>& optimum);
+
 }  // namespace scalinglaw

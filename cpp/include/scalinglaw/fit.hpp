@@ -9,22 +9,17 @@
 
 #include <atomic>
 #include <cstddef>
+#include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scalinglaw/law.hpp"
+#include "scalinglaw/laws.hpp"
+#include "scalinglaw/runs.hpp"
 
 namespace scalinglaw {
-
-/// Read-only view of n runs: three separate arrays of length `size` (run i is n[i], d[i], loss[i]), not
-/// owned: they are only read, and only during the call. Every value must be finite and > 0.
-struct RunsView {
-    const double* n;     ///< model size N, parameters
-    const double* d;     ///< training tokens D
-    const double* loss;  ///< final loss L
-    std::size_t size;
-};
 
 /// Every field: what it means, its unit, why this default.
 struct FitOptions {
@@ -110,6 +105,67 @@ FitResult fit_chinchilla(const std::vector<double>& n, const std::vector<double>
                          const std::vector<double>& loss,
                          const std::vector<LogParams>& starts = default_starts(),
                          const FitOptions& options = {});
+
+// ---- Any law (laws.hpp), with fixed and tied parameters and per-run weights ----------------------------
+
+/// Constraints on a law's parameters, by their natural names (laws.hpp). `fixed` pins parameters at
+/// natural values (finite, > 0 for log-scale parameters; +infinity where the law allows it: R_D, R_N);
+/// `tied` makes each pair share one value (chains join into groups; both must be fitted on the same
+/// scale, log or linear, and neither fixed). At least one parameter must stay free.
+struct ParameterMap {
+    std::map<std::string, double> fixed;
+    std::vector<std::pair<std::string, std::string>> tied;
+};
+
+/// How a parameter was treated by a fit.
+enum class ParameterRole {
+    free,   ///< fitted
+    fixed,  ///< pinned by ParameterMap::fixed
+    tied,   ///< takes the value of the first parameter of its tie group (LawFitResult::tied_to)
+};
+
+/// What became of one start (full coordinates of the law, fixed and tied entries included).
+struct LawStartOutcome {
+    std::vector<double> start;
+    std::vector<double> coordinates;
+    double objective;
+    FitStatus status;
+    int iterations;
+};
+
+struct LawFitResult {
+    LawKind law;
+    std::vector<double> params;       ///< the best start's optimum, natural form, in the law's order
+    std::vector<double> coordinates;  ///< the same in the fit's coordinates (laws.hpp)
+    std::vector<ParameterRole> roles;
+    std::vector<std::size_t> tied_to;  ///< for each parameter, the first of its tie group (itself if untied)
+    double objective;                  ///< sum_i w_i huber(r_i) at params (w_i = 1 without weights)
+    FitStatus status;
+    std::string message;
+    int iterations;
+    std::size_t best_start;
+    std::size_t starts_at_best;
+    /// The condition number of the exact Hessian over the free coordinates, scaled to unit diagonal;
+    /// infinity when it is not positive definite. Large values say the parameters are poorly determined.
+    double hessian_condition = 0.0;
+    std::vector<LawStartOutcome> starts;  ///< one per start, in the order given
+};
+
+/// Fits `kind` to the runs from every start (full coordinate vectors of the law; fixed and tied entries
+/// are overridden by the map), keeping the best (lowest objective, then lowest index). Starts that are
+/// identical once the map is applied are solved once. The unconstrained, unweighted Chinchilla fit runs
+/// fit_chinchilla's hand-vectorised path (bit-identical to it); every other fit the generic path.
+/// Throws std::invalid_argument for bad runs, weights, unique tokens (needed by data_constrained,
+/// U_D <= D), names, values or starts.
+LawFitResult fit(LawKind kind, const RunsView& runs, const std::vector<std::vector<double>>& starts,
+                 const ParameterMap& map = {}, const FitOptions& options = {});
+
+/// The objective sum_i w_i huber(r_i) at natural parameters `params` of `kind` (checks as in fit()).
+double objective(LawKind kind, const RunsView& runs, const std::vector<double>& params,
+                 double huber_delta = 1e-3);
+
+/// "free", "fixed", "tied".
+const char* to_string(ParameterRole role);
 
 /// "converged", "max_iterations" or "numerical_failure".
 const char* to_string(FitStatus status);

@@ -7,7 +7,10 @@
 // Pure functions of their arguments: thread-safe. Bad arguments throw std::invalid_argument, and so
 // do requests whose answer is beyond double precision (a budget of 5e-324 FLOPs, G overflowing).
 
+#include <vector>
+
 #include "scalinglaw/law.hpp"
+#include "scalinglaw/laws.hpp"
 
 namespace scalinglaw {
 
@@ -40,5 +43,26 @@ Allocation budget_for_loss(const Params& p, double target_loss);
 
 /// The number of tokens for which a model of `n` > 0 parameters is compute-optimal, and that budget.
 Allocation optimal_for_size(const Params& p, double n);
+
+// ---- Any law (laws.hpp), parameters in the law's order ------------------------------------------------
+// Closed forms where they exist: Chinchilla's above; Kaplan's, from minimising (N_c/N)^k + 6 D_c N / C
+// with k = alpha_N / alpha_D: N_opt = G (C/6)^a, a = alpha_D / (alpha_N + alpha_D),
+// G = (k N_c^k / D_c)^(1 / (k + 1)). The data-constrained law without a unique-token budget (U_D = D:
+// no repetition, N' = N at the optimum) has Chinchilla's frontier of its base parameters.
+
+/// The frontier's coefficients where a closed form exists (every law, the data-constrained one without
+/// a unique-token budget). Needs every parameter finite and > 0 (R_D, R_N may be +inf).
+FrontierCoefficients frontier_coefficients(LawKind kind, const std::vector<double>& params);
+
+/// The compute-optimal allocation for `flops` FLOPs. `unique_tokens` > 0 is a budget of unique tokens
+/// for the data-constrained law (each run then sees U_D = min(unique_tokens, D)) and is solved
+/// numerically: the minimum of L(N, C / 6N) over log N by bisection on the sign of its exact derivative
+/// (to the last bit), N in [1, C/6]; 0 means none (closed form). Ignored by the other laws.
+Allocation compute_optimal(LawKind kind, const std::vector<double>& params, double flops,
+                           double unique_tokens = 0.0);
+
+/// The same by the numeric solve for any law (the closed forms' check, and what laws without one use).
+Allocation compute_optimal_numeric(LawKind kind, const std::vector<double>& params, double flops,
+                                   double unique_tokens = 0.0);
 
 }  // namespace scalinglaw

@@ -8,9 +8,11 @@
 
 #include <atomic>
 #include <cstddef>
+#include <vector>
 
 #include "scalinglaw/fit.hpp"  // scalinglaw::cancelled
 #include "scalinglaw/law.hpp"
+#include "scalinglaw/laws.hpp"
 
 namespace scalinglaw {
 
@@ -42,5 +44,22 @@ void loss_grid_nd(const Params& p, const double* n_axis, std::size_t n_count, co
 void loss_grid_nd(const Params& p, const double* n_axis, std::size_t n_count, const double* d_axis,
                   std::size_t d_count, float* out, int threads = 0,
                   const std::atomic<bool>* cancel = nullptr);
+
+// ---- Any law (laws.hpp), parameters in the law's order. The Chinchilla law uses the functions above;
+// the others evaluate every cell (one exp and a few logs each). Parameters: log-scale ones finite and
+// > 0 (R_D, R_N may be +inf), the others finite.
+
+/// out[k] = L(n[k], d[k]) (with U_D = unique_tokens[k] <= d[k], needed by the data-constrained law and
+/// otherwise ignored; may be null for the other laws).
+void predict(LawKind kind, const std::vector<double>& params, const double* n, const double* d,
+             const double* unique_tokens, std::size_t count, double* out, int threads = 0,
+             const std::atomic<bool>* cancel = nullptr);
+
+/// out[i * c_count + j] = L(N, C / (6 N)) at N = n_axis[i], C = c_axis[j]. `unique_tokens` > 0 is the
+/// data-constrained law's budget of unique tokens (each cell sees U_D = min(unique_tokens, D)); 0 means
+/// U_D = D (no repetition).
+void loss_grid(LawKind kind, const std::vector<double>& params, const double* n_axis, std::size_t n_count,
+               const double* c_axis, std::size_t c_count, double* out, int threads = 0,
+               const std::atomic<bool>* cancel = nullptr, double unique_tokens = 0.0);
 
 }  // namespace scalinglaw

@@ -11,4 +11,6 @@
 #include "scalinglaw/huber.hpp"
 #include "scalinglaw/isoflop.hpp"
 #include "scalinglaw/law.hpp"
+#include "scalinglaw/laws.hpp"
+#include "scalinglaw/runs.hpp"
 #include "scalinglaw/version.hpp"

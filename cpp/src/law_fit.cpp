@@ -1,0 +1,338 @@
+// fit() and objective() for any law: checks, the parameter map, the choice of path (the hand-vectorised
+// Chinchilla solver or the generic one), the starts on the thread pool, the best.
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "check.hpp"
+#include "laws/dispatch.hpp"
+#include "parallel.hpp"
+#include "scalinglaw/fit.hpp"
+#include "scalinglaw/huber.hpp"
+#include "solver.hpp"
+#include "law_fit_detail.hpp"
+#include "solver/generic.hpp"
+
+namespace scalinglaw {
+namespace detail {
+
+GenericRuns make_generic_runs(const RunsView& runs, double delta, const std::vector<std::size_t>* rows,
+                              bool centre) {
+    GenericRuns out;
+    out.delta = delta;
+    const std::size_t count = rows ? rows->size() : runs.size;
+    for (auto* v : {&out.log_n, &out.log_d, &out.log_u, &out.log_loss}) v->resize(count);
+    if (runs.weight) out.weight.resize(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t row = rows ? (*rows)[i] : i;
+        out.log_n[i] = std::log(runs.n[row]);
+        out.log_d[i] = std::log(runs.d[row]);
+        out.log_u[i] = runs.unique_tokens ? std::log(runs.unique_tokens[row]) : -INFINITY;
+        out.log_loss[i] = std::log(runs.loss[row]);
+        if (runs.weight) {
+            out.weight[i] = runs.weight[row];
+            out.total_weight += runs.weight[row];
+        }
+    }
+    if (centre && count > 0) {
+        double sum_n = 0.0, sum_d = 0.0;
+        for (std::size_t i = 0; i < count; ++i) {
+            sum_n += out.log_n[i];
+            sum_d += out.log_d[i];
+        }
+        out.centre_n = sum_n / static_cast<double>(count);
+        out.centre_d = sum_d / static_cast<double>(count);
+        for (std::size_t i = 0; i < count; ++i) {
+            out.log_n[i] -= out.centre_n;
+            out.log_d[i] -= out.centre_d;
+            out.log_u[i] -= out.centre_d;
+        }
+    }
+    return out;
+}
+
+namespace {
+std::size_t index_of(const LawInfo& info, const std::string& name, const char* where) {
+    for (std::size_t j = 0; j < info.parameters.size(); ++j)
+        if (info.parameters[j] == name) return j;
+    std::string known;
+    for (const std::string& p : info.parameters) known += (known.empty() ? "" : ", ") + p;
+    fail(describe(where, ": unknown parameter '", name, "' of the ", info.name,
+                  " law (its parameters: ", known, ")"));
+}
+
+}  // namespace
+
+Resolved resolve(LawKind kind, const ParameterMap& map) {
+    const LawInfo& info = law_info(kind);
+    const std::size_t k = info.parameters.size();
+    Resolved out;
+    out.empty = map.fixed.empty() && map.tied.empty();
+    out.slot.resize(k);
+    out.fixed.assign(k, 0.0);
+    std::vector<bool> is_fixed(k, false);
+    for (const auto& [name, value] : map.fixed) {
+        const std::size_t j = index_of(info, name, "fixed");
+        const bool infinite_ok = info.may_be_infinite[j] && value == INFINITY;
+        if (!infinite_ok) {
+            if (info.log_scale[j] ? !(value > 0.0) || !std::isfinite(value) : !std::isfinite(value))
+                fail(describe("fixed ", name, " must be finite", info.log_scale[j] ? " and > 0" : "",
+                              info.may_be_infinite[j] ? " (or +inf)" : "", ", got ", value));
+        }
+        is_fixed[j] = true;
+        out.fixed[j] = info.log_scale[j] ? std::log(value) : value;
+    }
+    std::vector<std::size_t> parent(k);
+    for (std::size_t j = 0; j < k; ++j) parent[j] = j;
+    auto root = [&](std::size_t j) {
+        while (parent[j] != j) j = parent[j];
+        return j;
+    };
+    for (const auto& [first, second] : map.tied) {
+        const std::size_t a = index_of(info, first, "tied"), b = index_of(info, second, "tied");
+        if (a == b) fail(describe("tied: cannot tie ", first, " to itself"));
+        for (std::size_t j : {a, b})
+            if (is_fixed[j])
+                fail(describe("tied: ", info.parameters[j],
+                              " is also fixed; fix every parameter of the group "
+                              "or tie without fixing"));
+        if (info.log_scale[a] != info.log_scale[b])
+            fail(describe("tied: ", first, " and ", second, " are fitted on different scales (",
+                          info.log_scale[a] ? "log" : "linear", " and ", info.log_scale[b] ? "log" : "linear",
+                          "), so they cannot share one value"));
+        const std::size_t ra = root(a), rb = root(b);
+        parent[std::max(ra, rb)] = std::min(ra, rb);
+    }
+    for (std::size_t j = 0; j < k; ++j) {
+        out.slot[j] = is_fixed[j] ? -1 : static_cast<int>(root(j));
+        if (out.slot[j] == static_cast<int>(j)) ++out.free_count;
+    }
+    if (out.free_count == 0)
+        fail(describe("every parameter of the ", info.name, " law is fixed: nothing to fit"));
+    return out;
+}
+
+void check_law_runs(LawKind kind, const RunsView& runs, std::size_t free_count) {
+    const LawInfo& info = law_info(kind);
+    if (runs.size < std::max<std::size_t>(free_count, 1))
+        fail(describe("the fit needs at least ", std::max<std::size_t>(free_count, 1),
+                      " runs (one per free parameter), got ", runs.size));
+    check_positive_array(runs.n, runs.size, "n");
+    check_positive_array(runs.d, runs.size, "d");
+    check_positive_array(runs.loss, runs.size, "loss");
+    if (info.needs_unique_tokens) {
+        if (runs.unique_tokens == nullptr)
+            fail(describe("the ", info.name, " law needs unique_tokens (U_D per run), got none"));
+        check_positive_array(runs.unique_tokens, runs.size, "unique_tokens");
+        for (std::size_t i = 0; i < runs.size; ++i)
+            if (runs.unique_tokens[i] > runs.d[i])
+                fail(describe("unique_tokens[", i, "] = ", runs.unique_tokens[i], " exceeds d[", i,
+                              "] = ", runs.d[i], ": a run cannot see more unique tokens than it trains on"));
+    }
+    if (runs.weight) {
+        std::size_t positive = 0;
+        for (std::size_t i = 0; i < runs.size; ++i) {
+            if (!(runs.weight[i] >= 0.0) || !std::isfinite(runs.weight[i]))
+                fail(describe("weight[", i, "] must be finite and >= 0, got ", runs.weight[i]));
+            positive += runs.weight[i] > 0.0;
+        }
+        if (positive < std::max<std::size_t>(free_count, 1))
+            fail(describe("the fit needs at least ", std::max<std::size_t>(free_count, 1),
+                          " runs of positive weight (one per free parameter), got ", positive));
+    }
+}
+
+namespace {
+
+// The condition number of the free block of the exact Hessian at x, scaled to unit diagonal.
+template <class Law>
+double hessian_condition(const GenericRuns& runs, const CoordinateMap<Law::size>& map, const double* full) {
+    constexpr int K = Law::size;
+    GenericWorkspace ws;
+    ws.resize(runs.size());
+    GenericObjective<Law> objective(runs, map, ws);
+    Derivatives<K> dv;
+    Matrix<K> reweighted;
+    objective.derivatives_at(map.project(full), dv, reweighted);
+    std::vector<int> free;
+    for (int j = 0; j < K; ++j)
+        if (map.slot[j] == j) free.push_back(j);
+    const int m = static_cast<int>(free.size());
+    Eigen::MatrixXd h(m, m);
+    for (int a = 0; a < m; ++a)
+        for (int b = 0; b < m; ++b) h(a, b) = dv.exact(free[a], free[b]);
+    const Eigen::VectorXd diagonal = h.diagonal();
+    if (!(diagonal.minCoeff() > DBL_EPSILON * diagonal.maxCoeff())) return INFINITY;
+    const Eigen::VectorXd scale = diagonal.cwiseSqrt().cwiseInverse();
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(scale.asDiagonal() * h * scale.asDiagonal(),
+                                                               Eigen::EigenvaluesOnly);
+    const double smallest = eigen.eigenvalues().minCoeff(), largest = eigen.eigenvalues().maxCoeff();
+    return eigen.info() == Eigen::Success && smallest > 0.0 ? largest / smallest : INFINITY;
+}
+
+template <class Law>
+LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<double>>& starts,
+                         const Resolved& resolved, const FitOptions& options) {
+    constexpr int K = Law::size;
+    const GenericRuns problem =
+        make_generic_runs(runs, options.huber_delta, nullptr, can_centre<Law>(resolved));
+    const CoordinateMap<K> map = coordinate_map<Law>(resolved, problem);
+    // Starts that coincide once mapped are solved once.
+    std::vector<std::size_t> first(starts.size());
+    std::vector<std::size_t> unique;
+    std::map<std::vector<double>, std::size_t> seen;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        const Vector<K> x = map.project(starts[i].data());
+        const auto [it, inserted] = seen.emplace(std::vector<double>(x.data(), x.data() + K), i);
+        first[i] = it->second;
+        if (inserted) unique.push_back(i);
+    }
+    std::vector<GenericOutcome> solved(starts.size());
+    const std::size_t threads = resolve_threads(options.threads, unique.size());
+    std::vector<GenericWorkspace> workspaces(threads);
+    parallel_for(
+        unique.size(), static_cast<int>(threads),
+        [&](std::size_t u, std::size_t worker) {
+            const std::size_t i = unique[u];
+            solved[i] = solve_generic<Law>(problem, map, starts[i].data(), options, workspaces[worker]);
+        },
+        options.cancel);
+
+    LawFitResult result;
+    result.law = Law::kind;
+    result.starts.resize(starts.size());
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        const GenericOutcome& o = solved[first[i]];
+        result.starts[i] = {starts[i], o.coordinates, o.objective, o.status, o.iterations};
+    }
+    const Best chosen = best_of(result.starts);
+    const LawStartOutcome& best = result.starts[chosen.index];
+    result.best_start = chosen.index;
+    result.starts_at_best = chosen.starts_at_best;
+    result.coordinates = best.coordinates;
+    result.params = from_coordinates(Law::kind, best.coordinates);
+    result.objective = best.objective;
+    result.status = best.status;
+    result.iterations = best.iterations;
+    if (best.status != FitStatus::numerical_failure)
+        result.hessian_condition = hessian_condition<Law>(problem, map, best.coordinates.data());
+    return result;
+}
+
+LawFitResult from_chinchilla(const FitResult& fit) {
+    auto coordinates = [](const LogParams& q) { return std::vector<double>{q.e, q.a, q.b, q.alpha, q.beta}; };
+    LawFitResult out;
+    out.law = LawKind::chinchilla;
+    out.params = {fit.params.E, fit.params.A, fit.params.B, fit.params.alpha, fit.params.beta};
+    out.coordinates = coordinates(fit.log_params);
+    out.objective = fit.objective;
+    out.status = fit.status;
+    out.message = fit.message;
+    out.iterations = fit.iterations;
+    out.best_start = fit.best_start;
+    out.starts_at_best = fit.starts_at_best;
+    out.hessian_condition = fit.hessian_condition;
+    for (const StartOutcome& o : fit.starts)
+        out.starts.push_back(
+            {coordinates(o.start), coordinates(o.params), o.objective, o.status, o.iterations});
+    return out;
+}
+
+}  // namespace
+}  // namespace detail
+
+const char* to_string(ParameterRole role) {
+    switch (role) {
+        case ParameterRole::free:
+            return "free";
+        case ParameterRole::fixed:
+            return "fixed";
+        case ParameterRole::tied:
+            return "tied";
+    }
+    return "unknown";
+}
+
+LawFitResult fit(LawKind kind, const RunsView& runs, const std::vector<std::vector<double>>& starts,
+                 const ParameterMap& map, const FitOptions& options) {
+    const LawInfo& info = law_info(kind);
+    const detail::Resolved resolved = detail::resolve(kind, map);
+    detail::check_law_runs(kind, runs, static_cast<std::size_t>(resolved.free_count));
+    detail::check_options(options);
+    if (starts.empty()) detail::fail("starts must hold at least one start, got none");
+    const std::size_t k = info.parameters.size();
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        if (starts[i].size() != k)
+            detail::fail(detail::describe("starts[", i, "] must hold the ", k, " coordinates of the ",
+                                          info.name, " law, got ", starts[i].size()));
+        for (std::size_t j = 0; j < k; ++j)
+            if (resolved.slot[j] == static_cast<int>(j) && !std::isfinite(starts[i][j]))
+                detail::fail(detail::describe("starts[", i, "].", info.coordinates[j],
+                                              " must be finite, got ", starts[i][j]));
+    }
+
+    LawFitResult result;
+    if (detail::chinchilla_fast_path(kind, resolved, runs)) {
+        std::vector<LogParams> log_starts;
+        log_starts.reserve(starts.size());
+        for (const std::vector<double>& s : starts) log_starts.push_back({s[1], s[2], s[0], s[3], s[4]});
+        const RunsView plain{runs.n, runs.d, runs.loss, runs.size};
+        result = detail::from_chinchilla(fit_chinchilla(plain, log_starts, options));
+    } else {
+        result = detail::visit_law(kind, [&](auto law) {
+            return detail::fit_generic<decltype(law)>(runs, starts, resolved, options);
+        });
+    }
+    result.roles.resize(k);
+    result.tied_to.resize(k);
+    for (std::size_t j = 0; j < k; ++j) {
+        const int s = resolved.slot[j];
+        result.roles[j] = s < 0 ? ParameterRole::fixed
+                                : (s == static_cast<int>(j) ? ParameterRole::free : ParameterRole::tied);
+        result.tied_to[j] = s < 0 ? j : static_cast<std::size_t>(s);
+    }
+    if (result.message.empty())
+        result.message =
+            detail::describe(to_string(result.status), " after ", result.iterations,
+                             " iterations from start ", result.best_start, "; ", result.starts_at_best,
+                             " of ", starts.size(), " starts reached the best objective");
+    return result;
+}
+
+double objective(LawKind kind, const RunsView& runs, const std::vector<double>& params, double huber_delta) {
+    const LawInfo& info = law_info(kind);
+    detail::check_law_runs(kind, runs, 1);
+    detail::check_delta(huber_delta);
+    if (params.size() != info.parameters.size())
+        detail::fail(detail::describe("params must hold the ", info.parameters.size(), " parameters of the ",
+                                      info.name, " law, got ", params.size()));
+    for (std::size_t j = 0; j < params.size(); ++j) {
+        const bool ok = info.may_be_infinite[j] && params[j] == INFINITY;
+        if (!ok &&
+            (info.log_scale[j] ? !(params[j] > 0.0) || !std::isfinite(params[j]) : !std::isfinite(params[j])))
+            detail::fail(detail::describe("params.", info.parameters[j], " must be finite",
+                                          info.log_scale[j] ? " and > 0" : "", ", got ", params[j]));
+    }
+    const std::vector<double> x = to_coordinates(kind, params);
+    const detail::GenericRuns problem = detail::make_generic_runs(runs, huber_delta);
+    double f = 0.0;
+    detail::visit_law(kind, [&](auto law) {
+        using Law = decltype(law);
+        for (std::size_t i = 0; i < problem.size(); ++i) {
+            const double r =
+                Law::log_predict(x.data(), problem.log_n[i], problem.log_d[i], problem.log_u[i]) -
+                problem.log_loss[i];
+            f += (problem.weight.empty() ? 1.0 : problem.weight[i]) * huber(r, huber_delta);
+        }
+    });
+    return f;
+}
+
+}  // namespace scalinglaw

@@ -1,0 +1,107 @@
+// The compute-optimal frontier of any law (frontier.hpp): closed forms, and the numeric solve on log N.
+
+#include <cmath>
+#include <vector>
+
+#include "check.hpp"
+#include "laws/dispatch.hpp"
+#include "scalinglaw/frontier.hpp"
+
+namespace scalinglaw {
+namespace {
+
+void check_law_params(LawKind kind, const std::vector<double>& params) {
+    const LawInfo& info = law_info(kind);
+    if (params.size() != info.parameters.size())
+        detail::fail(detail::describe("params must hold the ", info.parameters.size(), " parameters of the ",
+                                      info.name, " law, got ", params.size()));
+    for (std::size_t j = 0; j < params.size(); ++j) {
+        if (info.may_be_infinite[j] && params[j] == INFINITY) continue;
+        detail::check_positive(params[j], info.parameters[j].c_str());
+    }
+}
+
+Params base(const std::vector<double>& p) { return {p[0], p[1], p[2], p[3], p[4]}; }
+
+// log L(e^u, C / (6 e^u)) and its derivative in u.
+template <class Law>
+detail::Jet<1> log_loss_along(const std::vector<double>& x, double u, double log_half, double log_budget) {
+    using J = detail::Jet<1>;
+    const J log_n = J::variable(u, 0);
+    const J log_d = log_half - log_n;
+    const J log_u = log_budget < log_d.v ? J(log_budget) : log_d;  // U_D = min(budget, D)
+    return Law::log_predict(x.data(), log_n, log_d, log_u);
+}
+
+Allocation allocation(LawKind kind, const std::vector<double>& params, double n, double d, double u,
+                      double flops) {
+    Allocation a{flops, n, d, predict(kind, params, n, d, std::min(u, d)), d / n};
+    for (double v : {a.n, a.d, a.loss, a.tokens_per_parameter})
+        if (!(std::isnormal(v) && v > 0.0))
+            detail::fail(detail::describe("the compute-optimal allocation for a budget of ", flops,
+                                          " FLOPs is beyond double precision (N = ", a.n, ", D = ", a.d,
+                                          ", loss = ", a.loss, ")"));
+    return a;
+}
+
+}  // namespace
+
+FrontierCoefficients frontier_coefficients(LawKind kind, const std::vector<double>& params) {
+    check_law_params(kind, params);
+    if (kind == LawKind::kaplan) {
+        const double nc = params[0], dc = params[1], an = params[2], ad = params[3];
+        const double k = an / ad;
+        const double g = std::exp((std::log(k) + k * std::log(nc) - std::log(dc)) / (k + 1.0));
+        if (!(std::isnormal(g) && g > 0.0))
+            detail::fail(detail::describe("the frontier's G = (k N_c^k / D_c)^(1 / (k + 1)) = ", g,
+                                          " is beyond double precision for these parameters"));
+        return {ad / (an + ad), an / (an + ad), g};
+    }
+    return frontier_coefficients(base(params));  // chinchilla; data_constrained without a budget
+}
+
+Allocation compute_optimal(LawKind kind, const std::vector<double>& params, double flops,
+                           double unique_tokens) {
+    if (kind == LawKind::data_constrained && unique_tokens > 0.0)
+        return compute_optimal_numeric(kind, params, flops, unique_tokens);
+    const FrontierCoefficients f = frontier_coefficients(kind, params);
+    detail::check_positive(flops, "flops");
+    const double log_half = std::log(flops / 6.0);
+    const double n = f.G * std::exp(f.a * log_half), d = std::exp(f.b * log_half) / f.G;
+    return allocation(kind, params, n, d, kind == LawKind::data_constrained ? d : 0.0, flops);
+}
+
+Allocation compute_optimal_numeric(LawKind kind, const std::vector<double>& params, double flops,
+                                   double unique_tokens) {
+    check_law_params(kind, params);
+    detail::check_positive(flops, "flops");
+    if (!(unique_tokens >= 0.0) || std::isinf(unique_tokens))
+        detail::fail(
+            detail::describe("unique_tokens must be finite and >= 0 (0: none), got ", unique_tokens));
+    const std::vector<double> x = to_coordinates(kind, params);
+    const double log_half = std::log(flops / 6.0);
+    const double log_budget = unique_tokens > 0.0 ? std::log(unique_tokens) : INFINITY;
+    // Bisection on the sign of d log L / d log N over N in [1, C/6] (D >= 1): each halving is exact
+    // arithmetic on the bracket, so it ends when the midpoint is one of its ends.
+    double low = 0.0, high = log_half;
+    const auto slope = [&](double u) {
+        return detail::visit_law(
+            kind, [&](auto law) { return log_loss_along<decltype(law)>(x, u, log_half, log_budget).g[0]; });
+    };
+    if (!(high > low))
+        detail::fail(detail::describe("flops must be >= 6 (one parameter, one token), got ", flops));
+    if (slope(low) >= 0.0)
+        high = low;
+    else if (slope(high) <= 0.0)
+        low = high;
+    for (int i = 0; i < 200 && low < high; ++i) {
+        const double mid = 0.5 * (low + high);
+        if (mid <= low || mid >= high) break;
+        (slope(mid) > 0.0 ? high : low) = mid;
+    }
+    const double u = 0.5 * (low + high);
+    const double n = std::exp(u), d = std::exp(log_half - u);
+    return allocation(kind, params, n, d, unique_tokens > 0.0 ? unique_tokens : d, flops);
+}
+
+}  // namespace scalinglaw

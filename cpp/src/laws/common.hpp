@@ -1,0 +1,53 @@
+#pragma once
+// Private: what the law definitions (chinchilla.hpp, kaplan.hpp, data_constrained.hpp) share. A law is a
+// struct with
+//   static constexpr LawKind kind; static constexpr int size;        its coordinates, as in laws.hpp
+//   template <class X, class R> static auto log_predict(x, log_n, log_d, log_u)
+//       the log of the predicted loss at coordinates x for one run (log N, log D, log U_D), written
+//       once over number types (double, or Jet<K> for the Jacobian and Hessian in either argument);
+//   static void shift_direction(const double* x, double* v)
+//       v such that x + c v moves every log-prediction by exactly c (the solver's common shift);
+// and optionally
+//   static constexpr std::array<Centring, M> centring
+//       how its coordinates change when log N and log D are centred (the law's formula unchanged):
+//       the solver then works on centred logs, where an amplitude and its exponent are nearly
+//       uncorrelated (see solver.hpp), as the Chinchilla fast path does.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "jet.hpp"
+#include "scalinglaw/laws.hpp"
+
+namespace scalinglaw::detail {
+
+/// With l = log N - c_N and m = log D - c_D, coordinate `coordinate` becomes x - x[exponent] c (an
+/// amplitude beside its exponent) or x - c (exponent -1: a plain translation); c is c_N for axis 0,
+/// c_D for axis 1.
+struct Centring {
+    int coordinate;
+    int exponent;
+    int axis;
+};
+
+using std::exp;
+using std::expm1;
+using std::log;
+using std::log1p;
+
+/// log(e^u1 + e^u2 + e^u3), shifted by the largest so that nothing overflows.
+template <class T>
+T logsumexp(const T& u1, const T& u2, const T& u3) {
+    const double top = std::max({value(u1), value(u2), value(u3)});
+    if (!std::isfinite(top)) return u1 + u2 + u3;  // inf or NaN: the objective refuses the point
+    return log(exp(u1 - top) + exp(u2 - top) + exp(u3 - top)) + top;
+}
+template <class T>
+T logsumexp(const T& u1, const T& u2) {
+    const double top = std::max(value(u1), value(u2));
+    if (!std::isfinite(top)) return u1 + u2;
+    return log(exp(u1 - top) + exp(u2 - top)) + top;
+}
+
+}  // namespace scalinglaw::detail

@@ -1,0 +1,45 @@
+#pragma once
+// Muennighoff et al.'s (2023) data-constrained law (formulas in laws.hpp). Coordinates
+// (e, a, b, alpha, beta, log R_D*, log R_N*):
+//   log L = logsumexp(a - alpha log N', b - beta log D', e),
+//   log D' = log U_D + log1p(R_D* (1 - e^(-R_D / R_D*))),  R_D = D / U_D - 1,
+//   log N' = log U_N + log1p(R_N* (1 - e^(-R_N / R_N*))),  R_N = N / U_N - 1 >= 0,
+//   log U_N = min(log N, log N_opt(U_D)),  log N_opt = log G + (beta / alpha)(log G + log U_D),
+//   log G = (log alpha + a - log beta - b) / (alpha + beta).
+// R* = +infinity (or beyond e^700, where the difference is below e^-700) takes the limit log1p(R).
+
+#include "common.hpp"
+
+namespace scalinglaw::detail {
+
+struct DataConstrainedLaw {
+    static constexpr LawKind kind = LawKind::data_constrained;
+    static constexpr int size = 7;
+
+    /// log(1 + R* (1 - e^(-R / R*))) with R* = e^rho: the effective extra epochs (or parameters).
+    template <class T, class X>
+    static T decay(const T& repeats, const X& rho) {
+        if (value(rho) > 700.0) return log1p(repeats);
+        const X scale = exp(rho);
+        return log1p(-(T(scale) * expm1(-repeats / T(scale))));
+    }
+
+    template <class X, class R>
+    static auto log_predict(const X* x, const R& log_n, const R& log_d, const R& log_u) {
+        using T = decltype(x[0] + log_n);
+        const X alpha = x[3], beta = x[4];
+        const X log_g = (log(alpha) + x[1] - log(beta) - x[2]) / (alpha + beta);
+        const T log_n_opt = T(log_g) + T(beta / alpha) * (T(log_g) + T(log_u));
+        if (std::isnan(value(log_n_opt))) return log_n_opt;
+        const T log_un = value(log_n_opt) < value(log_n) ? log_n_opt : T(log_n);
+        const T log_np = log_un + decay(T(expm1(T(log_n) - log_un)), x[6]);
+        const T log_dp = T(log_u) + decay(T(expm1(T(log_d) - T(log_u))), x[5]);
+        return logsumexp<T>(T(x[1]) - T(alpha) * log_np, T(x[2]) - T(beta) * log_dp, T(x[0]));
+    }
+    static void shift_direction(const double* /*x*/, double* v) {
+        const double d[size] = {1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0};
+        std::copy(d, d + size, v);
+    }
+};
+
+}  // namespace scalinglaw::detail

@@ -1,0 +1,252 @@
+#pragma once
+// Private: the solver for any law (laws/*.hpp), with fixed and tied parameters and per-run weights. One
+// plain pass over the runs per trial point (the law's log-prediction in doubles), and per accepted point
+// one pass of second-order jets (laws/jet.hpp) for the gradient, the exact Hessian and the reweighted
+// model; the LM loop (lm.hpp) and the exact common shift (shift.hpp) are the Chinchilla path's.
+//
+// Fixed and tied parameters, as a map from free to full coordinates (Minuit's internal/external map):
+// the solver's x has the law's K slots; slot j holds the value of every coordinate whose representative
+// is j (the lowest index of its tie group), and 0 for a fixed coordinate or a tied one that is not its
+// group's representative. The jets seed coordinate j's derivative in its representative's slot, so
+// gradient and Hessian arrive projected (g_free = P^T g, H_free = P^T H P); the slots that are not free
+// get a unit diagonal and zero gradient, so every step leaves them at 0. Sizes stay fixed (K x K).
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "../laws/jet.hpp"
+#include "lm.hpp"
+#include "scalinglaw/fit.hpp"
+#include "shift.hpp"
+
+namespace scalinglaw::detail {
+
+/// The runs in the form the generic solver reads: logs of N, D, U_D (U_D: -inf when absent), L, and
+/// the weights (empty: every weight 1). When centred, log N and log D (and log U_D) are less their
+/// means centre_n, centre_d over the runs (laws/common.hpp's Centring).
+struct GenericRuns {
+    std::vector<double> log_n, log_d, log_u, log_loss, weight;
+    double total_weight = 0.0;
+    double delta = 1e-3;
+    double centre_n = 0.0, centre_d = 0.0;
+    std::size_t size() const { return log_n.size(); }
+};
+
+/// `rows` (optional) picks and repeats runs, e.g. a resample.
+GenericRuns make_generic_runs(const RunsView& runs, double delta,
+                              const std::vector<std::size_t>* rows = nullptr, bool centre = false);
+
+/// Which coordinates the solver moves (see the top of this file), in the solver's coordinates: the
+/// law's, centred where the runs are (coordinate j less (x[exponent[j]] or 1) * offset[j]).
+template <int K>
+struct CoordinateMap {
+    int slot[K];          ///< the representative's index, or -1 when fixed
+    double fixed[K];      ///< the coordinate's value where fixed (solver coordinates)
+    double fixed_law[K];  ///< the same in the law's coordinates
+    bool log_scale[K];    ///< for the overflow check of the answer
+    int exponent[K];      ///< centring: the coordinate's exponent, or -1 for a plain translation
+    double offset[K];     ///< centring: 0 for a coordinate it leaves alone
+    int free_count = 0;
+
+    /// The law's coordinates (solver form) at the solver's x.
+    void expand(const Vector<K>& x, double* full) const {
+        for (int j = 0; j < K; ++j) full[j] = slot[j] < 0 ? fixed[j] : x[slot[j]];
+    }
+    /// Law coordinates to solver coordinates and back, in place (exponents are never offset).
+    void to_solver(double* full) const {
+        for (int j = 0; j < K; ++j)
+            if (offset[j] != 0.0) full[j] -= (exponent[j] >= 0 ? full[exponent[j]] : 1.0) * offset[j];
+    }
+    void from_solver(double* full) const {
+        for (int j = 0; j < K; ++j)
+            if (offset[j] != 0.0) full[j] += (exponent[j] >= 0 ? full[exponent[j]] : 1.0) * offset[j];
+    }
+    /// The solver's x for the law's coordinates `law` (a start): fixed and tied entries overridden (in
+    /// the law's coordinates, before centring), then each representative's value.
+    Vector<K> project(const double* law) const {
+        double full[K];
+        for (int j = 0; j < K; ++j) full[j] = slot[j] < 0 ? fixed_law[j] : law[slot[j]];
+        to_solver(full);
+        Vector<K> x = Vector<K>::Zero();
+        for (int j = 0; j < K; ++j)
+            if (slot[j] == j) x[j] = full[j];
+        return x;
+    }
+};
+
+/// Per-thread scratch space, reused across starts.
+struct GenericWorkspace {
+    std::vector<double> r, trial_r;
+    void resize(std::size_t n) {
+        r.resize(n);
+        trial_r.resize(n);
+    }
+};
+
+/// What became of one start, in full coordinates.
+struct GenericOutcome {
+    std::vector<double> coordinates;
+    double objective;
+    FitStatus status;
+    int iterations;
+};
+
+template <class Law>
+class GenericObjective {
+public:
+    static constexpr int size = Law::size;
+    using V = Vector<size>;
+    using M = Matrix<size>;
+
+    GenericObjective(const GenericRuns& runs, const CoordinateMap<size>& map, GenericWorkspace& ws)
+        : runs_(runs), map_(map), current_r_(ws.r.data()), trial_r_(ws.trial_r.data()) {}
+
+    /// The objective at x with its residuals in `r` and their ShiftSums at c = 0 (+inf where not finite).
+    double evaluate(const V& x, double* r, ShiftSums& sums) const {
+        double full[size];
+        map_.expand(x, full);
+        const std::size_t n = runs_.size();
+        for (std::size_t i = 0; i < n; ++i)
+            r[i] = Law::log_predict(full, runs_.log_n[i], runs_.log_d[i], runs_.log_u[i]) - runs_.log_loss[i];
+        if (runs_.weight.empty())
+            shift_sums(r, n, runs_.delta, 0.0, &sums);
+        else
+            shift_sums_weighted(r, runs_.weight.data(), n, runs_.delta, 0.0, &sums);
+        return std::isfinite(sums.value) ? sums.value : std::numeric_limits<double>::infinity();
+    }
+
+    /// Moves x (and r) by the exact common shift when it lowers f and the law's shift direction is
+    /// free at x (every coordinate it moves free, tied ones moved alike); returns the objective.
+    double shift(V& x, double* r, double f, const ShiftSums& sums) const {
+        double full[size], direction[size];
+        map_.expand(x, full);
+        Law::shift_direction(full, direction);
+        V v = V::Zero();
+        for (int j = 0; j < size; ++j) {
+            if (direction[j] == 0.0) continue;
+            const int s = map_.slot[j];
+            if (s < 0 || !std::isfinite(direction[j])) return f;
+            if (s != j && direction[j] != direction[s]) return f;
+            v[s] = direction[j];
+        }
+        const std::size_t n = runs_.size();
+        const double* w = runs_.weight.empty() ? nullptr : runs_.weight.data();
+        const Shift best = best_shift(r, n, runs_.delta, 1e-14 * f, sums, w, runs_.total_weight);
+        if (!(best.value < f)) return f;
+        x += best.c * v;
+        for (std::size_t i = 0; i < n; ++i) r[i] += best.c;
+        return best.value;
+    }
+
+    /// The start: evaluated and shifted; returns f.
+    double start(V& x) {
+        ShiftSums sums;
+        double f = evaluate(x, current_r_, sums);
+        if (std::isfinite(f)) f = shift(x, current_r_, f, sums);
+        current_x_ = x;
+        return f;
+    }
+
+    double try_point(V& x) {
+        ShiftSums sums;
+        double f = evaluate(x, trial_r_, sums);
+        if (std::isfinite(f)) f = shift(x, trial_r_, f, sums);
+        trial_x_ = x;
+        return f;
+    }
+    void accept() {
+        std::swap(current_r_, trial_r_);
+        current_x_ = trial_x_;
+    }
+
+    Derivatives<size> derivatives() {
+        Derivatives<size> out;
+        derivatives_at(current_x_, out, reweighted_);
+        return out;
+    }
+    M reweighted_model() const { return reweighted_; }
+
+    /// Gradient, exact Hessian and reweighted model at x, in the solver's slots.
+    void derivatives_at(const V& x, Derivatives<size>& out, M& reweighted) const {
+        double full[size];
+        map_.expand(x, full);
+        Jet<size> jx[size];
+        for (int j = 0; j < size; ++j) jx[j] = Jet<size>::variable(full[j], map_.slot[j]);
+        V g = V::Zero(), diagonal = V::Zero();
+        M exact = M::Zero(), model = M::Zero();
+        const double delta = runs_.delta;
+        for (std::size_t i = 0; i < runs_.size(); ++i) {
+            const double w = runs_.weight.empty() ? 1.0 : runs_.weight[i];
+            if (w == 0.0) continue;
+            const Jet<size> lp = Law::log_predict(jx, runs_.log_n[i], runs_.log_d[i], runs_.log_u[i]);
+            const double z = lp.v - runs_.log_loss[i];
+            const double psi = z > delta ? delta : (z < -delta ? -delta : z);
+            const double inside = std::fabs(z) <= delta ? 1.0 : 0.0;    // psi'
+            const double irls = delta / std::max(std::fabs(z), delta);  // psi / z
+            for (int a = 0; a < size; ++a) {
+                g[a] += w * psi * lp.g[a];
+                for (int b = 0; b < size; ++b) {
+                    const double jj = lp.g[a] * lp.g[b];
+                    exact(a, b) += w * (inside * jj + psi * lp.h[a][b]);
+                    model(a, b) += w * irls * jj;
+                }
+            }
+        }
+        for (int j = 0; j < size; ++j) {
+            if (map_.slot[j] == j) continue;  // not a free slot: held by a unit diagonal
+            g[j] = 0.0;
+            exact.row(j).setZero();
+            exact.col(j).setZero();
+            model.row(j).setZero();
+            model.col(j).setZero();
+            exact(j, j) = model(j, j) = 1.0;
+        }
+        diagonal = model.diagonal();
+        out.gradient = g;
+        out.exact = exact;
+        out.reweighted_diagonal = diagonal;
+        reweighted = model;
+    }
+
+private:
+    const GenericRuns& runs_;
+    const CoordinateMap<size>& map_;
+    double* current_r_;
+    double* trial_r_;
+    V current_x_ = V::Zero(), trial_x_ = V::Zero();
+    M reweighted_ = M::Identity();
+};
+
+/// Levenberg-Marquardt from `start` (full coordinates; fixed and tied entries are overridden).
+template <class Law>
+GenericOutcome solve_generic(const GenericRuns& runs, const CoordinateMap<Law::size>& map,
+                             const double* start, const FitOptions& options, GenericWorkspace& ws) {
+    constexpr int K = Law::size;
+    ws.resize(runs.size());
+    GenericObjective<Law> objective(runs, map, ws);
+    Vector<K> x = map.project(start);
+    double f = objective.start(x);
+    GenericOutcome out{std::vector<double>(K), f, FitStatus::numerical_failure, 0};
+    LmEnd end{FitStatus::numerical_failure, 0};
+    if (std::isfinite(f)) {
+        const double f_floor = 1e-30 * static_cast<double>(runs.size());
+        end = levenberg_marquardt(objective, x, f, options, f_floor);
+    }
+    map.expand(x, out.coordinates.data());
+    map.from_solver(out.coordinates.data());
+    out.objective = f;
+    out.status = end.status;
+    out.iterations = end.iterations;
+    // A log-scale parameter beyond the largest double is no answer, however low the objective.
+    const double largest_log = std::log(std::numeric_limits<double>::max());
+    for (int j = 0; j < K; ++j)
+        if (map.slot[j] >= 0 && map.log_scale[j] && !(out.coordinates[j] <= largest_log))
+            out.status = FitStatus::numerical_failure;
+    if (!std::isfinite(f)) out.status = FitStatus::numerical_failure;
+    return out;
+}
+
+}  // namespace scalinglaw::detail
