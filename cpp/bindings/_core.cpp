@@ -211,7 +211,9 @@ void bind_functions(py::module_& m) {
         py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("starts"), py::arg("options") = FitOptions(),
         "Multi-start Levenberg-Marquardt fit from the starts (rows a, b, e, alpha, beta).");
 
-    m.def("frontier_coefficients", &frontier_coefficients, py::arg("params"), "The frontier's a, b, G.");
+    m.def(
+        "frontier_coefficients", [](const Params& p) { return frontier_coefficients(p); }, py::arg("params"),
+        "The frontier's a, b, G.");
     m.def(
         "compute_optimal",
         [](const Params& p, const DoubleArray& flops) { return map_allocation(compute_optimal, p, flops); },

@@ -32,6 +32,13 @@ inline std::string shown(double value) {
     return text;
 }
 
+/// A double to every digit (17 significant), for messages about values that differ in their last digits.
+inline std::string exact(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    return text;
+}
+
 template <class T>
 decltype(auto) message_part(const T& part) {
     if constexpr (std::is_floating_point_v<T>)

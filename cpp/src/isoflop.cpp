@@ -162,8 +162,8 @@ void check_groups(const std::vector<int>& group, std::size_t runs, const std::ve
                               "]: each budget must be distinct"));
             const double gap = std::abs(std::log(budgets[j] / budgets[k]));
             if (gap < min_budget_gap)
-                fail(describe(budgets_name, "[", j, "] = ", budgets[j], " nearly repeats ", budgets_name, "[",
-                              k, "] = ", budgets[k], " (relative gap ", gap,
+                fail(describe(budgets_name, "[", j, "] = ", exact(budgets[j]), " nearly repeats ",
+                              budgets_name, "[", k, "] = ", exact(budgets[k]), " (relative gap ", gap,
                               " < 1e-6): one budget given twice"));
         }
     if (group.size() != runs)

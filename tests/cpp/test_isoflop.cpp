@@ -218,7 +218,7 @@ TEST_CASE("every bad argument of approach2 throws std::invalid_argument naming i
     CHECK_THROWS_WITH_AS(
         run(s),
         doctest::Contains("budgets[3] = 1.0000000010000001e+19 nearly repeats budgets[1] = 1e+19 "
-                          "(relative gap 1.0000000822403709e-09 < 1e-6)"),
+                          "(relative gap 1e-09 < 1e-6)"),
         std::invalid_argument);
     s = good;
     s.budgets[3] = s.budgets[1] * (1.0 + 1e-5);  // near, but two budgets: its group is empty
