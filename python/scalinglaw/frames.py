@@ -179,10 +179,12 @@ def _read(
     )
     if codes is not None:
         return runs, codes[keep], names
-    check_plausible(runs)
-    for i, key in enumerate(keys):
-        if i not in chosen.values():
-            _pooled(data[key], header[i], n, keep, where)
+    pooled = [
+        codes
+        for i, key in enumerate(keys)
+        if i not in chosen.values() and (codes := _pooled(data[key], header[i], n, keep, where)) is not None
+    ]
+    check_plausible(runs, pooled[0] if pooled else None)
     return runs, None, {}
 
 
@@ -258,15 +260,18 @@ def _groups(
     return codes, {code: name for name, code in values.items()}, codes < 0
 
 
-def _pooled(values: Any, name: str, n: FloatArray, keep: NDArray[np.bool_], where: str) -> None:
+def _pooled(
+    values: Any, name: str, n: FloatArray, keep: NDArray[np.bool_], where: str
+) -> NDArray[np.int64] | None:
     """warn_pooled for a column of texts (others are no groups)."""
     try:
         items = _texts(values)
     except (TypeError, ValueError):
-        return
+        return None
     if items is None:
-        return
+        return None
     texts: dict[str, int] = {}
     codes = np.array([texts.setdefault("" if _missing(t) else t, len(texts)) for t in items], dtype=np.int64)
-    if len(texts) <= 11:  # 10 values and the empty one, at most
-        warn_pooled(name, codes[keep], {code: text for text, code in texts.items()}, n, where)
+    if len(texts) > 11:  # 10 values and the empty one, at most
+        return None
+    return warn_pooled(name, codes[keep], {code: text for text, code in texts.items()}, n, where)

@@ -615,9 +615,10 @@ def read_csv(
     )
     if groups is not None:
         return _split(runs, groups, keep)
-    check_plausible(runs)
-    for tracker in watched:
-        _warn_pooled(tracker, runs.N, keep, where)
+    pooled = [
+        codes for tracker in watched if (codes := _warn_pooled(tracker, runs.N, keep, where)) is not None
+    ]
+    check_plausible(runs, pooled[0] if pooled else None)
     return runs
 
 
@@ -714,9 +715,10 @@ def _compare_flops(
     return f", {agreement}"
 
 
-def check_plausible(runs: Runs) -> None:
+def check_plausible(runs: Runs, groups: NDArray[np.int64] | None = None) -> None:
     """Warn where the runs' numbers look like another unit than the law needs (UnitsWarning) or like
-    checkpoints of one run (RepeatedRunsWarning); silent on the built-in data."""
+    checkpoints of one run (RepeatedRunsWarning; within each of `groups`, when the runs are of groups
+    already warned about, whose runs repeat each other's (N, D) by design); silent on the built-in data."""
     where = f"{runs.source}: " if runs.source else ""
     for name, values, what in (("N", runs.N, "model sizes"), ("D", runs.D, "token counts")):
         if len(values) and values.max() < 1e4:
@@ -739,7 +741,11 @@ def check_plausible(runs: Runs) -> None:
             f"{where}every run has fewer tokens than parameters (D < N): are N and D swapped?",
             UnitsWarning,
         )
-    repeated = _repeated(runs.N, runs.D)
+    if groups is None:
+        repeated = _repeated(runs.N, runs.D)
+    else:
+        found = (_repeated(runs.N[groups == code], runs.D[groups == code]) for code in np.unique(groups))
+        repeated = next((text for text in found if text), "")
     if repeated:
         warn(
             f"{where}{repeated}: they look like checkpoints of one run (rows of a loss curve), while the law "
@@ -899,30 +905,35 @@ def _split(runs: Runs, groups: _Labels, keep: NDArray[np.bool_]) -> dict[str, Ru
     return split
 
 
-def _warn_pooled(tracker: _Labels, n: FloatArray, keep: NDArray[np.bool_], where: str) -> None:
-    if tracker.alive:
-        names = {code: name for name, code in tracker.values.items()}
-        warn_pooled(tracker.name, tracker.codes()[keep], names, n, where)
+def _warn_pooled(
+    tracker: _Labels, n: FloatArray, keep: NDArray[np.bool_], where: str
+) -> NDArray[np.int64] | None:
+    if not tracker.alive:
+        return None
+    names = {code: name for name, code in tracker.values.items()}
+    return warn_pooled(tracker.name, tracker.codes()[keep], names, n, where)
 
 
 def warn_pooled(
     column: str, codes: NDArray[np.int64], names: dict[int, str], n: FloatArray, where: str
-) -> None:
+) -> NDArray[np.int64] | None:
     """A PooledGroupsWarning when a column of texts (`names` of each run's `codes`) holds 2 to
     POOLED_MOST values and splits runs of one model size: groups (corpora, datasets) that one law is
-    fitted to. A column that only names the models (one text per model size) is no such split."""
+    fitted to; returns `codes` then, else None. A column that only names the models (one text per model
+    size) is no such split."""
     counts = {names[code]: count for code, count in zip(*np.unique(codes, return_counts=True))}
     counts.pop("", None)
     if not 2 <= len(counts) <= POOLED_MOST:
-        return
+        return None
     if len(np.unique(n + 1j * codes)) == len(np.unique(n)):
-        return  # every model size has one text: the column names the models
+        return None  # every model size has one text: the column names the models
     listed = ", ".join(f"{name!r} ({count} runs)" for name, count in counts.items())
     warn(
         f"{where}: column {column!r} has {len(counts)} values ({listed}) and their runs are pooled "
         f"into one fit; to fit each apart: --group {column!r} (group={column!r} in Python)",
         PooledGroupsWarning,
     )
+    return codes
 
 
 def write_json(path: PathLike, document: dict[str, Any]) -> None:
