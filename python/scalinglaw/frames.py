@@ -219,9 +219,10 @@ def _check_positive(values: FloatArray, name: str, labels: Sequence[Any], where:
     bad = ~(np.isfinite(values) & (values > 0))
     if bad.any():
         i = int(np.argmax(bad))
-        problem = "not finite" if not math.isfinite(values[i]) else "not > 0"
+        value = float(values[i])
+        problem = "not finite" if not math.isfinite(value) else "not > 0"
         raise ValueError(
-            f"{where}: column {name!r}, row {_label(labels[i])}: {values[i]!r} is {problem} "
+            f"{where}: column {name!r}, row {_label(labels[i])}: {value!r} is {problem} "
             f"({int(bad.sum())} of {len(values)} rows are not finite and > 0)"
         )
 
