@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
         "--group",
         metavar="COLUMN",
         help="fit the runs of each value of this column apart (corpora, datasets, ...) and report them "
-        "side by side; --plot then writes one figure per group, named PATH-VALUE.png",
+        "side by side (--exclude-highest-loss applies to each group); --plot then writes one figure per "
+        "group, named PATH-VALUE.png",
     )
     fit_cmd.add_argument(
         "--skip-bad-rows",

@@ -842,7 +842,7 @@ class _Labels:
     def __init__(self, col: int, header: Sequence[str], most: int | None = None) -> None:
         self.col, self.name, self.most = col, header[col], most
         self.values: dict[str, int] = {}
-        self.codes_ = packed("q")
+        self.codes_ = packed("q" if most is None else "b")  # a watched column gives up past `most`
         self.alive = True
 
     def add(self, row: Sequence[str]) -> bool:
