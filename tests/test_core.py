@@ -27,7 +27,7 @@ def test_cpp_argument_checks_arrive_as_value_error():
     with pytest.raises(ValueError, match="5 columns"):
         _core.fit_chinchilla(N, D, L, np.zeros((2, 3)), OPTIONS)
     for option, value, message in [
-        ("huber_delta", 0.0, "huber_delta must be finite and > 0"),
+        ("delta", 0.0, "huber_delta must be finite and > 0"),
         ("max_iterations", 0, "max_iterations must be >= 1"),
         ("threads", -2, "threads must be >= 0"),
         ("max_step", np.inf, "max_step must be finite and > 0"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -35,7 +37,7 @@ def _run(*command: str | Path, env: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def example_output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def example_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = _tools_env()
     cmake = shutil.which("cmake", path=env["PATH"])
     assert cmake is not None, "cmake is needed: pip install '.[test]'"
@@ -70,12 +72,18 @@ def example_output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     _run(cmake, "--build", example, "--config", "Release", env=env)
 
-    binary = next(
+    return next(
         p
         for p in (example / "fit_csv", example / "Release" / "fit_csv.exe", example / "fit_csv.exe")
         if p.exists()
     )
-    output: dict[str, Any] = json.loads(_run(binary, "--exclude-highest-loss", "5", DATA, env=env))
+
+
+@pytest.fixture(scope="module")
+def example_output(example_binary: Path) -> dict[str, Any]:
+    output: dict[str, Any] = json.loads(
+        _run(example_binary, "--exclude-highest-loss", "5", DATA, env=_tools_env())
+    )
     return output
 
 
@@ -103,3 +111,67 @@ def test_installed_example_prints_the_python_frontier(example_output: dict[str, 
     assert cpp["d"] == pytest.approx(float(plan.D), rel=1e-8)
     assert cpp["tokens_per_parameter"] == pytest.approx(float(plan.tokens_per_parameter), rel=1e-8)
     assert cpp["loss"] == pytest.approx(float(plan.loss), rel=1e-12)
+
+
+def _csv_with_nan_loss(folder: Path) -> Path:
+    """The built-in data with one run's loss NaN: not a run to drop as if it had the highest loss."""
+    lines = DATA.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[10].split(",")
+    row[[name.strip().lower() for name in header].index("loss")] = "nan"
+    lines[10] = ",".join(row)
+    path = folder / "nan.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _sparse_file(folder: Path) -> Path:
+    path = folder / "huge.csv"
+    with path.open("wb") as file:
+        file.write(b"N,D,loss\n")
+        file.truncate(300 << 20)  # 300 MiB, sparse: no disk, no time
+    return path
+
+
+def _csv_with_huge_cell(folder: Path) -> Path:
+    path = folder / "cell.csv"
+    path.write_text("N,D,loss\n1e9,2e10," + "7" * 100_000 + "x\n")
+    return path
+
+
+BAD_INPUTS = [
+    (
+        "NaN loss with exclusion",
+        lambda folder: ["--exclude-highest-loss", "5", str(_csv_with_nan_loss(folder))],
+        r"nan.csv, row 11, column 'loss': 'nan' is not a finite number",
+    ),
+    (
+        "NaN loss",
+        lambda folder: [str(_csv_with_nan_loss(folder))],
+        r"row 11, column 'loss': 'nan' is not a finite",
+    ),
+    (
+        "a 100 kB cell",
+        lambda folder: [str(_csv_with_huge_cell(folder))],
+        r"row 2, column 'loss': '7{50}\.\.\. \(100001 bytes\)' is not a number",
+    ),
+    ("a device", lambda folder: ["/dev/zero"], r"/dev/zero: not a regular file"),
+    ("a directory", lambda folder: [str(folder)], r": not a regular file"),
+    ("beyond 256 MiB", lambda folder: [str(_sparse_file(folder))], r"huge.csv: larger than 256 MiB"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("args", "message"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS])
+def test_the_example_refuses_bad_input_in_one_message(example_binary, tmp_path, args, message):
+    # a memory limit and a timeout, so that an unbounded read fails the test instead of the machine
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    done = subprocess.run(
+        [str(example_binary), *args(tmp_path)], capture_output=True, text=True, timeout=60, preexec_fn=limit
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("fit_csv: ") and done.stderr.count("\n") == 1, done.stderr
+    assert len(done.stderr) < 400
+    assert re.search(message, done.stderr), done.stderr

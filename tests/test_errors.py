@@ -425,9 +425,9 @@ def test_bad_csv_through_the_command_prints_one_line_and_exits_2(
 
 
 OPTION_CASES = [
-    (["--threads", "99999999999"], r"threads must be <= 2147483647"),
+    (["--threads", "99999999999"], r"--threads must be .*<= 2147483647, got 99999999999"),
     (["--delta", "inf"], r"--delta must be finite and > 0, got inf"),
-    (["--delta", "-1"], r"--delta must be finite and > 0, got -1\.0"),
+    (["--delta", "-1"], r"--delta must be finite and > 0, got -1$"),
     (["--budget", "nan"], r"--budget must be a finite number of FLOPs > 0, got nan"),
     (["--budget", "inf"], r"--budget must be a finite number of FLOPs > 0, got inf"),
     (["--exclude-highest-loss", "-1"], r"--exclude-highest-loss must be >= 0, got -1"),

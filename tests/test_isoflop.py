@@ -91,7 +91,7 @@ def test_skipped_budgets_warn_with_their_reason_and_the_rest_are_used():
         "IsoFLOP budget 1e+20 FLOPs left out of Approach 2: only 2 distinct model sizes among its "
         "4 runs: a parabola needs 3",
         "IsoFLOP budget 1e+21 FLOPs left out of Approach 2: the parabola opens downward (c2 = "
-        f"{r.c2[2]:.17g} <= 0): it has no minimum",
+        f"{r.c2[2]:.6g} <= 0): it has no minimum",
     ]
     assert r.status == ("used", "too_few_sizes", "opens_downward", "used")
     assert list(r.used) == [True, False, False, True]

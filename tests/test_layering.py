@@ -77,7 +77,7 @@ def test_no_import_cycle_among_the_modules():
 
 #: The layers README.md's "Developing" section names, lowest first; a module imports only from below.
 LAYERS = [
-    {"warnings", "_checks", "_tables"},
+    {"warnings", "_checks", "_tables", "_outputs"},
     {"frontier", "grid"},
     {"law"},
     {"io", "isoflop", "inference"},
@@ -85,8 +85,11 @@ LAYERS = [
     {"fit"},
     {"bootstrap", "goodness", "trust", "groups"},
     {"backtest"},
+    {"saved"},
+    {"answers", "plot_style", "plot_args", "plot_extras"},
     {"plot", "plot_trust"},
     {"plot_groups"},
+    {"cli_answers"},
     {"cli"},
     {"__main__"},
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
+import pickle
 import re
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from scalinglaw import FitOptions
 
 HEADER = Path(__file__).resolve().parents[1] / "cpp" / "include" / "scalinglaw" / "fit.hpp"
 FIELDS = (
-    "huber_delta",
+    "delta",
     "max_iterations",
     "gradient_tolerance",
     "function_tolerance",
@@ -28,20 +30,31 @@ FEW_STARTS = scalinglaw.default_starts()[::300]
 def test_defaults_are_the_cpp_headers():
     struct = HEADER.read_text().split("struct FitOptions {", 1)[1].split("};", 1)[0]
     written = dict(re.findall(r"^\s*(?:double|int) (\w+) = ([^;]+);", struct, flags=re.M))
-    assert set(written) == set(FIELDS)
+    cpp_name = {"delta": "huber_delta"}  # the C++ spelling, kept for embedders
+    assert set(written) == {cpp_name.get(name, name) for name in FIELDS}
     options = FitOptions()
     for name in FIELDS:
-        assert getattr(options, name) == float(written[name]), name
+        assert getattr(options, name) == float(written[cpp_name.get(name, name)]), name
 
 
 def test_options_are_read_only_and_keyword_only():
     options = FitOptions(max_iterations=7, threads=1)
-    assert (options.max_iterations, options.threads, options.huber_delta) == (7, 1, FitOptions().huber_delta)
+    assert (options.max_iterations, options.threads, options.delta) == (7, 1, FitOptions().delta)
     with pytest.raises(AttributeError):
         options.max_iterations = 8  # type: ignore[misc]
     with pytest.raises(TypeError):
         FitOptions(1e-3)  # type: ignore[misc]
     assert "max_iterations=7" in repr(options)
+
+
+def test_options_are_values_that_pickle_with_the_result():
+    options = FitOptions(max_iterations=7, delta=2e-3)
+    assert options == FitOptions(delta=2e-3, max_iterations=7) and options != FitOptions()
+    assert pickle.loads(pickle.dumps(options)) == options and copy.deepcopy(options) == options
+    result = scalinglaw.fit(*RUNS, starts=FEW_STARTS, options=options, max_iterations=1000)
+    back = pickle.loads(pickle.dumps(result))
+    assert back == result and back.options == result.options == FitOptions(delta=2e-3)
+    np.testing.assert_array_equal(back.starts.params, result.starts.params)
 
 
 def test_no_python_function_writes_a_default_of_its_own():
@@ -59,12 +72,22 @@ def test_fit_takes_the_options_object_and_keywords_replace_its_fields():
     with pytest.warns(scalinglaw.ConvergenceWarning):
         by_keyword = scalinglaw.fit(*RUNS, starts=FEW_STARTS, max_iterations=3, threads=1)
     assert by_object == by_keyword
-    assert by_object.options.max_iterations == 3 and by_object.delta == FitOptions().huber_delta
+    assert by_object.options.max_iterations == 3 and by_object.delta == FitOptions().delta
     assert by_object.iterations <= 3
     wider = scalinglaw.fit(*RUNS, starts=FEW_STARTS, options=options, max_iterations=1000, delta=2e-3)
     assert (wider.options.max_iterations, wider.options.threads, wider.delta) == (1000, 1, 2e-3)
     with pytest.raises(ValueError, match=r"options must be a scalinglaw\.FitOptions, got dict"):
         scalinglaw.fit(*RUNS, options={"max_iterations": 3})  # type: ignore[arg-type]
+    # Fields of an options object are checked at the door under their Python names, like the keywords.
+    for bad, message in [
+        (FitOptions(delta=0.0), r"delta must be finite and > 0, got 0\.0"),
+        (FitOptions(max_iterations=0), r"max_iterations must be >= 1, got 0"),
+        (FitOptions(max_step=float("inf")), r"max_step must be finite"),
+        (FitOptions(gradient_tolerance=-1.0), r"gradient_tolerance must be finite and >= 0, got -1\.0"),
+        (FitOptions(threads=-1), r"threads must be >= 0, got -1"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            scalinglaw.fit(*RUNS, options=bad)
 
 
 def test_bootstrap_refits_with_the_same_options():

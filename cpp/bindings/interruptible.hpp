@@ -6,20 +6,37 @@
 
 #include <pybind11/pybind11.h>
 
+#if defined(__GLIBCXX__)
+#include <cxxabi.h>
+#endif
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 
 namespace scalinglaw::bindings {
 
+/// Whether the interpreter is shutting down: a thread that takes the GIL then is ended on the spot.
+inline bool interpreter_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+    return Py_IsFinalizing() != 0;
+#else
+    return _Py_IsFinalizing() != 0;
+#endif
+}
+
 /// Runs work(cancel) on a helper thread with the GIL released and returns its result; a pending signal
 /// (Ctrl-C) raises `cancel`, and its Python exception is re-raised once the work has stopped. An
-/// exception thrown by the work is rethrown on the calling thread.
+/// exception thrown by the work is rethrown on the calling thread. When no thread can be started, the
+/// work runs on the calling thread (without Ctrl-C). When the interpreter begins to shut down under a
+/// Python thread waiting here, the work is cancelled and joined before the thread is ended: a joinable
+/// std::thread destroyed by that thread's unwinding would abort the whole process.
 template <class Work>
 auto run_interruptible(Work&& work) -> decltype(work(std::declval<const std::atomic<bool>&>())) {
     using Result = decltype(work(std::declval<const std::atomic<bool>&>()));
@@ -29,21 +46,42 @@ auto run_interruptible(Work&& work) -> decltype(work(std::declval<const std::ato
     bool done = false, interrupted = false;
     std::mutex mutex;
     std::condition_variable finished;
-    {
-        pybind11::gil_scoped_release release;
-        std::thread runner([&] {
-            try {
-                result = work(cancel);
-            } catch (...) {
-                error = std::current_exception();
+    auto body = [&] {
+        try {
+            result = work(cancel);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        done = true;
+        finished.notify_one();
+    };
+    // The GIL is given back by hand, not by gil_scoped_release: taking it while the interpreter shuts
+    // down ends this thread by unwinding it, which from inside a destructor would abort the process.
+    PyThreadState* state = PyEval_SaveThread();
+    try {
+        std::thread runner;
+        try {
+            runner = std::thread(body);
+        } catch (const std::system_error&) {  // no thread to spare: the work runs here
+            body();
+        }
+        struct Joiner {  // on every way out, the unwinding of a thread ended at shutdown included
+            std::thread& thread;
+            std::atomic<bool>& cancel;
+            ~Joiner() {
+                if (!thread.joinable()) return;
+                cancel = true;
+                thread.join();
             }
-            std::lock_guard<std::mutex> lock(mutex);
-            done = true;
-            finished.notify_one();
-        });
+        } joiner{runner, cancel};
         std::unique_lock<std::mutex> lock(mutex);
         while (!finished.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) {
             if (interrupted) continue;
+            if (interpreter_finalizing()) {
+                cancel = true;  // nobody is left to read the result
+                continue;
+            }
             lock.unlock();
             {
                 pybind11::gil_scoped_acquire acquire;
@@ -52,9 +90,17 @@ auto run_interruptible(Work&& work) -> decltype(work(std::declval<const std::ato
             if (interrupted) cancel = true;
             lock.lock();
         }
-        lock.unlock();
-        runner.join();
     }
+#if defined(__GLIBCXX__)
+    catch (abi::__forced_unwind&) {  // this thread is being ended: it must not take the GIL again
+        throw;
+    }
+#endif
+    catch (...) {
+        PyEval_RestoreThread(state);
+        throw;
+    }
+    PyEval_RestoreThread(state);
     if (interrupted) throw pybind11::error_already_set();
     if (error) std::rethrow_exception(error);
     return result;
@@ -66,8 +112,14 @@ auto run_interruptible(Work&& work) -> decltype(work(std::declval<const std::ato
 template <class Work>
 void run_released(std::size_t cells, Work&& work) {
     if (cells < (std::size_t{1} << 22)) {
-        pybind11::gil_scoped_release release;
-        work(nullptr);
+        PyThreadState* state = PyEval_SaveThread();  // by hand, as in run_interruptible
+        try {
+            work(nullptr);
+        } catch (...) {
+            PyEval_RestoreThread(state);
+            throw;
+        }
+        PyEval_RestoreThread(state);
         return;
     }
     run_interruptible([&](const std::atomic<bool>& cancel) {

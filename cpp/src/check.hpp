@@ -5,9 +5,12 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "scalinglaw/fit.hpp"
 
@@ -15,11 +18,32 @@ namespace scalinglaw::detail {
 
 [[noreturn]] inline void fail(const std::string& message) { throw std::invalid_argument(message); }
 
+/// A double for a message: the shortest text that reads back as the same double when 12 significant
+/// digits suffice (a value as the caller wrote it: 0.1, 1e-320, 1.8200000001, not 0.10000000000000001 or
+/// 9.9998886718268301e-321), else 6 significant digits (a computed value, whose last digits are rounding
+/// noise: c2 = -0.05, not -0.050000000000000204).
+inline std::string shown(double value) {
+    char text[32];
+    for (int digits = 1; digits <= 12; ++digits) {
+        std::snprintf(text, sizeof text, "%.*g", digits, value);
+        if (std::strtod(text, nullptr) == value) return text;
+    }
+    std::snprintf(text, sizeof text, "%.6g", value);
+    return text;
+}
+
+template <class T>
+decltype(auto) message_part(const T& part) {
+    if constexpr (std::is_floating_point_v<T>)
+        return shown(static_cast<double>(part));
+    else
+        return (part);
+}
+
 template <class... Parts>
 std::string describe(const Parts&... parts) {
     std::ostringstream out;
-    out.precision(17);
-    (out << ... << parts);
+    (out << ... << message_part(parts));
     return out.str();
 }
 

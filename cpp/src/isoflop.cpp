@@ -19,6 +19,25 @@ namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
+// A parabola's curvature is refused as a minimum when its rise over the sampled sizes, c2 h^2 (h the
+// largest |ln N - center| of the group), is at most this fraction of the loss level |c0|: a straight
+// profile fits c2 = +-(rounding), and the solve's rounding error is ~k eps cond ~ 1e-13 of the loss
+// for tens of runs (cond ~ 10, see fit_parabola), so 1e-10 keeps a margin of 1000 while any real
+// curvature (Chinchilla's rise is ~1e-2 of the loss) passes.
+constexpr double min_relative_rise = 1e-10;
+
+// Two budgets within this relative gap, |ln(C_j / C_k)| < 1e-6, are one budget given twice (e.g. one
+// printed to fewer digits): their groups would split one profile and their ln-ln points coincide.
+constexpr double min_budget_gap = 1e-6;
+
+// The rise c2 h^2 of a fitted parabola over its group's sizes (see min_relative_rise).
+double rise(const BudgetParabola& p) {
+    const double h = std::max(p.center - std::log(p.smallest_n), std::log(p.largest_n) - p.center);
+    return p.c2 * h * h;
+}
+
+bool rounding_noise(const BudgetParabola& p) { return rise(p) <= min_relative_rise * std::abs(p.c0); }
+
 // Least squares of loss on (1, t, t^2) with t = (x - center) / scale in [-1, 1]: on that range the
 // normal equations' condition number is ~10, so solving them loses nothing against a QR of the
 // Vandermonde matrix (what numpy.polyfit does), and they need no memory per point.
@@ -99,7 +118,8 @@ IsoflopExponents fit_isoflop(const IsoflopPoints& points, const std::vector<doub
         fit_parabola(x, y, p);
         const double x_opt = p.center - p.c1 / (2.0 * p.c2);
         const double n_opt = std::exp(x_opt);
-        if (!(p.c2 > 0.0) || !(n_opt > 0.0) || !std::isfinite(n_opt)) {
+        // No minimum: the parabola opens downward, is flat to rounding, or its minimum is no finite N.
+        if (!(p.c2 > 0.0) || rounding_noise(p) || !(n_opt > 0.0) || !std::isfinite(n_opt)) {
             p.status = ParabolaStatus::opens_downward;
             continue;
         }
@@ -136,10 +156,16 @@ void check_groups(const std::vector<int>& group, std::size_t runs, const std::ve
     if (budgets.empty()) fail(describe(budgets_name, " must hold at least one budget, got none"));
     check_positive_array(budgets.data(), budgets.size(), budgets_name);
     for (std::size_t j = 0; j < budgets.size(); ++j)
-        for (std::size_t k = 0; k < j; ++k)
+        for (std::size_t k = 0; k < j; ++k) {
             if (budgets[j] == budgets[k])
                 fail(describe(budgets_name, "[", j, "] = ", budgets[j], " repeats ", budgets_name, "[", k,
                               "]: each budget must be distinct"));
+            const double gap = std::abs(std::log(budgets[j] / budgets[k]));
+            if (gap < min_budget_gap)
+                fail(describe(budgets_name, "[", j, "] = ", budgets[j], " nearly repeats ", budgets_name, "[",
+                              k, "] = ", budgets[k], " (relative gap ", gap,
+                              " < 1e-6): one budget given twice"));
+        }
     if (group.size() != runs)
         fail(describe(group_name, " must hold one group per run (", runs, "), got ", group.size()));
     const auto count = static_cast<long long>(budgets.size());
@@ -191,10 +217,14 @@ Approach2Result approach2(const RunsView& runs, const std::vector<int>& group,
                                                       p.sizes == 1 ? "" : "s", " among its ", p.runs, " run",
                                                       p.runs == 1 ? "" : "s", ": a parabola needs 3");
         else if (p.status == ParabolaStatus::opens_downward)
-            p.reason = p.c2 > 0.0 ? detail::describe("the parabola is so flat (c2 = ", p.c2,
-                                                     ") that its minimum is no finite model size")
-                                  : detail::describe("the parabola opens downward (c2 = ", p.c2,
-                                                     " <= 0): it has no minimum");
+            p.reason =
+                !(p.c2 > 0.0) ? detail::describe("the parabola opens downward (c2 = ", p.c2,
+                                                 " <= 0): it has no minimum")
+                : detail::rounding_noise(p)
+                    ? detail::describe("the profile is straight to rounding: its curvature rises ",
+                                       detail::rise(p), " over the sizes, at most 1e-10 of the loss ", p.c0)
+                    : detail::describe("the parabola is so flat (c2 = ", p.c2,
+                                       ") that its minimum is no finite model size");
     }
     if (out.used < 2)
         out.message = detail::describe("the exponents need the minima of at least 2 budgets, got ", out.used,

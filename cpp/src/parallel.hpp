@@ -3,13 +3,16 @@
 // a shared atomic counter and write only their own outputs, so results never depend on the thread count.
 // An exception escaping a std::thread would terminate the process: each worker catches it, the loop stops
 // handing out work, and the first exception is rethrown in the caller. A raised cancel flag does the same
-// with scalinglaw::cancelled.
+// with scalinglaw::cancelled. When the system cannot start a thread (a process or memory limit), the
+// threads already started and the caller do all the work; with one thread, the caller does it alone.
 
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <new>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -17,10 +20,12 @@
 
 namespace scalinglaw::detail {
 
-/// Threads to use for `work` independent items when the caller asked for `requested` (0 = all cores).
+/// Threads to use for `work` independent items when the caller asked for `requested` (0 = all cores):
+/// never more than the cores, since each thread may carry its own workspace and more threads than cores
+/// add memory, not speed (the results do not depend on the count).
 inline std::size_t resolve_threads(int requested, std::size_t work) {
-    std::size_t threads = requested > 0 ? static_cast<std::size_t>(requested)
-                                        : std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t threads = requested > 0 ? std::min(static_cast<std::size_t>(requested), cores) : cores;
     return std::max<std::size_t>(1, std::min(threads, work));
 }
 
@@ -51,10 +56,13 @@ void parallel_for(std::size_t count, int threads, Body&& body, const std::atomic
 
     const std::size_t extra = resolve_threads(threads, count) - 1;
     std::vector<std::thread> pool;
-    pool.reserve(extra);
-    try {
-        for (std::size_t t = 0; t < extra; ++t) pool.emplace_back(worker, t + 1);
-    } catch (...) {  // could not start a thread: the ones we have (and this one) do the work
+    if (extra > 0) {
+        try {
+            pool.reserve(extra);
+            for (std::size_t t = 0; t < extra; ++t) pool.emplace_back(worker, t + 1);
+        } catch (const std::system_error&) {  // no thread could start (EAGAIN: a process or memory limit)
+        } catch (const std::bad_alloc&) {     // nor its bookkeeping be allocated
+        }  // either way the threads started so far and this one do the work: same items, same results
     }
     worker(0);
     for (auto& thread : pool) thread.join();

@@ -6,12 +6,16 @@
 // The CSV has a header row and plain comma-separated numbers (no quoting). Columns are found by name,
 // ignoring case, spaces and underscores: N ("N", "Model Size", "params"), loss ("loss") and either
 // D ("D", "tokens") or the training compute C ("C", "Training FLOP", "flops"), from which D = C / (6 N).
+// Every value must be a finite number (a NaN loss has no rank among the highest losses); the file must be
+// a regular file of at most 256 MiB (millions of runs), and no more than that is read.
 // Exit status: 0 with the JSON on stdout, 2 with a message on stderr for bad input.
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -24,6 +28,9 @@
 #include <scalinglaw/scalinglaw.hpp>
 
 namespace {
+
+/// The largest CSV read: far beyond any sweep of training runs, far below the memory of a machine.
+constexpr std::uintmax_t largest_file = std::uintmax_t{256} << 20;
 
 struct Runs {
     std::vector<double> n, d, loss;
@@ -41,11 +48,16 @@ struct Arguments {
         message + "\nusage: fit_csv [--exclude-highest-loss K] [--budget FLOPS] [--threads T] RUNS.csv");
 }
 
+/// `text` for a message: a cell of 100 kB is named by its start, not echoed whole.
+std::string shown(const std::string& text) {
+    return text.size() <= 60 ? text : text.substr(0, 50) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
 double parse_number(const std::string& text, const std::string& what) {
     char* end = nullptr;
     const double value = std::strtod(text.c_str(), &end);
     if (text.empty() || end != text.c_str() + text.size())
-        throw std::invalid_argument(what + ": '" + text + "' is not a number");
+        throw std::invalid_argument(what + ": '" + shown(text) + "' is not a number");
     return value;
 }
 
@@ -96,9 +108,33 @@ std::size_t find_column(const std::vector<std::string>& header, std::vector<std:
     return std::string::npos;
 }
 
-Runs read_runs(const std::string& path) {
-    std::ifstream file(path);
+/// The whole file, refused unless it is a regular file of at most `largest_file` bytes: a device
+/// (/dev/zero), a pipe or a file that grows while read would otherwise be read without end.
+std::string read_bounded(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    const fs::file_status status = fs::status(path, error);
+    if (error || !fs::exists(status)) throw std::invalid_argument(path + ": cannot open (no such file)");
+    if (!fs::is_regular_file(status))
+        throw std::invalid_argument(path + ": not a regular file (a directory, device or pipe)");
+    const std::string limit = std::to_string(largest_file >> 20) + " MiB";
+    if (fs::file_size(path, error) > largest_file && !error)
+        throw std::invalid_argument(path + ": larger than " + limit + "; not a table of training runs");
+    std::ifstream file(path, std::ios::binary);
     if (!file) throw std::invalid_argument(path + ": cannot open");
+    std::string text;
+    char buffer[1 << 16];
+    while (file.read(buffer, sizeof buffer) || file.gcount() > 0) {
+        text.append(buffer, static_cast<std::size_t>(file.gcount()));
+        if (text.size() > largest_file)  // it grew after the size check
+            throw std::invalid_argument(path + ": larger than " + limit + "; not a table of training runs");
+    }
+    if (file.bad()) throw std::invalid_argument(path + ": read error");
+    return text;
+}
+
+Runs read_runs(const std::string& path) {
+    std::istringstream file(read_bounded(path));
     std::string line;
     if (!std::getline(file, line)) throw std::invalid_argument(path + ": empty file");
     if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 byte-order mark
@@ -118,9 +154,12 @@ Runs read_runs(const std::string& path) {
         const std::vector<std::string> cells = split(line);
         auto cell = [&](std::size_t col) {
             const std::string where = path + ", row " + std::to_string(row) + ", column '" +
-                                      (col < header.size() ? header[col] : "") + "'";
+                                      (col < header.size() ? shown(header[col]) : "") + "'";
             if (col >= cells.size()) throw std::invalid_argument(where + ": missing");
-            return parse_number(cells[col], where);
+            const double value = parse_number(cells[col], where);
+            if (!std::isfinite(value))  // NaN would sort anywhere among the highest losses
+                throw std::invalid_argument(where + ": '" + shown(cells[col]) + "' is not a finite number");
+            return value;
         };
         const double n = cell(n_col);
         runs.n.push_back(n);

@@ -4,6 +4,7 @@ the argument, the first offending position and value, before any C++ runs."""
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,11 @@ FloatArray = NDArray[np.float64]
 
 #: The largest thread or iteration count the C++ core takes (its parameters are C ints).
 LARGEST_INT = 2**31 - 1
+#: The longest echo of a value in a message: a set, a generator or a million-element list is shown by
+#: its first items (reprlib), never whole.
+LONGEST_SHOWN = 200
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 100
 
 
 def as_float_array(values: Any, name: str) -> FloatArray:
@@ -31,6 +37,11 @@ def as_float_array(values: Any, name: str) -> FloatArray:
     except Exception as error:  # ragged nested lists, exotic objects
         raise ValueError(f"{name} must be an array of numbers: {error}") from None
     kind = array.dtype.kind
+    if kind == "O" and array.ndim == 0 and not isinstance(array.item(), (int, float)):
+        # numpy wraps what it cannot iterate as an array (a set, a generator, a dict) into one object
+        raise ValueError(
+            f"{name} must be a sequence or array of numbers, got {type(values).__name__} {shown(values)}"
+        )
     if kind == "O":
         problem = _first_non_number(array)
         if problem:
@@ -50,24 +61,31 @@ def as_float_array(values: Any, name: str) -> FloatArray:
 
 
 def _to_float64(array: NDArray[Any], name: str) -> FloatArray:
-    """`array` (objects or long doubles) as float64, refusing a finite value float64 cannot hold: it
-    would become inf (or an OverflowError) and then be reported as a value the caller never gave."""
+    """`array` (objects or long doubles) as float64, refusing a value float64 cannot hold: beyond its
+    range it would become inf (or an OverflowError), below it 0, and then be reported as a value the
+    caller never gave."""
     try:
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", under="ignore"):
             converted = np.asarray(array.astype(np.float64), order="C")
     except OverflowError:  # a Python int beyond 1.8e308
         converted = None
-    if converted is None or np.isinf(converted).any():
+    if converted is None or np.isinf(converted).any() or (converted == 0).any():
         for index, item in np.ndenumerate(array):
             try:
-                with np.errstate(over="ignore"):
-                    lost = math.isinf(float(item)) and abs(item) != math.inf
+                with np.errstate(over="ignore", under="ignore"):
+                    double = float(item)
+                over = math.isinf(double) and abs(item) != math.inf
             except OverflowError:
-                lost = True
-            if lost:
+                over = True
+            if over:
                 raise ValueError(
                     f"{name}{name_index(index)} = {shown(item)} is beyond the range of double "
                     "precision (about 1.8e308)"
+                )
+            if double == 0 and item != 0:
+                raise ValueError(
+                    f"{name}{name_index(index)} = {shown(item)} is below the range of double "
+                    "precision (about 4.9e-324): it would be 0"
                 )
     assert converted is not None
     return converted
@@ -77,13 +95,14 @@ def _first_non_number(array: NDArray[Any]) -> str:
     """Where an object array holds something other than a real number ("" if nowhere)."""
     for index, item in np.ndenumerate(array):
         if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.integer, np.floating)):
-            return f"{name_index(index)} = {item!r}"
+            return f"{name_index(index)} = {shown(item)}"
     return ""
 
 
 def shown(value: Any) -> str:
-    """`value` for a message: huge numbers in scientific notation, anything else by repr, cut short
-    (a 400-digit integer or a long text would drown the message)."""
+    """`value` for a message: huge numbers in scientific notation, floats as ``short_float``, anything
+    else by a bounded repr (reprlib: the first items of a set or a list), at most LONGEST_SHOWN
+    characters."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         whole = int(value)
         if abs(whole) < 10**15:
@@ -92,8 +111,19 @@ def shown(value: Any) -> str:
             return f"an integer of about {int(whole.bit_length() * 0.30103)} digits"
     if isinstance(value, (int, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
         return np.format_float_scientific(np.longdouble(value), precision=6, trim="-")
+    if isinstance(value, float):
+        return short_float(value)
+    text = _SHORT_REPR.repr(value)
+    return text if len(text) <= LONGEST_SHOWN else text[: LONGEST_SHOWN - 3] + "..."
+
+
+def short_float(value: float) -> str:
+    """`value` as typed when 12 significant digits give it back exactly (0.1, 1e-320, 1.8200000001), else
+    to 6 significant digits: a computed value's last digits are rounding noise (-0.12596012089131964
+    -> -0.12596), as in the C++ core's messages (check.hpp)."""
     text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    digits = text.lstrip("-").partition("e")[0].replace(".", "").strip("0")
+    return text if len(digits) <= 12 else f"{value:.6g}"
 
 
 def name_index(index: tuple[int, ...]) -> str:
@@ -135,27 +165,27 @@ def positive_number(value: Any, name: str) -> float:
     """A finite real number > 0 (for delta and the like)."""
     number = real_number(value, name)
     if not number > 0:
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+        raise ValueError(f"{name} must be finite and > 0, got {shown(value)}")
     return number
 
 
 def real_number(value: Any, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
+        raise ValueError(f"{name} must be a real number, got {shown(value)}")
     try:
         number = float(value)
     except OverflowError:  # a Python int beyond 1.8e308
         raise ValueError(f"{name} must be finite, got {shown(value)} (beyond double precision)") from None
     if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise ValueError(f"{name} must be finite, got {shown(value)}")
     return number
 
 
 def whole_number(value: Any, name: str, *, minimum: int, maximum: int = LARGEST_INT) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise ValueError(f"{name} must be a whole number, got {shown(value)}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+        raise ValueError(f"{name} must be >= {minimum}, got {shown(value)}")
     if value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {shown(value)}")
     return int(value)

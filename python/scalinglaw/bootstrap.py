@@ -373,7 +373,7 @@ def bootstrap(
             else fit(data=runs, starts=start_array, options=solver)
         )
     else:
-        _check_estimate(estimate, n, d, l_, solver.huber_delta)
+        _check_estimate(estimate, n, d, l_, solver.delta)
     if start_array is None:
         start_array = bootstrap_starts(estimate)
     full_approach2 = None if groups is None else approach2_of_groups(n, d, l_, groups)
@@ -430,7 +430,7 @@ def _result(
         "a": frontier_rows[:, 0].copy(),
         "b": frontier_rows[:, 1].copy(),
         "G": frontier_rows[:, 2].copy(),
-        # optimal: (resample, budget, field) with Allocation's fields flops, n, d, loss, tokens/param
+        # optimal: (resample, budget, field), the fields of an Allocation: C, N, D, loss, D / N
         "N_opt": optimal[:, :, 1].copy(),
         "D_opt": optimal[:, :, 2].copy(),
         "tokens_per_parameter": optimal[:, :, 4].copy(),

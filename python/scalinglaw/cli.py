@@ -8,25 +8,31 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import resources
 from typing import Any
 
+from . import cli_answers
+from ._checks import LARGEST_INT
 from ._core import __version__
+from ._outputs import check_outputs, quoted, write_output
 from .bootstrap import BootstrapResult, bootstrap
-from .fit import IllConditionedWarning, ScalingLawWarning, fit
+from .fit import FitOptions, IllConditionedWarning, ScalingLawWarning, fit
 from .frontier import GOPHER_FLOPS
 from .io import EPOCH_EXCLUSION, Runs, load_chinchilla, read_csv, write_json
 from .isoflop import (
     BudgetGroupingWarning,
     IsoflopWarning,
 )
-from .summary import approach2_for, format_groups, format_summary, group_record, record
+from .summary import approach2_for, format_groups, format_summary, group_record, plan_row, record
 
 EXIT_USER_ERROR = 2
 #: Warnings whose news the summary prints itself (the fit's problems, Approach 2's skipped budgets and
 #: ungrouped runs): not repeated on stderr.
 SUMMARISED = (IllConditionedWarning, IsoflopWarning, BudgetGroupingWarning)
 EXIT_INTERRUPTED = 130
+#: The built-in runs: an output must not overwrite them either.
+DATA_PATH = resources.files("scalinglaw") / "data" / "chinchilla_fig4_epoch.csv"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
         help="leave out rows whose N, D (or C) or loss cell is empty, text, NaN, infinite, "
         "zero or negative, and say how many and which (default: refuse the file)",
     )
-    fit_cmd.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3)")
+    delta = FitOptions().delta  # the C++ core's default, read as text and checked as typed
+    fit_cmd.add_argument("--delta", default=f"{delta:g}", help=f"Huber threshold (default {delta:g})")
     fit_cmd.add_argument(
         "--exclude-highest-loss",
         type=int,
@@ -80,11 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit_cmd.add_argument(
         "--budget",
-        type=float,
         action="append",
         default=[],
         metavar="FLOPS",
-        help="also report the compute-optimal allocation at this budget (repeatable)",
+        help="also report (and draw in Figure 4) the compute-optimal allocation at this budget (repeatable)",
     )
     fit_cmd.add_argument(
         "--bootstrap",
@@ -102,13 +108,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit_cmd.add_argument(
         "--confidence",
-        type=float,
-        default=0.95,
+        default="0.95",
         help="coverage of the bootstrap's percentile intervals (default 0.95)",
     )
     fit_cmd.add_argument("--plot", metavar="PATH", help="write Figure 4 (PNG, PDF or SVG by extension)")
+    fit_cmd.add_argument(
+        "--figsize",
+        type=float,
+        nargs=2,
+        default=(13.0, 5.2),
+        metavar=("WIDTH", "HEIGHT"),
+        help="Figure 4's size in inches (default 13 5.2; 7 2.8 fits a paper's width)",
+    )
+    fit_cmd.add_argument(
+        "--dpi", type=float, default=150.0, help="Figure 4's resolution as PNG (default 150)"
+    )
     fit_cmd.add_argument("--json", metavar="PATH", help="write everything machine-readable as JSON")
-    fit_cmd.add_argument("--threads", type=int, default=0, help="worker threads (default: all cores)")
+    fit_cmd.add_argument(
+        "--threads", type=int, default=FitOptions().threads, help="worker threads (default 0: all cores)"
+    )
+    fit_cmd.set_defaults(run=_run_fit)
+    cli_answers.add_commands(commands)
     return parser
 
 
@@ -137,8 +157,6 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
         )
         exclude = args.exclude_highest_loss or 0
         why = ""
-    if exclude < 0:
-        raise UserError(f"--exclude-highest-loss must be >= 0, got {exclude}")
     if exclude == 0:
         return runs, None
     if exclude >= len(runs):
@@ -147,36 +165,68 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
 
 
 def _budgets(args: argparse.Namespace) -> list[float]:
-    for value in args.budget:
-        if not (math.isfinite(value) and value > 0):
-            raise UserError(f"--budget must be a finite number of FLOPs > 0, got {value!r}")
-    return [GOPHER_FLOPS, *args.budget]
+    return [
+        GOPHER_FLOPS,
+        *(_number("--budget", text, "a finite number of FLOPs > 0") for text in args.budget),
+    ]
+
+
+def _number(option: str, text: str, rule: str, *, accept: Callable[[float], bool] = lambda x: x > 0) -> float:
+    """The number an option's `text` gives, if finite and accepted; the message quotes the text itself,
+    not a double it rounded to (1e-400 is 0 in double precision, 1e400 is inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise UserError(f"{option} must be {rule}, got {_given(text)}: not a number") from None
+    if math.isfinite(value) and accept(value):
+        return value
+    if value == 0 and any(digit in "123456789" for digit in text.lower().partition("e")[0]):
+        raise UserError(f"{option} must be {rule}, got {_given(text)}: below double precision (0 there)")
+    raise UserError(f"{option} must be {rule}, got {_given(text)}")
+
+
+def _whole(option: str, value: int, low: int, high: int, rule: str) -> None:
+    if not low <= value <= high:
+        raise UserError(f"{option} must be {rule}, got {_given(str(value))}")
+
+
+def _given(text: str) -> str:
+    """What the user typed, for a one-line message: a very long text cut short."""
+    return text if len(text) <= 100 else f"{text[:80]}... ({len(text)} characters)"
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse unwritable outputs before the work, not after it."""
+    """Refuse unwritable outputs, and outputs that would overwrite the runs or each other, before the work."""
     if args.plot and os.path.splitext(args.plot)[1].lower() not in {".png", ".pdf", ".svg"}:
-        raise UserError(f"--plot must name a .png, .pdf or .svg file, got {args.plot!r}")
-    for option, path in (("--plot", args.plot), ("--json", args.json)):
-        if path:
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(folder):
-                raise UserError(f"{option}: no such directory: {folder}")
+        raise UserError(f"--plot must name a .png, .pdf or .svg file, got {quoted(args.plot)}")
+    check_outputs([("--json", args.json), ("--plot", args.plot)], args.csv or str(DATA_PATH))
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    if not (math.isfinite(args.delta) and args.delta > 0):
-        raise UserError(f"--delta must be finite and > 0, got {args.delta!r}")
-    if args.threads < 0:
-        raise UserError(f"--threads must be >= 0 (0 = all cores), got {args.threads}")
-    if args.bootstrap < 0 or args.bootstrap == 1:
+    """Every option's value, before any work (nothing is refused after a long fit or bootstrap); the
+    messages name the options, not the Python arguments they become."""
+    args.delta = _number("--delta", args.delta, "finite and > 0")
+    _whole("--threads", args.threads, 0, LARGEST_INT, f">= 0 (0 = all cores) and <= {LARGEST_INT}")
+    if args.bootstrap == 1:
         raise UserError(
             f"--bootstrap must be 0 (none) or at least 2 resamples (a spread needs two), got {args.bootstrap}"
         )
+    _whole(
+        "--bootstrap",
+        args.bootstrap,
+        0,
+        LARGEST_INT,
+        f"0 (none) or at least 2 resamples, at most {LARGEST_INT}",
+    )
     if args.seed is not None and not args.bootstrap:
         raise UserError("--seed seeds the bootstrap's resamples; give --bootstrap N too")
-    if not 0 < args.confidence < 1:
-        raise UserError(f"--confidence must be between 0 and 1, got {args.confidence!r}")
+    if args.seed is not None:
+        _whole("--seed", args.seed, 0, 2**64 - 1, "between 0 and 2^64 - 1")
+    if args.exclude_highest_loss is not None and args.exclude_highest_loss < 0:
+        raise UserError(f"--exclude-highest-loss must be >= 0, got {args.exclude_highest_loss}")
+    args.confidence = _number("--confidence", args.confidence, "between 0 and 1", accept=lambda x: 0 < x < 1)
+    if not all(math.isfinite(v) and v > 0 for v in (*args.figsize, args.dpi)):
+        raise UserError(f"--figsize and --dpi must be finite and > 0, got {args.figsize} and {args.dpi!r}")
 
 
 def _run_fit(args: argparse.Namespace) -> int:
@@ -203,7 +253,8 @@ def _run_fit(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     delta=args.delta,
                     threads=args.threads,
-                    budgets=budgets,
+                    # a budget beyond planning has its reason in the summary, and no interval
+                    budgets=[budget for budget in budgets if not plan_row(result, budget)["reason"]],
                     isoflop_budgets=isoflop_budgets,
                     confidence=args.confidence,
                     estimate=result,
@@ -221,15 +272,35 @@ def _run_fit(args: argparse.Namespace) -> int:
             summarised = True
         finally:  # after the summary, or before the error that stopped it
             _print_warnings([w for w in caught if not (summarised and issubclass(w.category, SUMMARISED))])
-    if args.plot:
+    # Each output on its own, the JSON first: a figure that fails does not lose the record.
+    sys.stdout.flush()  # the summary before an output sent to /dev/stdout
+    failures = []
+    if args.json is not None:
+        failures.append(write_output("--json", args.json, lambda name: write_json(name, document)))
+        if not failures[-1]:
+            print(f"\nJSON written to {args.json}")
+    if args.plot is not None:
         from .plot import save_figure4
 
-        save_figure4(args.plot, result, runs, excluded=excluded, bootstrap=resampled, approach2=found)
-        print(f"\nFigure 4 written to {args.plot}")
-    if args.json:
-        write_json(args.json, document)
-        print(f"JSON written to {args.json}")
-    return 0
+        def draw(name: str) -> None:
+            save_figure4(
+                name,
+                result,
+                runs,
+                excluded=excluded,
+                bootstrap=resampled,
+                approach2=found,
+                planned=budgets[1:] or None,
+                figsize=tuple(args.figsize),
+                dpi=args.dpi,
+            )
+
+        failures.append(write_output("--plot", args.plot, draw))
+        if not failures[-1]:
+            print(f"Figure 4 written to {args.plot}")
+    for failure in filter(None, failures):
+        print(f"scalinglaw: error: {failure}", file=sys.stderr)
+    return EXIT_USER_ERROR if any(failures) else 0
 
 
 def _run_groups(args: argparse.Namespace) -> int:
@@ -265,28 +336,49 @@ def _run_groups(args: argparse.Namespace) -> int:
             summarised = True
         finally:
             _print_warnings([w for w in caught if not (summarised and issubclass(w.category, SUMMARISED))])
-    if args.plot:
-        from .plot_groups import save_group_figures
+    # Each output on its own, the JSON first, as _run_fit writes them.
+    sys.stdout.flush()
+    failures = []
+    if args.json is not None:
+        failures.append(write_output("--json", args.json, lambda name: write_json(name, document)))
+        if not failures[-1]:
+            print(f"\nJSON written to {args.json}")
+    if args.plot is not None:
+        from .plot import save_figure4
+        from .plot_groups import group_paths
 
-        figures = {
-            name: (result, runs, {"excluded": excluded, "bootstrap": resampled, "approach2": found})
-            for name, (runs, excluded, result, found, resampled, _) in done.items()
-        }
-        for name, path in save_group_figures(args.plot, figures).items():
-            print(f"\nFigure 4 of {args.group} = {name} written to {path}")
-    if args.json:
-        write_json(args.json, document)
-        print(f"JSON written to {args.json}")
-    return 0
+        for name, path in group_paths(args.plot, done).items():
+            runs, excluded, result, found, resampled, _ = done[name]
+            options: dict[str, Any] = {
+                "excluded": excluded,
+                "bootstrap": resampled,
+                "approach2": found,
+                "planned": budgets[1:] or None,
+                "figsize": tuple(args.figsize),
+                "dpi": args.dpi,
+            }
+
+            def draw(
+                file: str, fit: Any = result, runs: Runs = runs, options: dict[str, Any] = options
+            ) -> None:
+                save_figure4(file, fit, runs, **options)
+
+            failures.append(write_output("--plot", path, draw))
+            if not failures[-1]:
+                print(f"Figure 4 of {args.group} = {name} written to {path}")
+    for failure in filter(None, failures):
+        print(f"scalinglaw: error: {failure}", file=sys.stderr)
+    return EXIT_USER_ERROR if any(failures) else 0
 
 
 def _fit_group(args: argparse.Namespace, runs: Runs, budgets: list[float]) -> tuple[Any, ...]:
     """(runs, excluded, fit, Approach 2, bootstrap, document) of one group, as _run_fit does them."""
     excluded = None
     if args.exclude_highest_loss:
-        if not 0 < args.exclude_highest_loss < len(runs):
+        if args.exclude_highest_loss >= len(runs):
             raise UserError(
-                f"--exclude-highest-loss {args.exclude_highest_loss} must be between 0 and {len(runs) - 1}"
+                f"--exclude-highest-loss {args.exclude_highest_loss} would leave no runs "
+                f"(there are {len(runs)})"
             )
         runs, excluded = runs.split_highest_loss(args.exclude_highest_loss)
     result = fit(data=runs, delta=args.delta, threads=args.threads)
@@ -299,7 +391,7 @@ def _fit_group(args: argparse.Namespace, runs: Runs, budgets: list[float]) -> tu
             seed=args.seed,
             delta=args.delta,
             threads=args.threads,
-            budgets=budgets,
+            budgets=[budget for budget in budgets if not plan_row(result, budget)["reason"]],
             isoflop_budgets=isoflop_budgets,
             confidence=args.confidence,
             estimate=result,
@@ -328,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits 2 itself on unknown options
     try:
-        return _run_fit(args)
+        return int(args.run(args))
     except (UserError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
         print(f"scalinglaw: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -338,6 +430,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:  # e.g. writing --plot or --json into a missing directory
         print(
             f"scalinglaw: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
+        return EXIT_USER_ERROR
+    except MemoryError:  # a request larger than this machine's memory, e.g. --bootstrap N over many runs
+        print(
+            "scalinglaw: error: not enough memory for this request (try fewer --bootstrap resamples)",
             file=sys.stderr,
         )
         return EXIT_USER_ERROR

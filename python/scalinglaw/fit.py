@@ -190,8 +190,8 @@ class FitResult:
 
     @property
     def delta(self) -> float:
-        """The Huber threshold of the fit, ``options.huber_delta``."""
-        return self.options.huber_delta
+        """The Huber threshold of the fit, ``options.delta``."""
+        return self.options.delta
 
     @property
     def a(self) -> float:
@@ -324,20 +324,24 @@ def solver_options(
     max_iterations: int | None = None,
 ) -> FitOptions:
     """``options`` (default: ``FitOptions()``, whose defaults are the C++ core's) with the keywords
-    given replaced, each checked (a ValueError names the keyword)."""
+    given replaced; every field checked (a ValueError names it)."""
     base = FitOptions() if options is None else options
     if not isinstance(base, FitOptions):
         raise ValueError(f"options must be a scalinglaw.FitOptions, got {type(base).__name__}")
+    for name in ("gradient_tolerance", "function_tolerance", "parameter_tolerance"):
+        value = getattr(base, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return FitOptions(
-        huber_delta=base.huber_delta if delta is None else _checks.positive_number(delta, "delta"),
-        max_iterations=base.max_iterations
-        if max_iterations is None
-        else _checks.whole_number(max_iterations, "max_iterations", minimum=1),
+        delta=_checks.positive_number(base.delta if delta is None else delta, "delta"),
+        max_iterations=_checks.whole_number(
+            base.max_iterations if max_iterations is None else max_iterations, "max_iterations", minimum=1
+        ),
         gradient_tolerance=base.gradient_tolerance,
         function_tolerance=base.function_tolerance,
         parameter_tolerance=base.parameter_tolerance,
-        max_step=base.max_step,
-        threads=base.threads if threads is None else _checks.threads(threads),
+        max_step=_checks.positive_number(base.max_step, "max_step"),
+        threads=_checks.threads(base.threads if threads is None else threads),
     )
 
 
@@ -372,7 +376,7 @@ def fit(
         the DataFrame's index label). ``"omit"``: such rows are left out, and a
         ``SkippedRowsWarning`` names them.
     delta
-        Huber threshold on log-space residuals (``options.huber_delta``; by default 1e-3, as in
+        Huber threshold on log-space residuals (``options.delta``; by default 1e-3, as in
         Hoffmann et al.).
     starts
         (k, 5) starting points, columns (a, b, e, alpha, beta) with A = e^a, B = e^b, E = e^e;
@@ -417,7 +421,7 @@ def fit(
         starts_at_best=raw.starts_at_best,
         n_runs=len(n),
         hessian_condition=raw.hessian_condition,
-        term_shares=raw.largest_share,
+        term_shares=raw.term_shares,
         starts=StartOutcomes(
             starts=start_array,
             params=outcomes.params,
@@ -488,4 +492,4 @@ def objective(
         _checks.real_number(alpha, "alpha"),
         _checks.real_number(beta, "beta"),
     )
-    return _core.objective(n, d, l_, q, huber_delta=solver_options(delta=delta).huber_delta)
+    return _core.objective(n, d, l_, q, delta=solver_options(delta=delta).delta)

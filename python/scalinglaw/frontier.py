@@ -61,7 +61,7 @@ def _core_params(params: Any) -> _core.Params:
 
 
 def _allocation(raw: _core.Allocations) -> Allocation:
-    return Allocation(raw.flops, raw.n, raw.d, raw.loss, raw.tokens_per_parameter)
+    return Allocation(raw.C, raw.N, raw.D, raw.loss, raw.tokens_per_parameter)
 
 
 def _positive(values: Any, name: str, what: str) -> FloatArray:

@@ -13,6 +13,7 @@ across the budgets. The arithmetic is done by the C++ core (``cpp/src/isoflop.cp
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,15 +243,15 @@ def approach2_of_groups(
     raw = _core.approach2(n, d, loss, groups.label.astype(np.int32), groups.budgets)
     p = raw.parabolas
     result = Approach2Result(
-        budgets=np.array([x.flops for x in p], dtype=np.float64),
+        budgets=np.array([x.C for x in p], dtype=np.float64),
         runs=np.array([x.runs for x in p], dtype=np.int64),
         sizes=np.array([x.sizes for x in p], dtype=np.int64),
         center=np.array([x.center for x in p], dtype=np.float64),
         c0=np.array([x.c0 for x in p], dtype=np.float64),
         c1=np.array([x.c1 for x in p], dtype=np.float64),
         c2=np.array([x.c2 for x in p], dtype=np.float64),
-        N_opt=np.array([x.n_opt for x in p], dtype=np.float64),
-        D_opt=np.array([x.d_opt for x in p], dtype=np.float64),
+        N_opt=np.array([x.N_opt for x in p], dtype=np.float64),
+        D_opt=np.array([x.D_opt for x in p], dtype=np.float64),
         loss_opt=np.array([x.loss_opt for x in p], dtype=np.float64),
         inside=np.array([x.inside for x in p], dtype=bool),
         status=tuple(x.status.name for x in p),
@@ -269,3 +270,60 @@ def approach2_of_groups(
     if not math.isfinite(result.a):
         raise ValueError(f"Approach 2 cannot fit exponents: {raw.message}")
     return result
+
+
+#: An IsoFLOP slice: a budget group with at least this many distinct model sizes ...
+SLICE_MIN_SIZES = 3
+#: ... whose runs' C span at most this factor (runs grouped by closeness, without nominal budgets:
+#: chained groups of a continuous spread of C are no profile at one budget).
+SLICE_MAX_SPREAD = 1.5
+#: The runs are an IsoFLOP design when at least 2 slices hold at least this share of them.
+DESIGN_MIN_SHARE = 2.0 / 3.0
+
+
+@dataclass(frozen=True)
+class IsoflopDesign:
+    """Whether runs form an IsoFLOP design (several model sizes trained at each of a few budgets).
+
+    ``slices`` are the indices of the groups drawn and fitted as IsoFLOP profiles: at least
+    ``SLICE_MIN_SIZES`` distinct model sizes and, for groups found without nominal budgets, C within
+    a factor ``SLICE_MAX_SPREAD``. The design is IsoFLOP when at least 2 slices hold at least
+    ``DESIGN_MIN_SHARE`` of the runs; ``reason`` says why not ("" when it is).
+    """
+
+    groups: BudgetGroups
+    slices: tuple[int, ...]
+    in_slices: int  #: runs in slices
+    reason: str
+
+    @property
+    def is_isoflop(self) -> bool:
+        return not self.reason
+
+
+def isoflop_design(N: Any, C: Any, budgets: Any = None, *, rel_tol: float = 0.05) -> IsoflopDesign:
+    """The runs' budget groups (``group_by_budget``, quietly) and whether they form an IsoFLOP
+    design; see ``IsoflopDesign``. `N`, `C`: model sizes and training FLOPs of each run."""
+    n = _checks.positive_1d(N, "N", what="model size")
+    flops = _checks.positive_1d(C, "C", what="budget")
+    _checks.same_length(N=n, C=flops)
+    nominal = budgets is not None and len(np.atleast_1d(budgets)) > 0
+    with warnings.catch_warnings():  # runs far from every budget are in no slice, said below
+        warnings.simplefilter("ignore", BudgetGroupingWarning)
+        groups = group_by_budget(flops, budgets if nominal else None, rel_tol=rel_tol)
+    slices = []
+    for g in range(len(groups.budgets)):
+        members = groups.members(g)
+        if len(np.unique(n[members])) < SLICE_MIN_SIZES:
+            continue
+        if nominal or flops[members].max() <= SLICE_MAX_SPREAD * flops[members].min():
+            slices.append(g)
+    in_slices = int(np.isin(groups.label, slices).sum())
+    reason = ""
+    if len(slices) < 2 or in_slices < DESIGN_MIN_SHARE * len(n):
+        reason = (
+            f"the runs are not an IsoFLOP design: {len(slices)} budget(s) have {SLICE_MIN_SIZES} or more "
+            f"model sizes at one C = 6 N D, holding {in_slices} of {len(n)} runs (an IsoFLOP design "
+            f"needs 2 or more such budgets holding {DESIGN_MIN_SHARE:.0%} of the runs)"
+        )
+    return IsoflopDesign(groups, tuple(slices), in_slices, reason)

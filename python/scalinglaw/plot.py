@@ -1,207 +1,259 @@
 """Hoffmann et al.'s Figure 4 for a fitted law: IsoLoss contours (left) and IsoFLOP slices (right).
 
 The panel functions draw on the Axes they are given and return them; ``figure4`` makes both panels
-and returns the Figure. Nothing here calls ``pyplot.show``: figures are made with
-``matplotlib.figure.Figure`` and saved with ``Figure.savefig``, so no display is needed. matplotlib
-is imported when a function here is first called. Training compute is C = 6 N D FLOPs throughout.
+(or draws on two Axes it is given) and returns the Figure. Nothing here calls ``pyplot.show``. The
+look is the paper's (``plot_style``): its loss colours, model sizes as 100M / 1B / 40B, slices in
+green, the Gopher budget as black dashed lines, legends clear of the data, text and markers scaled
+to the figure. Training compute is C = 6 N D FLOPs throughout.
 
 Given a ``BootstrapResult`` (``bootstrap=``), the left panel also shows the frontier's percentile
 band and the interval of N_opt at the Gopher budget; given an ``Approach2Result`` (``approach2=``),
-the right panel marks each budget's parabola minimum (Hoffmann et al.'s Approach 2). Neither sets
-an axis range: the ranges follow the runs, as without them.
+the right panel marks each budget's parabola minimum (``plot_extras``). Runs that are not an IsoFLOP
+design (``isoflop.isoflop_design``) get no slices: the right panel shows loss against model size,
+coloured by compute. Bad arguments raise ValueError.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _checks
+from . import _checks, plot_args, plot_style
 from .bootstrap import BootstrapResult
-from .frontier import GOPHER_FLOPS, compute_optimal, frontier_coefficients
+from .frontier import GOPHER_FLOPS, compute_optimal
 from .io import Runs
-from .isoflop import Approach2Result, BudgetGroups, group_by_budget
-from .law import Law, as_law
+from .isoflop import Approach2Result, IsoflopDesign, isoflop_design
+from .law import Law
+from .plot_extras import (
+    OTHER_COLOR,
+    check_approach2,
+    check_bootstrap,
+    confidence_label,
+    draw_minima,
+    frontier_band,
+    group_of_minima,
+    n_opt_interval,
+)
+from .plot_style import FRONTIER_COLOR, GOPHER_COLOR, SLICE_COLOR
 from .summary import human
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.colors import Normalize
+    from matplotlib.colors import Colormap, Normalize
     from matplotlib.figure import Figure
 
-#: Colour map of losses (contours, runs) and of budgets (slices).
-LOSS_COLORMAP = "viridis_r"
-BUDGET_COLORMAP = "plasma"
-FRONTIER_COLOR = "tab:blue"
-OTHER_COLOR = "0.6"  # runs (and Approach 2 minima) of budgets not drawn as a slice
-SLICE_MIN_RUNS = 3  # a budget group with fewer runs is not drawn as a slice
-MINIMUM_MARKER = "D"  # Approach 2's parabola minima (right panel)
-BAND_ALPHA = 0.22  # opacity of the frontier's bootstrap band
+__all__ = ["draw_isoflop", "draw_isoloss", "figure4", "frontier_band", "save_figure4"]
+
+#: Colour map of training compute, for runs that are not an IsoFLOP design (right panel).
+COMPUTE_COLORMAP = "viridis"
+PLANNED_COLOR = "tab:purple"
+#: Behind small labels drawn over lines: legible, and what lies under them still shows.
+_TEXT_BOX = {
+    "boxstyle": "round,pad=0.1",
+    "facecolor": "white",
+    "edgecolor": "none",
+    "alpha": 0.7,
+}  # budgets the user plans (--budget), on both panels
 _NICE_LOSSES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
-def _slices(runs: Runs, budgets: Any) -> tuple[BudgetGroups, list[int]]:
-    """The budget groups and which of them have enough runs to draw as IsoFLOP slices."""
-    import warnings
+def _size(ax: Axes) -> float:
+    """Text/marker scale for the figure holding `ax` (``plot_style.scale``)."""
+    return plot_style.scale(float(_root(ax).get_figwidth()))
 
-    from .isoflop import BudgetGroupingWarning
 
+def _root(ax: Axes) -> Figure:
+    """The Figure `ax` is drawn in (checked by ``_check_axes``)."""
+    figure = ax.get_figure(root=True)
+    if figure is None:
+        raise ValueError("ax must belong to a Figure")
+    return figure
+
+
+def _style_axes(ax: Axes, size: float) -> None:
+    font = plot_style.BASE_FONT_SIZE * size
+    ax.title.set_fontsize(font * 1.1)
+    ax.xaxis.label.set_fontsize(font)
+    ax.yaxis.label.set_fontsize(font)
+    ax.tick_params(labelsize=font * 0.9)
+
+
+# --- shared pieces ---
+
+
+def _design(runs: Runs, budgets: Any) -> IsoflopDesign:
     nominal = budgets if budgets is not None else (runs.budgets or None)
-    with warnings.catch_warnings():  # runs far from every budget are drawn, just not in a slice
-        warnings.simplefilter("ignore", BudgetGroupingWarning)
-        groups = group_by_budget(runs.C, nominal)
-    shown = [g for g in range(len(groups.budgets)) if len(groups.members(g)) >= SLICE_MIN_RUNS]
-    return groups, shown
+    return isoflop_design(runs.N, runs.C, nominal)
 
 
-def _budget_colors(count: int) -> list[Any]:
-    from matplotlib import colormaps
-
-    cmap = colormaps[BUDGET_COLORMAP]
-    return [cmap(x) for x in np.linspace(0.05, 0.85, max(count, 1))]
-
-
-def _loss_norm(law: Law, runs: Runs, excluded: Runs | None) -> Normalize:
+def _loss_norm(runs: Runs, excluded: Runs | None) -> Normalize:
+    """Log scale over the runs' losses, as the paper's colours are placed (``loss_colormap``)."""
     from matplotlib.colors import LogNorm
 
     losses = runs.loss if excluded is None else np.concatenate([runs.loss, excluded.loss])
-    low = max(min(float(losses.min()), law.E * 1.02), law.E * 1.0001)
-    return LogNorm(vmin=low, vmax=float(losses.max()))
+    low, high = float(losses.min()), float(losses.max())
+    return LogNorm(vmin=low, vmax=high if high > low else low * 1.01)
 
 
-def _check_bootstrap(bootstrap: Any, law: Law | None = None) -> BootstrapResult:
-    """`bootstrap` if it is a BootstrapResult (with a band around the law drawn, when `law` is
-    given); else ValueError."""
-    if not isinstance(bootstrap, BootstrapResult):
-        raise ValueError(
-            f"bootstrap must be a BootstrapResult (from scalinglaw.bootstrap), got {type(bootstrap).__name__}"
-        )
-    if law is not None:
-        usable = int(_usable(bootstrap).sum())
-        if usable < 2:
-            raise ValueError(
-                f"bootstrap has {usable} of {bootstrap.n_resamples} resamples with a converged "
-                "refit and a frontier: a band needs at least 2"
-            )
-        # The band is the spread of the bootstrap's own fit: drawn around another law's frontier it
-        # would mislead. Both frontiers come from the same parameters by the same closed form, so
-        # anything beyond rounding (e.g. parameters printed to 7 digits) is another fit.
-        drawn = frontier_coefficients(law)
-        point = (bootstrap.point["a"], bootstrap.point["G"])
-        if not np.allclose(point, (drawn.a, drawn.G), rtol=1e-6, atol=0.0):
-            raise ValueError(
-                "bootstrap is of another fit: its frontier N_opt = G (C/6)^a has "
-                f"a = {point[0]:.6g}, G = {point[1]:.6g}, the law drawn has a = {drawn.a:.6g}, "
-                f"G = {drawn.G:.6g}; pass the bootstrap of this fit (scalinglaw.bootstrap(..., "
-                "estimate=result))"
-            )
-    return bootstrap
+def _contour_levels(levels: int | Any, low: float, high: float) -> Any:
+    """Round losses (steps of 1, 2, 2.5 or 5 times a power of ten) between low and high."""
+    from matplotlib.ticker import MaxNLocator
+
+    if not isinstance(levels, int):
+        return levels
+    values = np.asarray(MaxNLocator(levels, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high))
+    return values[(values > low) & (values <= high)]
 
 
-def _usable(bootstrap: BootstrapResult) -> Any:
-    """Resamples whose refit converged and whose frontier N_opt = G (C/6)^a is finite."""
-    g, a = bootstrap.samples["G"], bootstrap.samples["a"]
-    return (bootstrap.status == "converged") & np.isfinite(g) & (g > 0) & np.isfinite(a)
+def _loss_colorbar(ax: Axes, norm: Normalize, cmap: Colormap, size: float) -> None:
+    from matplotlib.cm import ScalarMappable
+
+    bar = _root(ax).colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, aspect=30)
+    bar.ax.set_title("Loss", fontsize=plot_style.BASE_FONT_SIZE * size, loc="left")  # clear of y labels
+    low, high = float(norm.vmin or 0.0), float(norm.vmax or 0.0)
+    ticks = [t for t in _NICE_LOSSES if low <= t <= high]
+    bar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+    bar.ax.tick_params(labelsize=plot_style.BASE_FONT_SIZE * size * 0.9)
+    bar.minorticks_off()
 
 
-def frontier_band(bootstrap: BootstrapResult, C: Any) -> tuple[Any, Any]:
-    """The percentile interval of N_opt(C) = G (C/6)^a over the bootstrap's resamples, at each C.
+def _legend_clear_of(ax: Axes, points: Any, font: float) -> None:
+    """The panel's legend at the lower right, as the paper has it; if that box would cover one of
+    `points` (data coordinates) once laid out, in two columns below the panel's axis labels."""
+    from matplotlib.transforms import offset_copy
 
-    Uses the resamples whose refit converged and whose frontier is finite (alpha, beta > 0), and
-    numpy's linear percentiles of N_opt at `bootstrap.confidence`, as ``BootstrapResult.interval``
-    does: at a budget of ``bootstrap.budgets`` the band is that budget's N_opt interval. Returns
-    (low, high), arrays of the shape of `C`; NaN where fewer than 2 resamples are usable.
-    """
-    result = _check_bootstrap(bootstrap)
-    flops = _checks.as_float_array(C, "C")
-    _checks.check_positive(flops, "C", what="budget")
-    g, a = result.samples["G"], result.samples["a"]
-    usable = _usable(result)
-    if usable.sum() < 2:
-        nan = np.full(flops.shape, np.nan)
-        return nan, nan.copy()
-    log_g, a = np.log(g[usable])[:, None], a[usable][:, None]
-    tail = 50.0 * (1.0 - result.confidence)
-    log_c6 = np.log(flops.ravel() / 6.0)
-    low, high = np.empty(log_c6.size), np.empty(log_c6.size)
-    step = max(1, 2_000_000 // len(log_g))  # columns per block: bounded memory for big bootstraps
-    for start in range(0, log_c6.size, step):
-        block = slice(start, start + step)
-        # Percentiles of N itself (not of log N), as the bootstrap's intervals; the clip keeps a
-        # wild resample's exp finite (it sits in a tail, beyond any percentile drawn).
-        n_opt = np.exp(np.clip(log_g + a * log_c6[None, block], -700.0, 700.0))
-        low[block], high[block] = np.percentile(n_opt, [tail, 100.0 - tail], axis=0)
-    return low.reshape(flops.shape), high.reshape(flops.shape)
+    legend = ax.legend(loc="lower right", fontsize=font * 0.8, framealpha=0.9)
+    if not _covers(ax, legend, points):
+        return
+    legend.remove()
+    figure = _root(ax)
+    tight = ax.get_tightbbox()
+    below = ax.bbox.y0 - (tight.y0 if tight is not None else ax.bbox.y0)  # tick and x labels, pixels
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=offset_copy(
+            ax.transAxes, fig=figure, y=-(below * 72.0 / figure.dpi + 2.0), units="points"
+        ),
+        ncols=2,
+        fontsize=font * 0.8,
+        framealpha=0.9,
+    )
 
 
-def _confidence_label(bootstrap: BootstrapResult) -> str:
-    return f"{100.0 * bootstrap.confidence:g}%"
+def _covers(ax: Axes, legend: Any, points: Any) -> bool:
+    """Whether `legend`'s box, with the figure laid out, holds one of `points` (data coordinates)."""
+    figure = _root(ax)
+    figure.draw_without_rendering()  # runs the layout engine: boxes as they will be saved
+    box = legend.get_window_extent()
+    xy = ax.transData.transform(points)
+    return bool(
+        ((xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1) & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)).any()
+    )
 
 
-def _n_opt_interval(bootstrap: BootstrapResult, flops: float) -> tuple[float, float] | None:
-    """The bootstrap's N_opt interval at budget `flops`, if it has one (``bootstrap.budgets``)."""
-    match = np.flatnonzero(np.isclose(bootstrap.budgets, flops, rtol=1e-9, atol=0.0))
-    if not match.size:
-        return None
-    low, high = (float(x) for x in bootstrap.interval["N_opt"][match[0]])
-    return (low, high) if np.isfinite([low, high]).all() else None
+def _flops_label(budget: float) -> str:
+    return f"{budget:.0e}".replace("e+", "e")
 
 
-def _span(values: Any, *, factor: float = 2.0) -> tuple[float, float]:
-    """A log-axis range covering `values` with a margin of `factor` on each side."""
-    values = np.asarray(values, dtype=float)
-    return float(values.min()) / factor, float(values.max()) * factor
+# --- left panel ---
 
 
 def draw_isoloss(
     ax: Axes,
     params: Any,
-    runs: Runs,
+    runs: Any,
     *,
-    excluded: Runs | None = None,
+    excluded: Any = None,
     budgets: Any = None,
-    gopher_flops: float = GOPHER_FLOPS,
-    levels: int = 14,
+    gopher_flops: float | None = GOPHER_FLOPS,
+    planned: Any = None,
+    levels: Any = 14,
+    cmap: Any = None,
+    colorbar: bool = True,
     bootstrap: BootstrapResult | None = None,
 ) -> Axes:
     """Left panel: iso-loss contours of the law over (training FLOPs, model size), the runs coloured
-    by loss on the same scale, the efficient frontier, one dashed line per IsoFLOP slice, the Gopher
-    budget and the model size the law makes optimal there.
+    by loss on the same scale, the efficient frontier, one green dashed line per IsoFLOP slice, and
+    the Gopher budget (black dashed) with the model size the law makes optimal there.
 
+    `runs` (and `excluded`): Runs, a mapping/DataFrame with columns N, D (or C), loss, or (N, D,
+    loss). `budgets`: the sweep's nominal budgets (default ``runs.budgets``). `gopher_flops=None`
+    leaves Gopher out; `planned` budgets are marked on the frontier. `levels`: about how many
+    contours (at round losses) or the losses themselves; `cmap`: the loss colours (default the
+    paper's, ``plot_style.loss_colormap``); `colorbar=False` leaves the colour bar to the caller.
     With `bootstrap` (a ``BootstrapResult`` of this fit), the frontier also gets its percentile band
-    at ``bootstrap.confidence`` (``frontier_band``), clipped to the panel, and the Gopher star an
-    error bar from the bootstrap's N_opt interval, if ``bootstrap.budgets`` holds `gopher_flops`.
+    (``frontier_band``), clipped to the panel, and the Gopher point an error bar from the
+    bootstrap's N_opt interval, if ``bootstrap.budgets`` holds `gopher_flops`.
     """
-    from matplotlib.cm import ScalarMappable
-
-    law = as_law(params)
+    ax = plot_args.check_axes(ax, "ax")
+    law = plot_args.checked_law(params)
+    runs, excluded = plot_args.as_runs(runs, "runs"), plot_args.optional_runs(excluded, "excluded")
+    gopher, plan = plot_args.gopher_budget(gopher_flops), plot_args.planned_budgets(planned)
+    levels, colormap = plot_args.check_levels(levels), plot_style.as_colormap(cmap)
+    colorbar = plot_args.check_flag(colorbar, "colorbar")
     if bootstrap is not None:
-        _check_bootstrap(bootstrap, law)
-    groups, shown = _slices(runs, budgets)
-    at_gopher = compute_optimal(law, gopher_flops)
+        check_bootstrap(bootstrap, law)
+    norm = _loss_norm(runs, excluded)
+    points = _draw_isoloss(
+        ax, law, runs, excluded, _design(runs, budgets), gopher, plan, levels, colormap, norm, bootstrap
+    )
+    if colorbar:
+        _loss_colorbar(ax, norm, colormap, _size(ax))
+    _legend_clear_of(ax, points, plot_style.BASE_FONT_SIZE * _size(ax))
+    return ax
+
+
+def _draw_isoloss(
+    ax: Axes,
+    law: Law,
+    runs: Runs,
+    excluded: Runs | None,
+    design: IsoflopDesign,
+    gopher: float | None,
+    plan: Any,
+    levels: int | Any,
+    cmap: Colormap,
+    norm: Normalize,
+    bootstrap: BootstrapResult | None,
+) -> Any:
+    """Draws the left panel but its legend; returns the (C, N) of the runs drawn, which the legend,
+    placed once the figure is complete (``_legend_clear_of``), must not cover."""
+    size = _size(ax)
+    marked = np.concatenate([[gopher] if gopher else [], plan])
+    optimal = compute_optimal(law, marked) if len(marked) else None
     others = [excluded] if excluded else []
-    all_c = np.concatenate([runs.C, [gopher_flops], *(r.C for r in others)])
-    all_n = np.concatenate([runs.N, np.atleast_1d(at_gopher.N), *(r.N for r in others)])
-    c_range, n_range = _span(all_c, factor=4.0), _span(all_n, factor=3.0)
+    all_c = np.concatenate([runs.C, marked, *(r.C for r in others)])
+    all_n = np.concatenate([runs.N, [] if optimal is None else optimal.N, *(r.N for r in others)])
+    # The paper's span: from the decade below the smallest budget to just past the largest.
+    c_range = (10.0 ** math.floor(math.log10(all_c.min())), float(all_c.max()) * 1.7)
+    n_range = (float(all_n.min()) / 1.5, float(all_n.max()) * 3.0)
 
     c_axis = np.geomspace(*c_range, 480)
     n_axis = np.geomspace(*n_range, 400)
     grid = law.loss_grid(n_axis, c_axis)  # rows follow N, columns C: contour(x=C, y=N)
-    norm = _loss_norm(law, runs, excluded)
-    cmap = LOSS_COLORMAP
-    loss_low, loss_high = float(norm.vmin or 0.0), float(norm.vmax or 0.0)  # set by _loss_norm
-    contour_levels = np.geomspace(loss_low, loss_high, levels)
-    ax.contour(c_axis, n_axis, grid, levels=contour_levels, cmap=cmap, norm=norm, linewidths=1.0)
-
+    ax.contour(
+        c_axis,
+        n_axis,
+        grid,
+        levels=_contour_levels(
+            levels, float(grid.min()), float(norm.vmax or grid.max())
+        ),  # over the runs' losses
+        cmap=cmap,
+        norm=norm,
+        linewidths=1.0 * size,
+    )
     ax.scatter(
         runs.C,
         runs.N,
         c=runs.loss,
         cmap=cmap,
         norm=norm,
-        s=14,
+        s=14 * size**2,
         edgecolors="k",
         linewidths=0.3,
         label="Empirical data",
@@ -213,14 +265,16 @@ def draw_isoloss(
             excluded.N,
             marker="x",
             c="0.35",
-            s=22,
+            s=22 * size**2,
             linewidths=1.0,
             label="Excluded from fit",
             zorder=3,
         )
 
     frontier = compute_optimal(law, c_axis)
-    ax.plot(c_axis, frontier.N, color=FRONTIER_COLOR, linewidth=2.2, label="Efficient frontier", zorder=4)
+    ax.plot(
+        c_axis, frontier.N, color=FRONTIER_COLOR, linewidth=2.2 * size, label="Efficient frontier", zorder=4
+    )
     if bootstrap is not None:
         # Clipped to the panel's range: a wide band must neither set the limits nor leave them.
         low, high = (np.clip(edge, *n_range) for edge in frontier_band(bootstrap, c_axis))
@@ -229,144 +283,274 @@ def draw_isoloss(
             low,
             high,
             color=FRONTIER_COLOR,
-            alpha=BAND_ALPHA,
+            alpha=0.22,
             linewidth=0,
-            label=f"Frontier, {_confidence_label(bootstrap)} bootstrap interval",
+            label=f"Frontier, {confidence_label(bootstrap)} bootstrap interval",
             zorder=2.5,
         )
 
-    for color, group in zip(_budget_colors(len(shown)), shown):
+    for k, group in enumerate(design.slices if design.is_isoflop else ()):
         ax.axvline(
-            groups.budgets[group],
-            color=color,
+            design.groups.budgets[group],
+            color=SLICE_COLOR,
             linestyle="--",
-            linewidth=1.0,
-            label="IsoFLOPs slice" if group == shown[0] else None,
+            linewidth=1.0 * size,
+            label="IsoFLOPs slice" if k == 0 else None,
+            zorder=2,
         )
-    ax.axvline(gopher_flops, color="0.3", linestyle=":", linewidth=1.2, label="Gopher budget")
-    n_gopher = float(at_gopher.N)
-    ax.scatter([gopher_flops], [n_gopher], marker="*", s=180, color=FRONTIER_COLOR, edgecolors="k", zorder=5)
-    interval = None if bootstrap is None else _n_opt_interval(bootstrap, gopher_flops)
-    if bootstrap is not None and interval is not None:
-        low, high = interval
-        ax.errorbar(
-            [gopher_flops],
-            [n_gopher],
-            yerr=[[max(n_gopher - low, 0.0)], [max(high - n_gopher, 0.0)]],
-            fmt="none",
-            ecolor=FRONTIER_COLOR,
-            elinewidth=1.6,
-            capsize=5,
-            capthick=1.6,
-            zorder=4.5,
+    font = plot_style.BASE_FONT_SIZE * size
+    if gopher is not None and optimal is not None:
+        _gopher_marks(ax, gopher, float(optimal.N[0]), c_range, bootstrap, font, size)
+    for k, budget in enumerate(plan):
+        n_plan = float(optimal.N[k + (gopher is not None)]) if optimal is not None else math.nan
+        ax.axvline(
+            budget,
+            color=PLANNED_COLOR,
+            linestyle=":",
+            linewidth=1.2 * size,
+            label="Planned budget" if k == 0 else None,
+            zorder=2,
         )
-        # Stacked above-left of the star, clear of the caps and of the band below the frontier.
+        ax.plot([budget], [n_plan], "o", color=PLANNED_COLOR, markersize=4 * size, zorder=5)
         ax.annotate(
-            f"{human(n_gopher)}",
-            (gopher_flops, n_gopher),
-            xytext=(-12, 20),
+            human(n_plan),
+            (budget, n_plan),
+            xytext=(3, -3),  # below right: under the frontier, past the runs
             textcoords="offset points",
-            ha="right",
-            fontsize=10,
-            color=FRONTIER_COLOR,
-            fontweight="bold",
-        )
-        ax.annotate(
-            f"{_confidence_label(bootstrap)}: {human(low)} to {human(high)}",
-            (gopher_flops, n_gopher),
-            xytext=(-12, 8),
-            textcoords="offset points",
-            ha="right",
-            fontsize=8,
-            color=FRONTIER_COLOR,
-            bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75},
-        )
-    else:
-        ax.annotate(
-            f"{human(n_gopher)}",
-            (gopher_flops, n_gopher),
-            xytext=(-8, 8),
-            textcoords="offset points",
-            ha="right",
-            fontsize=10,
-            color=FRONTIER_COLOR,
-            fontweight="bold",
+            ha="left",
+            va="top",
+            fontsize=font * 0.8,
+            color=PLANNED_COLOR,
+            bbox=_TEXT_BOX,
         )
 
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(*c_range)
     ax.set_ylim(*n_range)
+    plot_style.label_sizes(ax.yaxis, *n_range)
     ax.set_xlabel("Training FLOPs")
     ax.set_ylabel("Model size")
     ax.set_title("IsoLoss contours")
-    ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
-    colorbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
-    colorbar.set_label("Loss")
-    ticks = [t for t in _NICE_LOSSES if loss_low <= t <= loss_high]
-    colorbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
-    colorbar.minorticks_off()
-    return ax
+    _style_axes(ax, size)
+    return np.column_stack(
+        [np.concatenate([runs.C, *(r.C for r in others)]), np.concatenate([runs.N, *(r.N for r in others)])]
+    )
+
+
+def _gopher_marks(
+    ax: Axes,
+    gopher: float,
+    n_gopher: float,
+    c_range: tuple[float, float],
+    bootstrap: BootstrapResult | None,
+    font: float,
+    size: float,
+) -> None:
+    """The paper's Gopher marks: a black dashed vertical at its budget and a dashed horizontal at the
+    model size the law makes optimal there, labelled at the panel's left edge."""
+    ax.axvline(
+        gopher, color=GOPHER_COLOR, linestyle="--", linewidth=1.2 * size, label="Gopher budget", zorder=3
+    )
+    ax.plot(
+        [c_range[0], gopher],
+        [n_gopher, n_gopher],
+        color=GOPHER_COLOR,
+        linestyle="--",
+        linewidth=1.0 * size,
+        zorder=3,
+    )
+    # Above the horizontal at the left edge: small budgets and large models hold no runs.
+    ax.annotate(
+        human(n_gopher),
+        (c_range[0], n_gopher),
+        xytext=(3, 2),
+        textcoords="offset points",
+        ha="left",
+        va="bottom",
+        fontsize=font,
+        color=FRONTIER_COLOR,
+        fontweight="bold",
+    )
+    interval = None if bootstrap is None else n_opt_interval(bootstrap, gopher)
+    if bootstrap is None or interval is None:
+        return
+    low, high = interval
+    ax.errorbar(
+        [gopher],
+        [n_gopher],
+        yerr=[[max(n_gopher - low, 0.0)], [max(high - n_gopher, 0.0)]],
+        fmt="none",
+        ecolor=FRONTIER_COLOR,
+        elinewidth=1.6 * size,
+        capsize=5 * size,
+        capthick=1.6 * size,
+        zorder=4.5,
+    )
+    ax.annotate(
+        f"{confidence_label(bootstrap)}: {human(low)} to {human(high)}",
+        (c_range[0], n_gopher),
+        xytext=(3, -2),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=font * 0.8,
+        color=FRONTIER_COLOR,
+        bbox=_TEXT_BOX,
+    )
+
+
+# --- right panel ---
 
 
 def draw_isoflop(
     ax: Axes,
     params: Any,
-    runs: Runs,
+    runs: Any,
     *,
-    excluded: Runs | None = None,
+    excluded: Any = None,
     budgets: Any = None,
-    gopher_flops: float = GOPHER_FLOPS,
+    gopher_flops: float | None = GOPHER_FLOPS,
+    planned: Any = None,
+    cmap: Any = None,
+    colorbar: bool = True,
     approach2: Approach2Result | None = None,
 ) -> Axes:
-    """Right panel: loss against model size for each training budget of the runs (the runs as
-    points, the law along C = const as a dashed curve), plus the law's curve at the Gopher budget.
+    """Right panel: loss against model size for each IsoFLOP budget of the runs (the runs as points
+    coloured by loss, the law along C = const as a dashed curve, darker as the budget grows), plus
+    the law's curve at the Gopher budget and at each `planned` budget.
 
-    With `approach2` (an ``Approach2Result`` of these runs, grouped by the same budgets), each used
-    budget's parabola is drawn faintly over the budget's range of model sizes and its minimum
-    (N_opt, loss there) as a diamond in the budget's colour; a minimum outside that range (an
-    extrapolation, ``Approach2Result.inside``) is hollow, the parabola dotted on to it. ValueError
-    if one of its used budgets is none of the panel's budget groups.
+    Runs that are not an IsoFLOP design (``isoflop.isoflop_design``) are drawn coloured by their
+    compute instead, with no budget curves (and a compute colour bar unless `colorbar=False`).
+    Arguments as for ``draw_isoloss``. With `approach2` (an ``Approach2Result`` of these runs,
+    grouped by the same budgets), each used budget's parabola is drawn faintly over the budget's
+    range of model sizes and its minimum (N_opt, loss there) as a diamond in the budget's colour; a
+    minimum outside that range (``Approach2Result.inside``) is hollow, the parabola dotted on to it.
+    ValueError if one of its used budgets is none of the panel's budget groups.
     """
-    law = as_law(params)
-    approach2 = _check_approach2(approach2)
-    groups, shown = _slices(runs, budgets)
-    group_of = None if approach2 is None else _group_of_minima(approach2, groups)
-    at_gopher = compute_optimal(law, gopher_flops)
-    others = [excluded] if excluded else []
-    all_n = np.concatenate([runs.N, np.atleast_1d(at_gopher.N), *(r.N for r in others)])
-    n_range = _span(all_n, factor=2.0)
-    n_axis = np.geomspace(*n_range, 300)
+    ax = plot_args.check_axes(ax, "ax")
+    law = plot_args.checked_law(params)
+    runs, excluded = plot_args.as_runs(runs, "runs"), plot_args.optional_runs(excluded, "excluded")
+    gopher, plan = plot_args.gopher_budget(gopher_flops), plot_args.planned_budgets(planned)
+    colormap, colorbar = plot_style.as_colormap(cmap), plot_args.check_flag(colorbar, "colorbar")
+    approach2 = check_approach2(approach2)
+    design = _design(runs, budgets)
+    group_of = None if approach2 is None else group_of_minima(approach2, design.groups)
+    _draw_isoflop(
+        ax,
+        law,
+        runs,
+        excluded,
+        design,
+        gopher,
+        plan,
+        colormap,
+        _loss_norm(runs, excluded),
+        approach2,
+        group_of,
+        colorbar,
+    )
+    return ax
 
-    for color, group in zip(_budget_colors(len(shown)), shown):
-        budget = groups.budgets[group]
-        members = groups.members(group)
-        ax.scatter(runs.N[members], runs.loss[members], color=color, s=14, zorder=3)
+
+def _draw_isoflop(
+    ax: Axes,
+    law: Law,
+    runs: Runs,
+    excluded: Runs | None,
+    design: IsoflopDesign,
+    gopher: float | None,
+    plan: Any,
+    cmap: Colormap,
+    norm: Normalize,
+    approach2: Approach2Result | None,
+    group_of: Any,
+    colorbar: bool,
+) -> None:
+    size = _size(ax)
+    marked = np.concatenate([[gopher] if gopher else [], plan])
+    optimal = compute_optimal(law, marked) if len(marked) else None
+    others = [excluded] if excluded else []
+    all_n = np.concatenate([runs.N, [] if optimal is None else optimal.N, *(r.N for r in others)])
+    n_range = (float(all_n.min()) / 1.5, float(all_n.max()) * 1.3)
+    n_axis = np.geomspace(*n_range, 300)
+    font = plot_style.BASE_FONT_SIZE * size
+
+    shades = plot_style.budget_shades(len(design.slices))
+    slice_colors = dict(zip(design.slices, shades))
+    if design.is_isoflop:
+        for color, group in zip(shades, design.slices):
+            budget = design.groups.budgets[group]
+            ax.plot(
+                n_axis,
+                law.predict(n_axis, budget / (6.0 * n_axis)),
+                color=color,
+                linestyle="--",
+                linewidth=1.2 * size,
+                label=_flops_label(budget),
+                zorder=2,
+            )
+        in_slice = np.isin(design.groups.label, design.slices)
+        ax.scatter(
+            runs.N[in_slice],
+            runs.loss[in_slice],
+            c=runs.loss[in_slice],
+            cmap=cmap,
+            norm=norm,
+            s=14 * size**2,
+            edgecolors="k",
+            linewidths=0.3,
+            zorder=3,
+        )
+        if not in_slice.all():
+            ax.scatter(
+                runs.N[~in_slice],
+                runs.loss[~in_slice],
+                color=OTHER_COLOR,
+                s=10 * size**2,
+                zorder=2,
+                label="Other runs (no slice)",
+            )
+        title, legend_title = "IsoFLOPs slices", "Train. FLOPs"
+    else:
+        from matplotlib.colors import LogNorm
+
+        compute = LogNorm(vmin=float(runs.C.min()), vmax=float(runs.C.max()) * (1 + 1e-9))
+        points = ax.scatter(
+            runs.N,
+            runs.loss,
+            c=runs.C,
+            cmap=COMPUTE_COLORMAP,
+            norm=compute,
+            s=14 * size**2,
+            edgecolors="k",
+            linewidths=0.3,
+            zorder=3,
+        )
+        if colorbar:
+            bar = _root(ax).colorbar(points, ax=ax, aspect=30)
+            bar.ax.set_title("FLOPs", fontsize=font, loc="left")
+            bar.ax.tick_params(labelsize=font * 0.9)
+        title, legend_title = "Loss against model size (no IsoFLOP slices)", None
+    if gopher is not None:
+        ax.plot(
+            n_axis,
+            law.predict(n_axis, gopher / (6.0 * n_axis)),
+            color=GOPHER_COLOR,
+            linestyle="--",
+            linewidth=1.4 * size,
+            label="Gopher",
+            zorder=2,
+        )
+    for budget in plan:
         ax.plot(
             n_axis,
             law.predict(n_axis, budget / (6.0 * n_axis)),
-            color=color,
-            linestyle="--",
-            linewidth=1.2,
-            label=f"{budget:.0e}".replace("e+", "e"),
-        )
-    ax.plot(
-        n_axis,
-        law.predict(n_axis, gopher_flops / (6.0 * n_axis)),
-        color="0.2",
-        linestyle="--",
-        linewidth=1.4,
-        label="Gopher",
-    )
-    in_slice = np.isin(groups.label, shown)
-    if not in_slice.all():
-        ax.scatter(
-            runs.N[~in_slice],
-            runs.loss[~in_slice],
-            color=OTHER_COLOR,
-            s=10,
+            color=PLANNED_COLOR,
+            linestyle=":",
+            linewidth=1.4 * size,
+            label=f"{_flops_label(budget)} (planned)",
             zorder=2,
-            label="Other runs (no slice)",
         )
     if excluded is not None and len(excluded):
         ax.scatter(
@@ -374,7 +558,7 @@ def draw_isoflop(
             excluded.loss,
             marker="x",
             c="0.35",
-            s=22,
+            s=22 * size**2,
             linewidths=1.0,
             label="Excluded from fit",
             zorder=3,
@@ -382,188 +566,103 @@ def draw_isoflop(
 
     handles: dict[str, Any] = {}
     if approach2 is not None:
-        handles = _draw_minima(ax, approach2, group_of, groups, runs, shown)
+        handles = draw_minima(ax, approach2, group_of, design.groups, runs, slice_colors, size)
 
     losses = runs.loss if excluded is None else np.concatenate([runs.loss, excluded.loss])
-    low = min(float(losses.min()), float(at_gopher.loss)) * 0.95
+    floor = float(losses.min()) if optimal is None else min(float(losses.min()), float(optimal.loss.min()))
     ax.set_xscale("log")
     ax.set_xlim(*n_range)
-    ax.set_ylim(low, float(losses.max()) * 1.05)
+    ax.set_ylim(floor * 0.95, float(losses.max()) * 1.05)
+    plot_style.label_sizes(ax.xaxis, *n_range)
     ax.set_xlabel("Model size")
     ax.set_ylabel("Loss")
-    ax.set_title("IsoFLOPs slices")
+    ax.set_title(title)
+    _style_axes(ax, size)
     entries, labels = ax.get_legend_handles_labels()
     entries = [handles.get(label, entry) for entry, label in zip(entries, labels)]
-    ax.legend(
-        entries, labels, title="Train. FLOPs", fontsize=8, title_fontsize=8, loc="upper right", framealpha=0.9
-    )
-    return ax
-
-
-def _check_approach2(approach2: Any) -> Approach2Result | None:
-    if approach2 is None or isinstance(approach2, Approach2Result):
-        return approach2
-    raise ValueError(
-        f"approach2 must be an Approach2Result (from scalinglaw.approach2), got {type(approach2).__name__}"
-    )
-
-
-def _group_of_minima(approach2: Approach2Result, groups: BudgetGroups) -> Any:
-    """For each budget of `approach2`, the index of the panel's budget group with that budget (-1
-    for a budget Approach 2 did not use); ValueError for a used budget that is no group's."""
-    position = np.full(len(approach2.budgets), -1, dtype=np.intp)
-    for k in np.flatnonzero(approach2.used):
-        # By value: the same nominal budgets give equal values; budgets found by grouping runs
-        # (geometric means of their C) agree to rounding if the same runs were grouped.
-        close = np.isclose(groups.budgets, approach2.budgets[k], rtol=1e-6, atol=0.0)
-        match = np.flatnonzero(close)
-        if not match.size:
-            listed = ", ".join(f"{c:.3g}" for c in groups.budgets)
-            raise ValueError(
-                f"approach2's budget {approach2.budgets[k]:.4g} FLOPs is none of the panel's "
-                f"IsoFLOP budgets ({listed} FLOPs): pass approach2 of these runs, grouped by the "
-                "same budgets"
-            )
-        position[k] = match[0]
-    return position
-
-
-def _draw_minima(
-    ax: Axes,
-    approach2: Approach2Result,
-    group_of: Any,
-    groups: BudgetGroups,
-    runs: Runs,
-    shown: list[int],
-) -> dict[str, Any]:
-    """Approach 2's parabolas (faint) and minima; returns neutral legend handles by label, since a
-    scatter of many colours would show its first point's colour in the legend.
-
-    A minimum is coloured as its budget's slice. Approach 2 may group runs its own way (nearest
-    budget) where the panel found budgets by clustering the runs' C: a used budget whose panel group
-    has too few runs to be a slice gets the grey of the runs outside slices, and no parabola.
-    """
-    from matplotlib.lines import Line2D
-
-    slice_colors = dict(zip(shown, _budget_colors(len(shown))))
-    colors = [slice_colors.get(int(g), OTHER_COLOR) for g in group_of]
-
-    def parabola(k: int, low: float, high: float, linestyle: str) -> None:
-        x = np.linspace(np.log(low), np.log(high), 120)
-        u = x - approach2.center[k]
-        ax.plot(
-            np.exp(x),
-            approach2.c0[k] + approach2.c1[k] * u + approach2.c2[k] * u * u,
-            color=colors[k],
-            linestyle=linestyle,
-            linewidth=0.8,
-            alpha=0.55,
-            zorder=2,
+    if entries:  # beside the panel: a dozen budgets would cover its runs at a column's width
+        ax.legend(
+            entries,
+            labels,
+            title=legend_title,
+            fontsize=font * 0.8,
+            title_fontsize=font * 0.8,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0.0,
+            framealpha=0.9,
         )
 
-    used = np.flatnonzero(group_of >= 0)
-    for k in (int(i) for i in used if group_of[i] in slice_colors):
-        members = groups.members(group_of[k])
-        low, high = float(runs.N[members].min()), float(runs.N[members].max())
-        parabola(k, low, high, "-")  # where the budget has runs
-        if not approach2.inside[k]:  # dotted on to an extrapolated minimum
-            n_opt = float(approach2.N_opt[k])
-            parabola(k, *((n_opt, low) if n_opt < low else (high, n_opt)), ":")
 
-    handles: dict[str, Any] = {}
-    label = "Parabola minimum (Approach 2)"
-    inside = used[approach2.inside[used]]
-    outside = used[~approach2.inside[used]]
-    if inside.size:
-        ax.scatter(
-            approach2.N_opt[inside],
-            approach2.loss_opt[inside],
-            marker=MINIMUM_MARKER,
-            s=60,
-            c=[colors[k] for k in inside],
-            edgecolors="k",
-            linewidths=1.1,
-            label=label,
-            zorder=5,
-        )
-        handles[label] = Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker=MINIMUM_MARKER,
-            markersize=7,
-            markerfacecolor="0.55",
-            markeredgecolor="k",
-        )
-    if outside.size:
-        hollow = "Parabola minimum (extrapolated)"
-        ax.scatter(
-            approach2.N_opt[outside],
-            approach2.loss_opt[outside],
-            marker=MINIMUM_MARKER,
-            s=60,
-            facecolors="none",
-            edgecolors=[colors[k] for k in outside],
-            linewidths=1.6,
-            label=hollow,
-            zorder=5,
-        )
-        handles[hollow] = Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker=MINIMUM_MARKER,
-            markersize=7,
-            markerfacecolor="none",
-            markeredgecolor="0.3",
-            markeredgewidth=1.4,
-        )
-    return handles
+# --- both panels ---
 
 
 def figure4(
     params: Any,
-    runs: Runs,
+    runs: Any,
     *,
-    excluded: Runs | None = None,
+    excluded: Any = None,
     budgets: Any = None,
-    gopher_flops: float = GOPHER_FLOPS,
+    gopher_flops: float | None = GOPHER_FLOPS,
+    planned: Any = None,
     figsize: tuple[float, float] = (13.0, 5.2),
+    ax: Any = None,
+    levels: Any = 14,
+    cmap: Any = None,
     bootstrap: BootstrapResult | None = None,
     approach2: Approach2Result | None = None,
 ) -> Figure:
     """Both panels of Hoffmann et al.'s Figure 4 for the law `params` (a FitResult, Law or mapping)
     fitted to `runs`; `excluded` runs are drawn and marked as excluded. Returns the Figure.
 
-    `bootstrap` (a ``BootstrapResult`` of this fit) adds the frontier's interval band to the left
-    panel, `approach2` (an ``Approach2Result`` of these runs) the parabola minima to the right one;
-    see ``draw_isoloss`` and ``draw_isoflop``. Both are checked before anything is drawn.
+    `ax=(left, right)` draws on two Axes of one Figure (`figsize` is then the caller's affair);
+    otherwise a Figure of `figsize` inches with constrained layout is made. Both panels share one
+    loss colour bar, beside the left one. `bootstrap` (a ``BootstrapResult`` of this fit) adds the
+    frontier's interval band to the left panel, `approach2` (an ``Approach2Result`` of these runs)
+    the parabola minima to the right one; the other options are those of ``draw_isoloss`` and
+    ``draw_isoflop``. Everything is checked before anything is drawn.
     """
     from matplotlib.figure import Figure
 
-    law = as_law(params)
+    law = plot_args.checked_law(params)
+    runs, excluded = plot_args.as_runs(runs, "runs"), plot_args.optional_runs(excluded, "excluded")
+    gopher, plan = plot_args.gopher_budget(gopher_flops), plot_args.planned_budgets(planned)
+    levels, colormap = plot_args.check_levels(levels), plot_style.as_colormap(cmap)
     if bootstrap is not None:
-        _check_bootstrap(bootstrap, law)
-    approach2 = _check_approach2(approach2)
-    if approach2 is not None:
-        _group_of_minima(approach2, _slices(runs, budgets)[0])
-    figure = Figure(figsize=figsize, layout="constrained")
-    left, right = figure.subplots(1, 2)
-    draw_isoloss(
-        left, law, runs, excluded=excluded, budgets=budgets, gopher_flops=gopher_flops, bootstrap=bootstrap
-    )
-    draw_isoflop(
-        right, law, runs, excluded=excluded, budgets=budgets, gopher_flops=gopher_flops, approach2=approach2
-    )
+        check_bootstrap(bootstrap, law)
+    approach2 = check_approach2(approach2)
+    design = _design(runs, budgets)
+    group_of = None if approach2 is None else group_of_minima(approach2, design.groups)
+    if ax is None:
+        figure = Figure(figsize=plot_args.check_figsize(figsize), layout="constrained")
+        left, right = figure.subplots(1, 2)
+    else:
+        if not (isinstance(ax, Sequence) and len(ax) == 2):
+            raise ValueError(f"ax must be a pair (left, right) of Axes, got {type(ax).__name__}")
+        left, right = plot_args.check_axes(ax[0], "ax[0]"), plot_args.check_axes(ax[1], "ax[1]")
+        if left.figure is not right.figure:
+            raise ValueError("ax: both Axes must belong to one Figure")
+        figure = _root(left)
+    norm = _loss_norm(runs, excluded)
+    points = _draw_isoloss(left, law, runs, excluded, design, gopher, plan, levels, colormap, norm, bootstrap)
+    _loss_colorbar(left, norm, colormap, _size(left))
+    _draw_isoflop(right, law, runs, excluded, design, gopher, plan, colormap, norm, approach2, group_of, True)
+    _legend_clear_of(left, points, plot_style.BASE_FONT_SIZE * _size(left))  # the layout is final now
     return figure
 
 
-def save_figure4(path: str | os.PathLike[str], params: Any, runs: Runs, **options: Any) -> Figure:
-    """``figure4`` written to `path`; the format follows the extension (.png, .pdf, .svg). `options`
-    are those of ``figure4`` (``excluded``, ``budgets``, ``bootstrap``, ``approach2``, ...)."""
+def save_figure4(
+    path: str | os.PathLike[str], params: Any, runs: Any, *, dpi: float = 150.0, **options: Any
+) -> Figure:
+    """``figure4`` written to `path`; the format follows the extension (.png, .pdf, .svg), at `dpi`
+    for PNG. PDFs embed TrueType (Type 42) fonts and SVGs keep text as <text>, as journals want.
+    `options` are those of ``figure4`` (``excluded``, ``figsize``, ``bootstrap``, ...)."""
     extension = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
     if extension not in {"png", "pdf", "svg"}:
         raise ValueError(f"the figure's file name must end in .png, .pdf or .svg, got {os.fspath(path)!r}")
+    dots = _checks.positive_number(dpi, "dpi")
+    plot_args.check_figure4_options(options)
     figure = figure4(params, runs, **options)
-    figure.savefig(path, dpi=150)
+    with plot_style.vector_fonts():
+        figure.savefig(path, dpi=dots)
     return figure

@@ -11,10 +11,12 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+import numpy as np
+
 from ._core import __version__
 from .frontier import GOPHER_FLOPS, compute_optimal, frontier_coefficients
 from .io import Runs
-from .isoflop import Approach2Result, approach2, group_by_budget
+from .isoflop import Approach2Result, approach2, group_by_budget, isoflop_design
 from .warnings import BudgetGroupingWarning, ScalingLawWarning
 
 
@@ -41,6 +43,9 @@ def approach2_for(runs: Runs) -> tuple[Approach2Result | None, str, Any]:
     """Approach 2 on the runs' IsoFLOP groups (their nominal budgets, else budgets within 5% of each
     other): (result or None, a note on runs in no group or why it failed, the group budgets). Its
     warnings are not repeated: the summary lists every budget, skipped ones with the reason."""
+    design = isoflop_design(runs.N, runs.C, runs.budgets or None)
+    if not design.is_isoflop:  # its "budgets" would be invented: say so instead
+        return None, f"skipped: {design.reason}", None
     budgets = runs.budgets or tuple(group_by_budget(runs.C).budgets)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScalingLawWarning)
@@ -66,6 +71,8 @@ def report(
 
 
 FRONTIER_FORMULA = "N_opt = G (C/6)^a, D_opt = (C/6)^b / G, C = 6 N D"
+#: The exponents whose bootstrap spread is also given robustly (``robust_spread``).
+ROBUST_KEYS = ("a", "b", "approach2_a", "approach2_b")
 
 
 def human(count: float) -> str:
@@ -106,26 +113,80 @@ def record(
     }
     try:
         coefficients = frontier_coefficients(result)
-        plan = compute_optimal(result, list(budgets))
     except ValueError as error:  # alpha or beta <= 0: the law has no compute-optimal frontier
         document["frontier_error"] = str(error)
     else:
         document["frontier"] = {**coefficients._asdict(), "formula": FRONTIER_FORMULA}
         document["budgets"] = [
-            {
-                "C": float(plan.C[i]),
-                "N_opt": float(plan.N[i]),
-                "D_opt": float(plan.D[i]),
-                "tokens_per_parameter": float(plan.tokens_per_parameter[i]),
-                "loss": float(plan.loss[i]),
-                "label": "Gopher" if plan.C[i] == GOPHER_FLOPS else "",
-            }
-            for i in range(len(plan))
+            {**plan_row(result, budget), "label": "Gopher" if budget == GOPHER_FLOPS else ""}
+            for budget in budgets
         ]
     document["approach2"] = None if approach2 is None else approach2.to_dict()
     document["approach2_note"] = approach2_note
     document["bootstrap"] = None if bootstrap is None else bootstrap.to_dict()
+    if bootstrap is not None:
+        document["bootstrap"]["robust_spread"] = robust_spread(bootstrap)
     return document
+
+
+def robust_spread(bootstrap: Any) -> dict[str, dict[str, float]]:
+    """For each of ``ROBUST_KEYS`` resampled: half the central 68.27% percentile interval of the
+    converged, finite resamples (the standard error, for a normal spread, but unmoved by a few wild
+    refits), and how many resamples lie beyond 3 of it from the median. A few IsoFLOP resamples
+    whose parabolas barely curve give wild exponents that inflate the plain standard error past the
+    percentile interval."""
+    spread = {}
+    for key in ROBUST_KEYS:
+        if key not in bootstrap.samples:
+            continue
+        values = bootstrap.samples[key][
+            (bootstrap.status == "converged") & np.isfinite(bootstrap.samples[key])
+        ]
+        if len(values) < 2:
+            continue
+        low, median, high = np.percentile(values, [15.865, 50.0, 84.135])
+        robust = float(high - low) / 2.0
+        spread[key] = {
+            "robust_se": robust,
+            "outliers": int(np.sum(np.abs(values - median) > 3.0 * robust)) if robust > 0 else 0,
+        }
+    return spread
+
+
+def _robust_se(boot: dict[str, Any], key: str) -> str:
+    """'SE x' with the robust spread, and the plain SE only when the outliers inflate it."""
+    plain = boot["standard_error"][key]
+    spread = boot.get("robust_spread", {}).get(key)
+    if spread is None:
+        return f"SE {plain:.4f}"
+    text = f"robust SE {spread['robust_se']:.4f}"
+    if plain > 1.5 * spread["robust_se"]:
+        text += f" (plain SE {plain:.4f}, inflated by {spread['outliers']} outlying resamples)"
+    return text
+
+
+def plan_row(result: Any, budget: float) -> dict[str, Any]:
+    """The compute-optimal allocation at one budget; a budget that cannot be planned (the allocation is
+    beyond double precision) gets null values and its own ``reason``, and takes no other budget with it."""
+    try:
+        plan = compute_optimal(result, [budget])
+    except ValueError as error:
+        empty: dict[str, Any] = dict.fromkeys(("N_opt", "D_opt", "tokens_per_parameter", "loss"))
+        return {"C": float(budget), **empty, "reason": str(error)}
+    return {
+        "C": float(plan.C[0]),
+        "N_opt": float(plan.N[0]),
+        "D_opt": float(plan.D[0]),
+        "tokens_per_parameter": float(plan.tokens_per_parameter[0]),
+        "loss": float(plan.loss[0]),
+        "reason": "",
+    }
+
+
+def _loss(value: float) -> str:
+    """A planned loss to 5 decimals, or to 4 significant digits when far from 1 (a budget of 1e-300
+    FLOPs plans a loss of 9.6e+56, not a 57-digit number)."""
+    return f"{value:.5f}" if 1e-3 <= abs(value) < 1e4 else f"{value:.4g}"
 
 
 def _interval(bounds: Sequence[float], form: str = ".4g") -> str:
@@ -212,15 +273,21 @@ def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: st
     lines.append(
         f"  {'budget C (FLOPs)':>24}  {'N_opt':>16}  {'D_opt':>17}  {'tokens/param':>12}  {'loss':>8}"
     )
-    for k, row in enumerate(document["budgets"]):
+    # The bootstrap planned only the budgets that could be planned: its columns are found by budget.
+    column = {budget: k for k, budget in enumerate(boot["budgets"])} if boot is not None else {}
+    for row in document["budgets"]:
         label = f"{row['label']} " if row["label"] else ""
+        if row["reason"]:
+            lines.append(f"  {label + format(row['C'], '.3g'):>24}  not planned: {row['reason']}")
+            continue
         lines.append(
             f"  {label + format(row['C'], '.3g'):>24}  "
             f"{human(row['N_opt']):>6} ({row['N_opt']:.3e})  "
             f"{human(row['D_opt']):>6} ({row['D_opt']:.3e})  "
-            f"{row['tokens_per_parameter']:12.2f}  {row['loss']:8.5f}"
+            f"{row['tokens_per_parameter']:12.2f}  {_loss(row['loss']):>8}"
         )
-        if boot is not None:
+        if boot is not None and row["C"] in column:
+            k = column[row["C"]]
             (n_low, n_high), (d_low, d_high), (t_low, t_high) = (
                 boot["interval"][key][k] for key in ("N_opt", "D_opt", "tokens_per_parameter")
             )
@@ -235,6 +302,8 @@ def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: st
 def _approach2(document: dict[str, Any], boot: dict[str, Any] | None, percent: str) -> list[str]:
     result, note = document["approach2"], document["approach2_note"]
     if result is None:
+        if note.startswith("skipped"):  # the runs are not an IsoFLOP design
+            return ["", f"Approach 2 (IsoFLOP parabolas): {note}"]
         return ["", f"Approach 2 (IsoFLOP parabolas): not available ({note})"] if note else []
     rows = result["budgets"]
     used = sum(row["status"] == "used" for row in rows)
@@ -248,7 +317,7 @@ def _approach2(document: dict[str, Any], boot: dict[str, Any] | None, percent: s
     if boot is not None and "approach2_a" in boot["interval"]:
         lines.append(
             f"  a: {percent} interval {_interval(boot['interval']['approach2_a'], '.4f')}, "
-            f"SE {boot['standard_error']['approach2_a']:.4f}"
+            f"{_robust_se(boot, 'approach2_a')}"
         )
     if note:
         lines.append(f"  {note}")
@@ -275,7 +344,7 @@ def _side_by_side(documents: Mapping[str, dict[str, Any]]) -> list[tuple[str, li
 
     def gopher(document: dict[str, Any], key: str, form: str) -> str:
         rows = [row for row in document["budgets"] if row["label"] == "Gopher"]
-        if not rows:
+        if not rows or rows[0][key] is None:
             return "n/a"
         return human(rows[0][key]) if form == "human" else format(rows[0][key], form)
 
@@ -363,17 +432,22 @@ def format_html(document: dict[str, Any]) -> str:
         )
         header = ["budget C (FLOPs)", "N_opt", "D_opt", "tokens/param", "loss"]
         rows = []
-        for k, row in enumerate(document["budgets"]):
+        column = {budget: k for k, budget in enumerate(boot["budgets"])} if boot is not None else {}
+        for row in document["budgets"]:
+            budget = f"{row['label']} {row['C']:.3g}".strip()
+            if row["reason"]:
+                rows.append([budget, f"not planned: {row['reason']}", "", "", ""])
+                continue
             cells = [
-                f"{row['label']} {row['C']:.3g}".strip(),
+                budget,
                 f"{human(row['N_opt'])}",
                 f"{human(row['D_opt'])}",
                 f"{row['tokens_per_parameter']:.2f}",
-                f"{row['loss']:.5f}",
+                _loss(row["loss"]),
             ]
-            if boot is not None:
+            if boot is not None and row["C"] in column:
                 for i, key in ((1, "N_opt"), (2, "D_opt"), (3, "tokens_per_parameter")):
-                    low, high = boot["interval"][key][k]
+                    low, high = boot["interval"][key][column[row["C"]]]
                     if math.isfinite(low):
                         shown = f"{low:.1f} - {high:.1f}" if i == 3 else f"{human(low)} - {human(high)}"
                         cells[i] += f" ({percent}: {shown})"

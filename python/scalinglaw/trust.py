@@ -107,29 +107,8 @@ def check_plans(
         extrapolation = C / data.C[1]
         factor = None if bounds is None else float(bounds[k, 1] / bounds[k, 0])
         ratios = {label: float(np.atleast_1d(values)[k]) / n_opt for label, values in others.items()}
-        found = []
-        if factor is not None and not factor <= INTERVAL_FACTOR:
-            found.append(
-                f"N_opt's interval spans a factor {factor:.3g} (> {INTERVAL_FACTOR:g}): the data do not "
-                "choose a model size at this budget"
-            )
-        if extrapolation > FAR_BEYOND:
-            found.append(
-                f"the budget is {extrapolation:.3g}x the largest run's compute ({data.C[1]:.3g} FLOPs): "
-                "an extrapolation far outside the data"
-            )
         inside = low_tpp <= tpp <= high_tpp
-        if not inside:
-            found.append(
-                f"the plan's {tpp:.3g} tokens per parameter lies outside the runs' range "
-                f"({low_tpp:.3g} to {high_tpp:.3g})"
-            )
-        for label, ratio in ratios.items():
-            if not 1 / SENSITIVITY_FACTOR <= ratio <= SENSITIVITY_FACTOR:
-                found.append(
-                    f"the plan moves by a factor {max(ratio, 1 / ratio):.3g} in N_opt under {label}: "
-                    "the data do not pin it down"
-                )
+        found = plan_warnings(data, C=C, tokens_per_parameter=tpp, interval_factor=factor, sensitivity=ratios)
         checks.append(
             PlanCheck(
                 C=C,
@@ -143,6 +122,44 @@ def check_plans(
             )
         )
     return tuple(checks)
+
+
+def plan_warnings(
+    data: DataRange | None,
+    *,
+    C: float,
+    tokens_per_parameter: float,
+    interval_factor: float | None = None,
+    sensitivity: Mapping[str, float] | None = None,
+) -> list[str]:
+    """The warnings of one plan (a budget C and the tokens per parameter it recommends), by the
+    module's rules; ``data`` None (published parameters) knows no data to be far from."""
+    found = []
+    if interval_factor is not None and not interval_factor <= INTERVAL_FACTOR:
+        found.append(
+            f"N_opt's interval spans a factor {interval_factor:.3g} (> {INTERVAL_FACTOR:g}): the data do "
+            "not choose a model size at this budget"
+        )
+    if data is not None:
+        extrapolation = C / data.C[1]
+        if extrapolation > FAR_BEYOND:
+            found.append(
+                f"the budget is {extrapolation:.3g}x the largest run's compute ({data.C[1]:.3g} FLOPs): "
+                "an extrapolation far outside the data"
+            )
+        low, high = data.tokens_per_parameter
+        if not low <= tokens_per_parameter <= high:
+            found.append(
+                f"the plan's {tokens_per_parameter:.3g} tokens per parameter lies outside the runs' range "
+                f"({low:.3g} to {high:.3g})"
+            )
+    for label, ratio in (sensitivity or {}).items():
+        if not 1 / SENSITIVITY_FACTOR <= ratio <= SENSITIVITY_FACTOR:
+            found.append(
+                f"the plan moves by a factor {max(ratio, 1 / ratio):.3g} in N_opt under {label}: "
+                "the data do not pin it down"
+            )
+    return found
 
 
 #: The other reasonable fits a plan is checked against by default.

@@ -172,6 +172,29 @@ TEST_CASE("a minimum beyond the sampled sizes is reported as extrapolated") {
     CHECK(std::isfinite(r.a));
 }
 
+TEST_CASE("a curvature at rounding level is no minimum; a small real one is") {
+    // Budget 0: a straight profile (slope 0.1 in ln N) with a curvature whose rise over the sizes
+    // (h = 1.5 in ln N) is 7.5e-13 of a loss of 3: noise the solve cannot tell from a straight line,
+    // whose "minimum" would lie e^(5e10) parameters out. Budget 1: a rise of 2.25e-6 with its minimum
+    // among the sizes, small but real. Budget 2: clean.
+    Sweep s;
+    s.budgets = {1e20, 1e21, 1e22};
+    const double slope[] = {0.1, 2e-6, 0.0}, curvature[] = {1e-12, 1e-6, 0.05};
+    for (int g = 0; g < 3; ++g)
+        for (double offset : {-1.5, -0.75, 0.0, 0.75, 1.5})
+            s.add(1e9 * std::exp(offset + g), g, 3.0 - slope[g] * offset + curvature[g] * offset * offset);
+    const Approach2Result r = approach2(s.view(), s.group, s.budgets);
+    CHECK(r.parabolas[0].status == ParabolaStatus::opens_downward);
+    CHECK(r.parabolas[0].c2 > 0.0);  // positive, yet no minimum
+    CHECK(r.parabolas[0].reason.find("straight to rounding") != std::string::npos);
+    CHECK(std::isnan(r.parabolas[0].n_opt));
+    CHECK(r.parabolas[1].status == ParabolaStatus::used);
+    CHECK(r.parabolas[1].c2 == doctest::Approx(1e-6).epsilon(1e-6));
+    CHECK(r.parabolas[1].n_opt == doctest::Approx(1e9 * std::exp(2.0)).epsilon(1e-6));  // offset 1
+    CHECK(r.parabolas[2].status == ParabolaStatus::used);
+    CHECK(r.used == 2);
+}
+
 TEST_CASE("every bad argument of approach2 throws std::invalid_argument naming it") {
     const Sweep good = exact_sweep();
     const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -190,6 +213,16 @@ TEST_CASE("every bad argument of approach2 throws std::invalid_argument naming i
     s.budgets[3] = s.budgets[1];
     CHECK_THROWS_WITH_AS(run(s), doctest::Contains("budgets[3] = 1e+19 repeats budgets[1]"),
                          std::invalid_argument);
+    s = good;
+    s.budgets[3] = s.budgets[1] * (1.0 + 1e-9);  // the same budget, printed to other digits
+    CHECK_THROWS_WITH_AS(
+        run(s),
+        doctest::Contains("budgets[3] = 1.0000000010000001e+19 nearly repeats budgets[1] = 1e+19 "
+                          "(relative gap 1.0000000822403709e-09 < 1e-6)"),
+        std::invalid_argument);
+    s = good;
+    s.budgets[3] = s.budgets[1] * (1.0 + 1e-5);  // near, but two budgets: its group is empty
+    CHECK_NOTHROW(run(s));
     s = good;
     s.group.pop_back();
     CHECK_THROWS_WITH_AS(run(s), "group must hold one group per run (35), got 34", std::invalid_argument);

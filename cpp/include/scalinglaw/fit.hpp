@@ -29,6 +29,7 @@ struct RunsView {
 /// Every field: what it means, its unit, why this default.
 struct FitOptions {
     /// Huber threshold on the log-space residuals r_i (dimensionless). 1e-3 is Hoffmann et al.'s value.
+    /// (`delta` in Python and JSON.)
     double huber_delta = 1e-3;
     /// Iterations per start, accepted and rejected steps alike. Starts on the default grid need < 300.
     int max_iterations = 1000;
@@ -44,7 +45,8 @@ struct FitOptions {
     /// Largest change of any log-parameter or exponent in one step. Long jumps land where a term of the
     /// law has vanished (its gradient is then ~0 and the start is stranded); 5 is a factor e^5 ~ 150.
     double max_step = 5.0;
-    /// Worker threads; 0 means one per hardware thread. The result does not depend on it.
+    /// Worker threads; 0 means one per hardware thread, and more than that are not started (each would
+    /// add a workspace, not speed). The result does not depend on it.
     int threads = 0;
     /// Optional: polled by the workers. Once it reads true, the fit stops and throws `cancelled`.
     const std::atomic<bool>* cancel = nullptr;
@@ -86,6 +88,7 @@ struct FitResult {
     double hessian_condition = 0.0;
     /// For each term (A/N^alpha, B/D^beta, E), its largest share of the predicted loss over the runs.
     /// Near 0, the term has vanished: the optimum lies on a boundary of the law (a, b or e -> -inf).
+    /// (`term_shares` in Python and JSON.)
     double largest_share[3] = {0.0, 0.0, 0.0};
     std::vector<StartOutcome> starts;  ///< one per start, in the order given
 };

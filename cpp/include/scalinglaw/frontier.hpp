@@ -18,7 +18,8 @@ struct FrontierCoefficients {
     double G;  ///< N_opt = G (C/6)^a
 };
 
-/// A compute-optimal allocation.
+/// A compute-optimal allocation. (Python and JSON name the fields by the law's symbols: C, N, D, loss,
+/// tokens_per_parameter.)
 struct Allocation {
     double flops;                 ///< C, FLOPs
     double n;                     ///< N_opt, parameters

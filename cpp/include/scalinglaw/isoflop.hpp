@@ -25,7 +25,9 @@ const char* to_string(ParabolaStatus status);
 
 /// One budget's IsoFLOP profile. With x = ln N and xc = center, loss = c0 + c1 (x - xc) + c2 (x - xc)^2;
 /// centring on the group's mean ln N keeps the fit well conditioned. Its minimum lies at
-/// x = xc - c1 / (2 c2): N_opt = exp(xc - c1 / (2 c2)), D_opt = flops / (6 N_opt).
+/// x = xc - c1 / (2 c2): N_opt = exp(xc - c1 / (2 c2)), D_opt = flops / (6 N_opt). (Python names the
+/// fields flops, n_opt, d_opt, smallest_n, largest_n by the law's symbols: C, N_opt, D_opt, smallest_N,
+/// largest_N.)
 struct BudgetParabola {
     double flops = 0.0;       ///< the group's budget C, FLOPs
     std::size_t runs = 0;     ///< runs in the group

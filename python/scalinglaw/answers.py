@@ -1,0 +1,210 @@
+"""The answers people ask a law for, without refitting: each one a flat, labelled record (one row per
+answer under ``pandas.json_normalize``), with its interval when the law comes with bootstrap draws, and
+its place against the data the law was fitted to.
+
+* ``plan(source, C=...)``: the compute-optimal N, D and loss for a budget of C FLOPs;
+* ``plan(source, loss=...)``: the smallest budget whose compute-optimal model reaches the loss;
+* ``plan(source, N=...)``: the tokens (and budget) for which N parameters is compute-optimal;
+* any of these with ``inference_tokens=T`` (a target loss, or a total budget C of training plus
+  inference FLOPs): the model that minimises 6 N D + 2 N T (``inference.inference_optimal``);
+* ``predict(source, N, D)``: the loss, with a predictive interval (the draws' laws plus the scatter of
+  single runs) when the source has both.
+
+Intervals are percentiles of the same answer computed from every draw; draws for which the answer does
+not exist (a target loss at or below a draw's E) are counted in ``undefined_draws`` and left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from .inference import inference_optimal
+from .law import Law
+from .saved import SavedFit
+from .trust import FAR_BEYOND, plan_warnings
+
+Record = dict[str, Any]
+
+
+def _interval(values: Sequence[float], confidence: float) -> list[float] | None:
+    finite = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
+    if finite.size < 2:
+        return None
+    tail = 50 * (1 - confidence)
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return [float(low), float(high)]
+
+
+def _over_draws(source: SavedFit, answer: Callable[[Law], Record], keys: Sequence[str]) -> Record:
+    """Intervals of ``keys`` of ``answer`` over the source's draws."""
+    if not source.draws:
+        return {}
+    per_key: dict[str, list[float]] = {key: [] for key in keys}
+    undefined = 0
+    for law in source.draws:
+        try:
+            found = answer(law)
+        except ValueError:
+            undefined += 1
+            continue
+        for key in keys:
+            per_key[key].append(float(found[key]))
+    out: Record = {f"{key}_interval": _interval(values, source.confidence) for key, values in per_key.items()}
+    out["confidence"] = source.confidence
+    out["undefined_draws"] = undefined
+    return out
+
+
+def _place(source: SavedFit, record: Record) -> Record:
+    """Where an answer stands against the data: how far beyond the largest run's compute, whether its
+    tokens per parameter lie in the runs' range, and the warnings of ``trust.plan_warnings``."""
+    data = source.data
+    C = float(record["C"])  # training compute, the runs' kind
+    tpp = record["D"] / record["N"]
+    interval = record.get("N_interval")
+    factor = interval[1] / interval[0] if interval else None
+    if data is None:
+        return {
+            "extrapolation": None,
+            "inside_data": None,
+            "warnings": plan_warnings(None, C=C, tokens_per_parameter=tpp, interval_factor=factor),
+        }
+    extrapolation = C / data.C[1]
+    low, high = data.tokens_per_parameter
+    return {
+        "extrapolation": extrapolation,
+        "inside_data": bool(extrapolation <= 1 and low <= tpp <= high),
+        "warnings": plan_warnings(data, C=C, tokens_per_parameter=tpp, interval_factor=factor),
+    }
+
+
+def _allocation(law: Law, question: str, value: float) -> Record:
+    if question == "C":
+        found = law.compute_optimal(value)
+    elif question == "loss":
+        found = law.budget_for_loss(value)
+    else:
+        found = law.optimal_for_size(value)
+    return {
+        "C": float(found.C),
+        "N": float(found.N),
+        "D": float(found.D),
+        "loss": float(found.loss),
+        "tokens_per_parameter": float(found.tokens_per_parameter),
+    }
+
+
+def _inference(law: Law, question: str, value: float, tokens: float) -> Record:
+    found = inference_optimal(law, tokens, **{question: value})
+    record = found.to_dict()
+    record["C"] = found.training_flops
+    return record
+
+
+QUESTIONS = {
+    "C": "compute-optimal model for a budget",
+    "loss": "smallest budget for a loss",
+    "N": "tokens for a size",
+}
+
+
+def plan(
+    source: SavedFit,
+    *,
+    C: Sequence[float] = (),
+    loss: Sequence[float] = (),
+    N: Sequence[float] = (),
+    inference_tokens: float | None = None,
+) -> list[Record]:
+    """Every answer asked for, in the order: budgets, target losses, sizes. With ``inference_tokens``,
+    budgets are totals of training and inference FLOPs, and sizes cannot be asked."""
+    if not (C or loss or N):
+        raise ValueError("ask for at least one answer: a budget C, a target loss or a model size N")
+    if inference_tokens is not None and N:
+        raise ValueError("inference-aware sizing chooses N: ask for a target loss or a total budget C, not N")
+    records = []
+    for question, values in (("C", C), ("loss", loss), ("N", N)):
+        for value in values:
+            if inference_tokens is None:
+                record: Record = {
+                    "question": question,
+                    "given": float(value),
+                    **_allocation(source.law, question, value),
+                }
+                keys = ["C", "N", "D", "loss", "tokens_per_parameter"]
+                record.update(_over_draws(source, partial(_allocation, question=question, value=value), keys))
+            else:
+                record = {"question": question, "given": float(value)}
+                record.update(_inference(source.law, question, value, inference_tokens))
+                keys = ["N", "D", "loss", "total_flops", "flops_saved"]
+                record.update(
+                    _over_draws(
+                        source,
+                        partial(_inference, question=question, value=value, tokens=inference_tokens),
+                        keys,
+                    )
+                )
+            record.update(_place(source, record))
+            records.append(record)
+    return records
+
+
+def predict(source: SavedFit, N: Sequence[float], D: Sequence[float], *, seed: int = 0) -> list[Record]:
+    """The loss at each (N, D), with a predictive interval when the source has draws and scatter (a
+    parameter-only interval, labelled so, with draws alone)."""
+    n = np.asarray(N, dtype=np.float64)
+    d = np.asarray(D, dtype=np.float64)
+    if n.shape != d.shape or n.ndim != 1:
+        raise ValueError(f"N and D must be equally long lists, got {n.shape} and {d.shape}")
+    for name, values in (("N", n), ("D", d)):
+        bad = ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name}[{i}] = {values[i]!r} is not a finite number > 0")
+    loss = source.law.predict(n, d)
+    low = high = None
+    kind = None
+    if source.draws:
+        drawn = np.log(np.stack([law.predict(n, d) for law in source.draws]))
+        if source.scatter is not None and source.scatter.size:
+            picks = np.random.default_rng(seed).integers(0, source.scatter.size, size=drawn.shape)
+            drawn = drawn + source.scatter[picks]
+            kind = "predictive (parameters and the scatter of single runs)"
+        else:
+            kind = "parameters only"
+        tail = 50 * (1 - source.confidence)
+        low, high = np.exp(np.percentile(drawn, [tail, 100 - tail], axis=0))
+    records = []
+    for i in range(n.size):
+        record: Record = {
+            "N": float(n[i]),
+            "D": float(d[i]),
+            "C": float(6.0 * n[i] * d[i]),
+            "loss": float(loss[i]),
+        }
+        if low is not None and high is not None:
+            record.update(
+                {
+                    "loss_interval": [float(low[i]), float(high[i])],
+                    "interval": kind,
+                    "confidence": source.confidence,
+                }
+            )
+        if source.data is not None:
+            extrapolation = record["C"] / source.data.C[1]
+            tpp = d[i] / n[i]
+            lo, hi = source.data.tokens_per_parameter
+            record["extrapolation"] = extrapolation
+            record["inside_data"] = bool(extrapolation <= 1 and lo <= tpp <= hi)
+            record["warnings"] = (
+                [f"{extrapolation:.3g}x the largest run's compute: an extrapolation far outside the data"]
+                if extrapolation > FAR_BEYOND
+                else []
+            )
+        records.append(record)
+    return records
