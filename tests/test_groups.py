@@ -203,3 +203,14 @@ def test_groups_with_bootstrap_report_each_groups_intervals(tmp_path, capsys):
         runs = scalinglaw.read_csv(path, group="corpus")[name]
         alone = scalinglaw.bootstrap(data=runs, n_resamples=8, seed=3)
         assert boot["standard_error"]["alpha"] == alone.standard_error["alpha"]
+
+
+def test_fit_groups_names_the_group_that_fails_and_refuses_mixed_arguments(tmp_path):
+    split = scalinglaw.read_csv(write(tmp_path / "runs.csv", list(LAWS)), group="corpus")
+    split["tiny"] = split["web"].subset(slice(0, 3))
+    with pytest.raises(ValueError, match="group 'tiny' of column 'corpus': the fit needs at least 5 runs"):
+        scalinglaw.fit_groups(split)
+    with pytest.raises(ValueError, match="leave out group="):
+        scalinglaw.fit_groups(split, group="corpus")
+    with pytest.raises(ValueError, match="group= must name the column"):
+        scalinglaw.fit_groups({"N": [1.0], "D": [2.0], "loss": [3.0]})

@@ -165,11 +165,16 @@ def test_html_shows_parameters_plans_warnings_and_is_escaped():
     assert escape(bad.problems[0]) in bad._repr_html_()
 
 
-def test_a_bootstraps_html_has_intervals():
+def test_a_bootstraps_html_has_intervals_and_its_failures(reference):
     boot = scalinglaw.bootstrap(*RUNS, n_resamples=4, seed=0, budgets=[1e21])
     html = boot._repr_html_()
-    assert "std. error" in html and "95% interval" in html
-    assert f"{boot.standard_error['alpha']:.4g}" in html
+    assert "std. error" in html and "95% interval" in html and "4 resamples (seed 0)" in html
+    assert f"{boot.standard_error['alpha']:.4g}" in html and "<b>Warnings</b>" not in html
+    with pytest.warns(scalinglaw.BootstrapWarning):
+        stopped = scalinglaw.bootstrap(
+            *RUNS, n_resamples=3, seed=0, starts=[[0, 0, 0, 0, 0]], max_iterations=2, estimate=reference
+        )  # the full-data fit is given; the refits alone stop early
+    assert "3 of 3 resamples did not converge" in stopped._repr_html_()
 
 
 def test_to_frame():

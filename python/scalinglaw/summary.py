@@ -409,10 +409,22 @@ def format_html(document: dict[str, Any]) -> str:
     notes = [line.strip() for line in columns] + list(data["notes"])
     if notes:
         parts.append("<p>" + "<br>".join(e(note) for note in notes) + "</p>")
-    if fit["problems"]:
-        items = "".join(f"<li>{e(problem)}</li>" for problem in fit["problems"])
-        parts.append(f"<p><b>Warnings</b></p><ul>{items}</ul>")
+    problems = list(fit["problems"])
     percent = f"{100 * boot['confidence']:g}%" if boot is not None else ""
+    if boot is not None:
+        seed = "given resamples" if boot["seed"] is None else f"seed {boot['seed']}"
+        parts.append(
+            f"<p>Bootstrap: {boot['n_resamples']} resamples ({e(seed)}), {boot['n_converged']} refits "
+            f"converged; standard errors and {percent} percentile intervals</p>"
+        )
+        if boot["n_failed"]:
+            problems.append(
+                f"{boot['n_failed']} of {boot['n_resamples']} resamples did not converge and are left out "
+                "of every statistic"
+            )
+    if problems:
+        items = "".join(f"<li>{e(problem)}</li>" for problem in problems)
+        parts.append(f"<p><b>Warnings</b></p><ul>{items}</ul>")
     header = ["parameter", "estimate"] + (["std. error", f"{percent} interval"] if boot else []) + ["meaning"]
     rows = []
     for name in ("E", "A", "B", "alpha", "beta"):
