@@ -100,10 +100,24 @@ def test_bad_values_and_columns_are_named():
         scalinglaw.fit(data=df)
     with pytest.raises(ValueError, match=r"no column 'size' for N="):
         scalinglaw.fit(data=frame(), N="size")
-    with pytest.raises(ValueError, match=r"column 'params' must hold numbers"):
-        scalinglaw.fit(data=frame(params=["a"] * len(RUNS)))
+    text = frame(loss=[*RUNS.loss[:5].tolist(), "low", *RUNS.loss[6:].tolist()])
+    with pytest.raises(ValueError, match=r"column 'loss', row 'run-5': 'low' is not a number"):
+        scalinglaw.fit(data=text)
+    with pytest.raises(ValueError, match=r"column 'loss', row 'run-5': 'low' is not a number"):
+        scalinglaw.fit(data=text.astype({"loss": "string"}))
+    with pytest.raises(ValueError, match=r"column 'N', row 1: 'x' is not a number"):
+        scalinglaw.fit(data={"N": [1.0, "x"], "D": [1.0, 2.0], "loss": [2.0, 2.0]})
     with pytest.raises(ValueError, match="data must be a pandas DataFrame or a mapping"):
         scalinglaw.fit(data=[1, 2, 3])
+
+
+def test_text_cells_are_read_as_read_csv_reads_them():
+    # Columns pandas left as text: plain numbers, and SI suffixes for sizes and tokens.
+    sizes = [f"{n / 1e9!r}B" for n in RUNS.N.tolist()]
+    result = scalinglaw.fit(data=frame(params=sizes, loss=[repr(x) for x in RUNS.loss.tolist()]))
+    assert result.data is not None
+    np.testing.assert_allclose(result.data.N, RUNS.N, rtol=1e-15)
+    np.testing.assert_array_equal(result.data.loss, RUNS.loss)
 
 
 def test_bootstrap_takes_a_dataframe_too():

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import FloatArray, as_float_array
-from .io import ROWS_NAMED, Runs, _columns, check_plausible, warn_pooled
+from .io import ROWS_NAMED, Runs, _columns, _Numbers, check_plausible, warn_pooled
 from .warnings import SkippedRowsWarning, warn
 
 #: What ``nan_policy`` may be: refuse a missing value (NaN, None, pandas.NA), or leave its row out.
@@ -114,7 +114,12 @@ def _read(
     header = [str(key) for key in keys]
     choice = _columns(header, where, N, D, C, loss, KEYWORDS)
     chosen = {"N": choice.n, "C" if choice.flops else "D": choice.tokens, "loss": choice.loss}
-    columns = {quantity: _column(data[keys[i]], header[i], where) for quantity, i in chosen.items()}
+    index = getattr(data, "index", None)
+    index = None if callable(index) else index  # a mapping's index() method is no index
+    columns = {
+        quantity: _column(data[keys[i]], header[i], where, index, quantity in ("N", "D"))
+        for quantity, i in chosen.items()
+    }
     count = len(columns["N"])
     for quantity, values in columns.items():
         if len(values) != count:
@@ -122,9 +127,8 @@ def _read(
                 f"{where}: column {header[chosen[quantity]]!r} has {len(values)} rows, "
                 f"column {header[choice.n]!r} {count}"
             )
-    index = getattr(data, "index", None)
     labels: Sequence[Any] = range(count)
-    if index is not None and not callable(index) and len(index) == count:
+    if index is not None and len(index) == count:
         labels = list(index)
     missing = np.zeros(count, dtype=bool)
     for values in columns.values():
@@ -188,22 +192,41 @@ def _read(
     return runs, None, {}
 
 
-def _column(values: Any, name: str, where: str) -> FloatArray:
-    """A column as float64, NaN where a value is missing (NaN, None, pandas.NA)."""
+def _column(values: Any, name: str, where: str, index: Any, counts: bool) -> FloatArray:
+    """A column as float64, NaN where a value is missing (NaN, None, pandas.NA); text is read as
+    read_csv reads a cell (SI suffixes where `counts`); a value that is no number is named by its
+    row's label in `index` (the DataFrame's index; None: by position)."""
     to_numpy = getattr(values, "to_numpy", None)
     if callable(to_numpy) and getattr(getattr(values, "dtype", None), "kind", "") not in "bOSU":
         try:
             array = np.asarray(to_numpy(dtype=np.float64, na_value=np.nan))
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{where}: column {name!r} must hold numbers ({error})") from None
+        except (TypeError, ValueError):  # text in a string or categorical column: read below
+            array = np.asarray(to_numpy(), dtype=object)
     else:
-        array = np.asarray(values.to_numpy() if callable(to_numpy) else values)
-        if array.dtype.kind == "O":  # None (or pandas.NA) for a missing value
-            array = np.array([math.nan if _missing(item) else item for item in array.ravel()], dtype=object)
-        array = as_float_array(array, f"{where}: column {name!r}")
+        array = np.asarray(to_numpy() if callable(to_numpy) else values)
     if array.ndim != 1:
         raise ValueError(f"{where}: column {name!r} must be 1-D, got shape {array.shape}")
-    return np.array(array, dtype=np.float64)
+    if array.dtype.kind in "OSU":  # None (or pandas.NA) for a missing value, text read as in a file
+        items = array.tolist()
+        numbers = _Numbers(",")
+        for i, item in enumerate(items):
+            problem = ""
+            if _missing(item):
+                items[i] = math.nan
+            elif isinstance(item, str):
+                try:
+                    items[i] = numbers.value(item, counts, name, i)
+                except ValueError as error:
+                    problem = str(error)
+            elif isinstance(item, (bool, np.bool_)) or not isinstance(
+                item, (int, float, np.integer, np.floating)
+            ):
+                problem = f"{item!r} is not a number"
+            if problem:
+                label = _label(index[i]) if index is not None and len(index) == len(items) else str(i)
+                raise ValueError(f"{where}: column {name!r}, row {label}: {problem}")
+        array = np.array(items, dtype=object)
+    return np.array(as_float_array(array, f"{where}: column {name!r}"), dtype=np.float64)
 
 
 def _missing(item: Any) -> bool:
