@@ -252,6 +252,8 @@ def _check_positive(values: FloatArray, name: str, labels: Sequence[Any], where:
 
 def _texts(values: Any) -> list[Any] | None:
     """The column's values as a list when every one is text or missing, else None."""
+    if getattr(getattr(values, "dtype", None), "kind", "O") in "iufcbmM":  # numbers, at no cost
+        return None
     array = np.asarray(
         values.to_numpy() if callable(getattr(values, "to_numpy", None)) else values, dtype=object
     )
