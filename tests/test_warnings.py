@@ -49,6 +49,18 @@ def _csv(tmp_path: Path, header: str, rows: list[tuple[float, ...]]) -> Any:
     return scalinglaw.read_csv(path)
 
 
+def _corpora_csv(tmp_path: Path) -> Any:
+    """Runs of the same model sizes on three corpora, in one file without group=."""
+    path = tmp_path / "runs.csv"
+    rows = [
+        f"{corpus},{n!r},{20 * n!r},{2 + k / 10 + 400 / n**0.3!r}"
+        for k, corpus in enumerate(("web", "code", "books"))
+        for n in (1e8, 3e8, 1e9, 3e9)
+    ]
+    path.write_text("corpus,N,D,loss\n" + "\n".join(rows) + "\n")
+    return scalinglaw.read_csv(path)
+
+
 CASES: dict[str, tuple[type[Warning], Callable[[Path], Any]]] = {
     "fit that stops early": (
         scalinglaw.ConvergenceWarning,
@@ -82,6 +94,7 @@ CASES: dict[str, tuple[type[Warning], Callable[[Path], Any]]] = {
         scalinglaw.RepeatedRunsWarning,
         lambda tmp: _csv(tmp, "N,D,loss", [(1e9, 2e9 * k, 3 - 0.1 * k) for k in range(1, 7)]),
     ),
+    "runs of three corpora pooled": (scalinglaw.PooledGroupsWarning, _corpora_csv),
     "runs far from every budget": (
         scalinglaw.BudgetGroupingWarning,
         lambda _: scalinglaw.group_by_budget([1e19, 1e20, 1e26], [1e19, 1e20]),
@@ -116,6 +129,7 @@ def test_the_tree_is_one_family_importable_from_its_old_homes():
         tree.UnitsWarning,
         tree.FlopsMismatchWarning,
         tree.RepeatedRunsWarning,
+        tree.PooledGroupsWarning,
     ]
     assert all(issubclass(w, tree.ScalingLawWarning) for w in family)
     assert issubclass(tree.ScalingLawWarning, UserWarning)
@@ -126,5 +140,6 @@ def test_the_tree_is_one_family_importable_from_its_old_homes():
     assert bootstrap.BootstrapWarning is tree.BootstrapWarning
     assert io.SkippedRowsWarning is tree.SkippedRowsWarning
     assert io.UnitsWarning is tree.UnitsWarning and io.FlopsMismatchWarning is tree.FlopsMismatchWarning
+    assert io.PooledGroupsWarning is tree.PooledGroupsWarning
     assert isoflop.BudgetGroupingWarning is tree.BudgetGroupingWarning
     assert isoflop.IsoflopWarning is tree.IsoflopWarning

@@ -18,6 +18,7 @@ from .frontier import (
     optimal_for_size,
 )
 from .grid import loss_grid, loss_grid_nd, predict
+from .groups import GroupFits, fit_groups
 from .io import Runs, load_chinchilla, read_csv
 from .isoflop import Approach2Result, BudgetGroups, approach2, group_by_budget
 from .law import Law
@@ -28,6 +29,7 @@ from .warnings import (
     FlopsMismatchWarning,
     IllConditionedWarning,
     IsoflopWarning,
+    PooledGroupsWarning,
     RepeatedRunsWarning,
     ScalingLawWarning,
     SkippedRowsWarning,
@@ -47,9 +49,11 @@ __all__ = [
     "FitResult",
     "FlopsMismatchWarning",
     "FrontierCoefficients",
+    "GroupFits",
     "IllConditionedWarning",
     "IsoflopWarning",
     "Law",
+    "PooledGroupsWarning",
     "RepeatedRunsWarning",
     "Runs",
     "ScalingLawWarning",
@@ -65,6 +69,7 @@ __all__ = [
     "compute_optimal",
     "default_starts",
     "fit",
+    "fit_groups",
     "frontier_coefficients",
     "group_by_budget",
     "load_chinchilla",

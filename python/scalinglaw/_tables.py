@@ -44,6 +44,8 @@ class Table:
     #: "," "\t" or ";" for text, "" for Parquet; a decimal comma is read only after ";" or "\t".
     delimiter: str
     rows: Callable[[Sequence[int]], Rows]
+    #: The columns typed as text (Parquet), or None where every cell is text and only its content tells.
+    text_columns: tuple[int, ...] | None = None
 
 
 def open_table(source: Source) -> Table:
@@ -195,7 +197,12 @@ def _parquet(raw: bytes, where: str) -> Table:
                 row[i] = _cell_text(values[index])
             yield index + 2, row
 
-    return Table(where, header, "", rows)
+    text = tuple(
+        i
+        for i, kind in enumerate(table.schema.types)
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_dictionary(kind)
+    )
+    return Table(where, header, "", rows, text)
 
 
 def _cell_text(value: Any) -> str:

@@ -35,9 +35,11 @@ from .fit import (
     runs_arrays,
     solver_options,
 )
+from .frames import runs_of
 from .frontier import GOPHER_FLOPS
 from .isoflop import Approach2Result, approach2_of_groups, distinct_budgets, group_by_budget
 from .law import as_law
+from .summary import approach2_for, format_html, format_summary, pandas, record
 from .warnings import BootstrapWarning, warn
 
 __all__ = ["BootstrapResult", "BootstrapWarning", "bootstrap", "bootstrap_indices", "bootstrap_starts"]
@@ -147,6 +149,48 @@ class BootstrapResult:
             document["samples"] = {key: value.tolist() for key, value in self.samples.items()}
         return document
 
+    def _document(self) -> dict[str, Any]:
+        runs = self.estimate.data
+        found, note = (None, "") if runs is None else approach2_for(runs)[:2]
+        return record(
+            self.estimate, runs, self.budgets.tolist(), approach2=found, approach2_note=note, bootstrap=self
+        )
+
+    def summary(self) -> str:
+        """The summary ``scalinglaw fit --bootstrap`` prints for this bootstrap of these runs (its
+        budgets are the command's Gopher budget and each ``--budget``)."""
+        return format_summary(self._document())
+
+    def _repr_html_(self) -> str:
+        """The summary as HTML, for notebooks: estimates, standard errors, intervals, plans."""
+        return format_html(self._document())
+
+    def to_frame(self) -> Any:
+        """Every quantity's estimate, standard error and percentile interval as a pandas DataFrame,
+        one row per quantity (per budget for N_opt, D_opt, tokens_per_parameter: "N_opt at C=..."). pandas
+        is optional: without it, a ValueError says how to install it."""
+        rows: dict[str, tuple[float, float, float, float]] = {}
+        for key in (*SCALARS, *(k for k in APPROACH2 if k in self.samples)):
+            low, high = self.interval[key]
+            rows[key] = (self.point[key], self.standard_error[key], low, high)
+        for key in PER_BUDGET:
+            for k, budget in enumerate(self.budgets):
+                low, high = self.interval[key][k]
+                rows[f"{key} at C={budget:.3g}"] = (
+                    self.point[key][k],
+                    self.standard_error[key][k],
+                    low,
+                    high,
+                )
+        columns = ["estimate", "standard_error", "low", "high"]
+        frame = pandas().DataFrame.from_dict(
+            {name: [float(v) for v in values] for name, values in rows.items()},
+            orient="index",
+            columns=columns,
+        )
+        frame.index.name = "quantity"
+        return frame
+
     def __repr__(self) -> str:
         percent = f"{100 * self.confidence:g}%"
         seed = "indices given" if self.seed is None else f"seed={self.seed}"
@@ -228,10 +272,13 @@ def _statistics(
 
 
 def bootstrap(
-    N: Any,
-    D: Any,
-    loss: Any,
+    N: Any = None,
+    D: Any = None,
+    loss: Any = None,
     *,
+    data: Any = None,
+    C: Any = None,
+    nan_policy: str = "raise",
     n_resamples: int = 4000,
     seed: int | None = None,
     indices: Any = None,
@@ -249,8 +296,10 @@ def bootstrap(
 
     Parameters
     ----------
-    N, D, loss
-        Model sizes (parameters), training tokens and final losses, as for ``fit``.
+    N, D, loss, data, C, nan_policy
+        The runs, as for ``fit``: arrays, or columns of ``data`` (a DataFrame, a mapping of columns,
+        a ``Runs``); ``C`` for FLOPs instead of tokens; ``nan_policy="omit"`` leaves out rows with a
+        missing value (``indices`` then count the rows kept).
     n_resamples
         Resamples to draw and refit (>= 1). Epoch used 4000.
     seed
@@ -292,7 +341,8 @@ def bootstrap(
         ``indices``, IsoFLOP budgets no run can be grouped into, ...). Ctrl-C raises
         KeyboardInterrupt.
     """
-    n, d, l_ = runs_arrays(N, D, loss)
+    runs = runs_of(N, D, loss, data=data, C=C, nan_policy=nan_policy)
+    n, d, l_ = runs_arrays(N, D, loss) if runs is None else runs_arrays(*runs)
     solver = solver_options(options, delta=delta, threads=threads, max_iterations=max_iterations)
     count = _checks.whole_number(n_resamples, "n_resamples", minimum=1)
     level = _checks.real_number(confidence, "confidence")
@@ -317,7 +367,11 @@ def bootstrap(
             raise ValueError("no run lies near any of isoflop_budgets: Approach 2 has nothing to group")
 
     if estimate is None:
-        estimate = fit(n, d, l_, starts=start_array, options=solver)
+        estimate = (
+            fit(n, d, l_, starts=start_array, options=solver)
+            if runs is None
+            else fit(data=runs, starts=start_array, options=solver)
+        )
     else:
         _check_estimate(estimate, n, d, l_, solver.delta)
     if start_array is None:

@@ -21,14 +21,10 @@ from .fit import FitOptions, IllConditionedWarning, ScalingLawWarning, fit
 from .frontier import GOPHER_FLOPS
 from .io import EPOCH_EXCLUSION, Runs, load_chinchilla, read_csv, write_json
 from .isoflop import (
-    Approach2Result,
     BudgetGroupingWarning,
     IsoflopWarning,
-    approach2,
-    group_by_budget,
-    isoflop_design,
 )
-from .summary import format_summary, plan_row, record
+from .summary import approach2_for, format_groups, format_summary, group_record, plan_row, record
 
 EXIT_USER_ERROR = 2
 #: Warnings whose news the summary prints itself (the fit's problems, Approach 2's skipped budgets and
@@ -67,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     columns.add_argument("--d", metavar="COLUMN", help="training tokens column")
     columns.add_argument("--c", metavar="COLUMN", help="training FLOPs column (D = C / (6 N))")
     columns.add_argument("--loss", metavar="COLUMN", help="final loss column")
+    fit_cmd.add_argument(
+        "--group",
+        metavar="COLUMN",
+        help="fit the runs of each value of this column apart (corpora, datasets, ...) and report them "
+        "side by side (--exclude-highest-loss applies to each group); --plot then writes one figure per "
+        "group, named PATH-VALUE.png",
+    )
     fit_cmd.add_argument(
         "--skip-bad-rows",
         action="store_true",
@@ -226,25 +229,9 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UserError(f"--figsize and --dpi must be finite and > 0, got {args.figsize} and {args.dpi!r}")
 
 
-def _approach2(runs: Runs) -> tuple[Approach2Result | None, str, Any]:
-    """Approach 2 on the runs' IsoFLOP groups (their nominal budgets, else budgets within 5% of each
-    other): (result or None, a note on runs in no group or why it failed, the group budgets). Its
-    warnings are not repeated: the summary lists every budget, skipped ones with the reason."""
-    design = isoflop_design(runs.N, runs.C, runs.budgets or None)
-    if not design.is_isoflop:  # its "budgets" would be invented: say so instead
-        return None, f"skipped: {design.reason}", None
-    budgets = runs.budgets or tuple(group_by_budget(runs.C).budgets)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScalingLawWarning)
-        try:
-            found = approach2(*runs, budgets=budgets)
-        except ValueError as error:
-            return None, str(error), None
-    ungrouped = [w for w in caught if issubclass(w.category, BudgetGroupingWarning)]
-    return found, str(ungrouped[0].message) if ungrouped else "", budgets
-
-
 def _run_fit(args: argparse.Namespace) -> int:
+    if args.group is not None:
+        return _run_groups(args)
     _check_options(args)
     budgets = _budgets(args)
     _check_outputs(args)
@@ -257,7 +244,7 @@ def _run_fit(args: argparse.Namespace) -> int:
             runs, excluded = _load(args)
             _print_warnings(caught)
             result = fit(*runs, delta=args.delta, threads=args.threads)
-            found, note, isoflop_budgets = _approach2(runs)
+            found, note, isoflop_budgets = approach2_for(runs)
             resampled: BootstrapResult | None = None
             if args.bootstrap:
                 resampled = bootstrap(
@@ -314,6 +301,111 @@ def _run_fit(args: argparse.Namespace) -> int:
     for failure in filter(None, failures):
         print(f"scalinglaw: error: {failure}", file=sys.stderr)
     return EXIT_USER_ERROR if any(failures) else 0
+
+
+def _run_groups(args: argparse.Namespace) -> int:
+    """_run_fit for each group of --group's column: the groups side by side, then each one's summary;
+    one JSON document holding each group's; one figure per group."""
+    _check_options(args)
+    budgets = _budgets(args)
+    _check_outputs(args)
+    if args.csv is None:
+        raise UserError("--group names a column of a CSV; give the CSV too")
+    summarised = False
+    done: dict[str, tuple[Any, ...]] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScalingLawWarning)
+        try:
+            groups = read_csv(
+                args.csv,
+                n=args.n,
+                d=args.d,
+                c=args.c,
+                loss=args.loss,
+                on_bad_row="skip" if args.skip_bad_rows else "raise",
+                group=args.group,
+            )
+            _print_warnings(caught)
+            for name, runs in groups.items():
+                try:
+                    done[name] = _fit_group(args, runs, budgets)
+                except (UserError, ValueError) as error:
+                    raise UserError(f"--group {args.group} = {name!r}: {error}") from None
+            document = group_record(args.group, {name: each[-1] for name, each in done.items()})
+            print(format_groups(document))
+            summarised = True
+        finally:
+            _print_warnings([w for w in caught if not (summarised and issubclass(w.category, SUMMARISED))])
+    # Each output on its own, the JSON first, as _run_fit writes them.
+    sys.stdout.flush()
+    failures = []
+    if args.json is not None:
+        failures.append(write_output("--json", args.json, lambda name: write_json(name, document)))
+        if not failures[-1]:
+            print(f"\nJSON written to {args.json}")
+    if args.plot is not None:
+        from .plot import save_figure4
+        from .plot_groups import group_paths
+
+        for name, path in group_paths(args.plot, done).items():
+            runs, excluded, result, found, resampled, _ = done[name]
+            options: dict[str, Any] = {
+                "excluded": excluded,
+                "bootstrap": resampled,
+                "approach2": found,
+                "planned": budgets[1:] or None,
+                "figsize": tuple(args.figsize),
+                "dpi": args.dpi,
+            }
+
+            def draw(
+                file: str, fit: Any = result, runs: Runs = runs, options: dict[str, Any] = options
+            ) -> None:
+                save_figure4(file, fit, runs, **options)
+
+            failures.append(write_output("--plot", path, draw))
+            if not failures[-1]:
+                print(f"Figure 4 of {args.group} = {name} written to {path}")
+    for failure in filter(None, failures):
+        print(f"scalinglaw: error: {failure}", file=sys.stderr)
+    return EXIT_USER_ERROR if any(failures) else 0
+
+
+def _fit_group(args: argparse.Namespace, runs: Runs, budgets: list[float]) -> tuple[Any, ...]:
+    """(runs, excluded, fit, Approach 2, bootstrap, document) of one group, as _run_fit does them."""
+    excluded = None
+    if args.exclude_highest_loss:
+        if args.exclude_highest_loss >= len(runs):
+            raise UserError(
+                f"--exclude-highest-loss {args.exclude_highest_loss} would leave no runs "
+                f"(there are {len(runs)})"
+            )
+        runs, excluded = runs.split_highest_loss(args.exclude_highest_loss)
+    result = fit(data=runs, delta=args.delta, threads=args.threads)
+    found, note, isoflop_budgets = approach2_for(runs)
+    resampled = None
+    if args.bootstrap:
+        resampled = bootstrap(
+            data=runs,
+            n_resamples=args.bootstrap,
+            seed=args.seed,
+            delta=args.delta,
+            threads=args.threads,
+            budgets=[budget for budget in budgets if not plan_row(result, budget)["reason"]],
+            isoflop_budgets=isoflop_budgets,
+            confidence=args.confidence,
+            estimate=result,
+        )
+    document = record(
+        result,
+        runs,
+        budgets,
+        n_excluded=0 if excluded is None else len(excluded),
+        approach2=found,
+        approach2_note=note,
+        bootstrap=resampled,
+    )
+    return runs, excluded, result, found, resampled, document
 
 
 def _print_warnings(caught: list[warnings.WarningMessage]) -> None:

@@ -20,8 +20,11 @@ from numpy.typing import DTypeLike, NDArray
 from . import _checks, _core
 from ._checks import FloatArray
 from ._core import FitOptions
-from .frontier import Allocation, FrontierCoefficients
+from .frames import runs_of
+from .frontier import GOPHER_FLOPS, Allocation, FrontierCoefficients
+from .io import Runs
 from .law import Law
+from .summary import format_html, format_summary, pandas, report
 from .warnings import ConvergenceWarning, IllConditionedWarning, ScalingLawWarning, warn
 
 __all__ = [
@@ -112,6 +115,8 @@ class FitResult:
     term_shares: tuple[float, float, float]
     starts: StartOutcomes = field(compare=False)
     options: FitOptions = field(compare=False)  #: the solver options of the fit
+    #: The runs fitted, with what was read (source, columns, notes), for ``summary()`` and the displays.
+    data: Runs | None = field(default=None, compare=False)
 
     # The law's parameters and methods, forwarded.
     @property
@@ -248,6 +253,23 @@ class FitResult:
             "problems": list(self.problems),
         }
 
+    def summary(self, budgets: Sequence[float] = ()) -> str:
+        """The summary ``scalinglaw fit`` prints for this fit of these runs (with ``--budget`` for
+        each of `budgets`): data and columns, convergence, parameters, plans at Gopher's budget and
+        `budgets`, and Approach 2 on the runs' IsoFLOP groups."""
+        return format_summary(report(self, self.data, [GOPHER_FLOPS, *budgets]))
+
+    def _repr_html_(self) -> str:
+        """The summary as HTML, for notebooks."""
+        return format_html(report(self, self.data))
+
+    def to_frame(self) -> Any:
+        """The parameters as a pandas DataFrame (index E, A, B, alpha, beta; column "estimate").
+        pandas is optional: without it, a ValueError says how to install it."""
+        frame = pandas().DataFrame({"estimate": self.params})
+        frame.index.name = "parameter"
+        return frame
+
     def __repr__(self) -> str:
         return (
             f"FitResult(E={self.E:.6g}, A={self.A:.6g}, B={self.B:.6g}, alpha={self.alpha:.6g}, "
@@ -324,10 +346,13 @@ def solver_options(
 
 
 def fit(
-    N: Any,
-    D: Any,
-    loss: Any,
+    N: Any = None,
+    D: Any = None,
+    loss: Any = None,
     *,
+    data: Any = None,
+    C: Any = None,
+    nan_policy: str = "raise",
     delta: float | None = None,
     starts: Any = None,
     threads: int | None = None,
@@ -340,6 +365,16 @@ def fit(
     ----------
     N, D, loss
         Model sizes (parameters), training tokens and final losses: 1-D, equal length, finite, > 0.
+        With ``data``: the names of those columns (default: recognised by name, as ``read_csv`` does).
+    data
+        A pandas DataFrame, any mapping of column names to columns, or a ``Runs``: e.g.
+        ``fit(data=df, N="params", D="tokens", loss="loss")``. pandas is not needed otherwise.
+    C
+        Training FLOPs instead of ``D`` (an array, or a column of ``data``): D = C / (6 N).
+    nan_policy
+        ``"raise"`` (default): a missing value (NaN, None, pandas.NA) is an error naming its row (by
+        the DataFrame's index label). ``"omit"``: such rows are left out, and a
+        ``SkippedRowsWarning`` names them.
     delta
         Huber threshold on log-space residuals (``options.delta``; by default 1e-3, as in
         Hoffmann et al.).
@@ -363,9 +398,12 @@ def fit(
         ``IllConditionedWarning`` for each of ``FitResult.problems`` (an ill-conditioned optimum, a
         vanished term, an exponent that is not positive).
     """
-    n, d, l_ = runs_arrays(N, D, loss)
+    runs = runs_of(N, D, loss, data=data, C=C, nan_policy=nan_policy)
+    n, d, l_ = runs_arrays(N, D, loss) if runs is None else runs_arrays(*runs)
     solver = solver_options(options, delta=delta, threads=threads, max_iterations=max_iterations)
     start_array = _starts_array(starts)
+    if runs is None:
+        runs = _plain_runs(n, d, l_)
     raw = _core.fit_chinchilla(n, d, l_, start_array, solver)
     status = raw.status.name
     if status == "numerical_failure":
@@ -392,12 +430,22 @@ def fit(
             iterations=outcomes.iterations,
         ),
         options=solver,
+        data=runs,
     )
     if not result.converged:
         warn(f"the fit did not converge: {result.message}", ConvergenceWarning)
     for problem in result.problems:
         warn(problem, IllConditionedWarning)
     return result
+
+
+def _plain_runs(n: FloatArray, d: FloatArray, loss: FloatArray) -> Runs | None:
+    """Arrays as Runs, for the summary; None where C = 6 N D is beyond double precision (which the
+    fit itself does not need)."""
+    try:
+        return Runs(n, d, loss)
+    except ValueError:
+        return None
 
 
 def _check_amplitudes(**log_params: float) -> None:

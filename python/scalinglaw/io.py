@@ -19,14 +19,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, Union, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import FloatArray, positive_1d, same_length
 from ._tables import Rows, Source, open_table
-from .warnings import FlopsMismatchWarning, RepeatedRunsWarning, SkippedRowsWarning, UnitsWarning, warn
+from .warnings import (
+    FlopsMismatchWarning,
+    PooledGroupsWarning,
+    RepeatedRunsWarning,
+    SkippedRowsWarning,
+    UnitsWarning,
+    warn,
+)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -266,9 +273,15 @@ def _recognised(header: Sequence[str], names: Sequence[str]) -> list[int]:
     return [i for i, name in enumerate(header) if _keys(name) & set(names)]
 
 
-def _find_column(header: Sequence[str], quantity: str, chosen: str | None, where: str) -> int | None:
+#: read_csv's keywords naming the column of each quantity (fit's data= form says N=, D=, C=, loss=).
+KEYWORDS = {"N": "n", "D": "d", "C": "c", "loss": "loss"}
+
+
+def _find_column(
+    header: Sequence[str], quantity: str, chosen: str | None, where: str, keywords: dict[str, str] = KEYWORDS
+) -> int | None:
     """Index of the column for `quantity`: the one the caller named, or the one recognised by name."""
-    option = {"N": "n", "D": "d", "C": "c", "loss": "loss"}[quantity]
+    option = keywords[quantity]
     if chosen is not None:
         if not isinstance(chosen, str):
             raise ValueError(f"{option}= must be a column name (a string), got {chosen!r}")
@@ -307,16 +320,23 @@ class _Choice(NamedTuple):
 
 
 def _columns(
-    header: list[str], where: str, n: str | None, d: str | None, c: str | None, loss: str | None
+    header: list[str],
+    where: str,
+    n: str | None,
+    d: str | None,
+    c: str | None,
+    loss: str | None,
+    keywords: dict[str, str] = KEYWORDS,
 ) -> _Choice:
     """The columns to read, refusing what is missing or unclear."""
+    options = ", ".join(f"{keyword}=" for keyword in keywords.values())
     if d is not None and c is not None:
-        raise ValueError(f"{where}: give d= (tokens) or c= (FLOPs), not both")
-    n_col = _find_column(header, "N", n, where)
-    loss_col = _find_column(header, "loss", loss, where)
+        raise ValueError(f"{where}: give {keywords['D']}= (tokens) or {keywords['C']}= (FLOPs), not both")
+    n_col = _find_column(header, "N", n, where, keywords)
+    loss_col = _find_column(header, "loss", loss, where, keywords)
     # A column the caller named wins over one recognised by name: c= must not lose to a "tokens" column.
-    d_col = _find_column(header, "D", d, where) if c is None else None
-    c_col = _find_column(header, "C", c, where) if d_col is None else None
+    d_col = _find_column(header, "D", d, where, keywords) if c is None else None
+    c_col = _find_column(header, "C", c, where, keywords) if d_col is None else None
     missing = [what for what, col in (("model size N", n_col), ("loss", loss_col)) if col is None]
     if d_col is None and c_col is None:
         missing.append("tokens D or training FLOPs C")
@@ -326,7 +346,7 @@ def _columns(
             hint = " (the header is one column: is the file separated by '|'? save it as CSV)"
         raise ValueError(
             f"{where}: no column for {' and '.join(missing)} (columns: {_listed(header)}){hint}; "
-            "name them with n=, d=, c=, loss="
+            f"name them with {options}"
         )
     assert n_col is not None and loss_col is not None
     tokens_col = d_col if d_col is not None else c_col
@@ -336,7 +356,7 @@ def _columns(
         if chosen[first] == chosen[second]:
             raise ValueError(
                 f"{where}: column {header[chosen[first]]!r} cannot be both {first} and {second}; "
-                "name distinct columns with n=, d=, c=, loss="
+                f"name distinct columns with {options}"
             )
     used = set(chosen.values())
     aside: dict[int, str] = {}
@@ -440,6 +460,32 @@ def _cell_problem(text: str) -> ValueError:
     return ValueError(f"{text!r} is not a number")
 
 
+@overload
+def read_csv(
+    path: Source,
+    *,
+    n: str | None = ...,
+    d: str | None = ...,
+    c: str | None = ...,
+    loss: str | None = ...,
+    on_bad_row: str = ...,
+    group: None = ...,
+) -> Runs: ...
+
+
+@overload
+def read_csv(
+    path: Source,
+    *,
+    n: str | None = ...,
+    d: str | None = ...,
+    c: str | None = ...,
+    loss: str | None = ...,
+    on_bad_row: str = ...,
+    group: str,
+) -> dict[str, Runs]: ...
+
+
 def read_csv(
     path: Source,
     *,
@@ -448,7 +494,8 @@ def read_csv(
     c: str | None = None,
     loss: str | None = None,
     on_bad_row: str = "raise",
-) -> Runs:
+    group: str | None = None,
+) -> Runs | dict[str, Runs]:
     """Read runs from a table with a header row: CSV, TSV, semicolon-separated, compressed or Parquet.
 
     Parameters
@@ -476,17 +523,24 @@ def read_csv(
         file, percentages) are refused either way, as are rows with more cells than the header. Model
         sizes and token counts may carry an SI suffix (``70M``, ``1.4B``, ``2T``, ``500K``); FLOPs
         and losses may not.
+    group
+        A column of group names (corpora, datasets, architectures): the runs of each group are
+        returned apart, to be fitted apart (an empty cell is a bad row). Without it, a text column of
+        2 to 10 values that splits runs of one model size gets a ``PooledGroupsWarning``.
 
     Returns
     -------
     Runs
-        The runs in file order, ``source`` set to `path` (``<stdin>`` for standard input).
+        The runs in file order, ``source`` set to `path` (``<stdin>`` for standard input). With
+        ``group``: a dict from each group's name, in order of first appearance, to its runs (whose
+        ``source`` ends with ``[column = name]`` and whose ``columns["group"]`` names the column).
 
     Warns
     -----
-    UnitsWarning, FlopsMismatchWarning, RepeatedRunsWarning
+    UnitsWarning, FlopsMismatchWarning, RepeatedRunsWarning, PooledGroupsWarning
         Model sizes all below 10^4, losses above 20 or named perplexity, D < N in every run; a FLOPs
-        column more than 10% away from 6 N D; repeated (N, D) pairs or checkpoint-like rows.
+        column more than 10% away from 6 N D; repeated (N, D) pairs or checkpoint-like rows (each
+        group on its own); a column of a few groups whose runs are pooled into one fit.
 
     Raises
     ------
@@ -511,8 +565,16 @@ def read_csv(
     columns = [(choice.n, True), (choice.tokens, not choice.flops), (choice.loss, False)]
     if choice.other is not None:
         columns.append((choice.other, choice.flops))
+    read = {i for i, _ in columns}
+    groups = None if group is None else _Labels(_group_column(header, group, read, where), header)
+    # Without a group column, the text columns are watched for groups a single fit would pool.
+    watched = (
+        [] if groups is not None else [_Labels(i, header, POOLED_MOST) for i in _text_columns(table, read)]
+    )
+    trackers = [groups] if groups is not None else watched
     numbers = _Numbers(table.delimiter)
-    values, lines, problems = _cells(header, table.rows([i for i, _ in columns]), columns, where, numbers)
+    wanted = sorted(read | {tracker.col for tracker in trackers})
+    values, lines, problems = _cells(header, table.rows(wanted), columns, where, numbers, trackers)
     del table  # and with it the file's text, before the checks below make their temporaries
     if not len(lines):
         raise ValueError(f"{where}: the file has a header but no runs")
@@ -528,6 +590,9 @@ def read_csv(
             f"row {lines[bad]}: C = 6 N D = 6 * {model_size[bad]:g} * "
             f"{tokens[bad]:g} is beyond double precision",
         )
+    if groups is not None:
+        for index in np.flatnonzero(groups.codes() == groups.values.get("", -1)).tolist():
+            problems.setdefault(index, f"column {groups.name!r}, row {lines[index]}: empty (no group)")
     keep, notes = _bad_rows(problems, len(lines), on_bad_row, where)
     aside = dict(choice.aside)
     if choice.other is not None:
@@ -548,7 +613,12 @@ def read_csv(
         },
         set_aside=tuple(f"{header[i]!r}: {why}" for i, why in sorted(aside.items())),
     )
-    check_plausible(runs)
+    if groups is not None:
+        return _split(runs, groups, keep)
+    pooled = [
+        codes for tracker in watched if (codes := _warn_pooled(tracker, runs.N, keep, where)) is not None
+    ]
+    check_plausible(runs, pooled[0] if pooled else None)
     return runs
 
 
@@ -558,16 +628,21 @@ def _cells(
     columns: Sequence[tuple[int, bool]],
     where: str,
     numbers: _Numbers,
+    trackers: Sequence[_Labels] = (),
 ) -> tuple[list[FloatArray], NDArray[np.int64], dict[int, str]]:
     """The numbers in `columns` (index, whether SI suffixes are read) of every row (NaN where there is
     none), each row's line and, by row index, what is wrong with the rows that have a bad cell. A
     fourth column is only compared, never a reason to skip a row. Raises at once for what skipping
-    cannot fix. Rows are read one at a time: a file of 10^6 runs costs its text and 32 bytes per row."""
+    cannot fix. Each of `trackers` records its column's text, until it gives up. Rows are read one at
+    a time: a file of 10^6 runs costs its text and 32 bytes per row (and 8 per tracker)."""
     values = [packed("d") for _ in columns]
     lines = packed("q")
     problems: dict[int, str] = {}
+    live = list(trackers)
     for index, (line, row) in enumerate(records):
         lines.append(line)
+        if live and not all([tracker.add(row) for tracker in live]):
+            live = [tracker for tracker in live if tracker.alive]
         if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
             raise ValueError(
                 f"{where}: row {line} has {len(row)} cells but the header names {len(header)} columns; "
@@ -640,9 +715,10 @@ def _compare_flops(
     return f", {agreement}"
 
 
-def check_plausible(runs: Runs) -> None:
+def check_plausible(runs: Runs, groups: NDArray[np.int64] | None = None) -> None:
     """Warn where the runs' numbers look like another unit than the law needs (UnitsWarning) or like
-    checkpoints of one run (RepeatedRunsWarning); silent on the built-in data."""
+    checkpoints of one run (RepeatedRunsWarning; within each of `groups`, when the runs are of groups
+    already warned about, whose runs repeat each other's (N, D) by design); silent on the built-in data."""
     where = f"{runs.source}: " if runs.source else ""
     for name, values, what in (("N", runs.N, "model sizes"), ("D", runs.D, "token counts")):
         if len(values) and values.max() < 1e4:
@@ -665,7 +741,11 @@ def check_plausible(runs: Runs) -> None:
             f"{where}every run has fewer tokens than parameters (D < N): are N and D swapped?",
             UnitsWarning,
         )
-    repeated = _repeated(runs.N, runs.D)
+    if groups is None:
+        repeated = _repeated(runs.N, runs.D)
+    else:
+        found = (_repeated(runs.N[groups == code], runs.D[groups == code]) for code in np.unique(groups))
+        repeated = next((text for text in found if text), "")
     if repeated:
         warn(
             f"{where}{repeated}: they look like checkpoints of one run (rows of a loss curve), while the law "
@@ -748,6 +828,112 @@ def _tokens_from_flops(
             f"(6 * {model_size[bad]:g}) is not a finite number > 0 in double precision",
         )
     return tokens
+
+
+#: A text column of this many distinct values, at most, may name groups of runs (corpora, datasets) that
+#: one fit would pool; more look like the names of runs.
+POOLED_MOST = 10
+
+
+class _Labels:
+    """The text of one column, row by row, as integer codes into ``values`` (the texts, in order of
+    first appearance). With `most`, it gives up (``alive`` false) on a number or past `most` texts."""
+
+    def __init__(self, col: int, header: Sequence[str], most: int | None = None) -> None:
+        self.col, self.name, self.most = col, header[col], most
+        self.values: dict[str, int] = {}
+        self.codes_ = packed("q" if most is None else "b")  # a watched column gives up past `most`
+        self.alive = True
+
+    def add(self, row: Sequence[str]) -> bool:
+        """Record the row's cell; False once the column is given up."""
+        cell = row[self.col].strip() if self.col < len(row) else ""
+        code = self.values.setdefault(cell, len(self.values))
+        if self.most is not None and code == len(self.values) - 1 and (code >= self.most or _numeric(cell)):
+            self.alive = False
+        self.codes_.append(code)
+        return self.alive
+
+    def codes(self) -> NDArray[np.int64]:
+        return np.array(self.codes_, dtype=np.int64)
+
+
+def _numeric(cell: str) -> bool:
+    """A number, maybe with an SI suffix ("70M"): such a column holds quantities, not group names."""
+    try:
+        float(cell.replace(",", "."))
+    except ValueError:
+        return _COUNT.fullmatch(cell) is not None
+    return True
+
+
+def _text_columns(table: Any, read: set[int]) -> list[int]:
+    """The columns to watch for groups: those typed as text (Parquet), else all but those read."""
+    known = table.text_columns
+    columns = range(len(table.header)) if known is None else known
+    return [i for i in columns if i not in read]
+
+
+def _group_column(header: list[str], group: str, read: set[int], where: str) -> int:
+    if not isinstance(group, str):
+        raise ValueError(f"group= must be a column name (a string), got {group!r}")
+    matches = [i for i, name in enumerate(header) if name == group] or [
+        i for i, name in enumerate(header) if _normalise(name) == _normalise(group)
+    ]
+    if len(matches) != 1:
+        found = "could be " + " and ".join(repr(header[i]) for i in matches) if matches else "no such column"
+        raise ValueError(f"{where}: group={group!r}: {found} (columns: {_listed(header)})")
+    if matches[0] in read:
+        raise ValueError(f"{where}: group={group!r} is a column read as N, D, C or loss")
+    return matches[0]
+
+
+def _split(runs: Runs, groups: _Labels, keep: NDArray[np.bool_]) -> dict[str, Runs]:
+    """The runs of each group, in order of first appearance, each checked for plausibility alone."""
+    codes = groups.codes()[keep]
+    names = {code: name for name, code in groups.values.items()}
+    split: dict[str, Runs] = {}
+    for code in dict.fromkeys(codes.tolist()):
+        name = names[code]
+        part = runs.subset(codes == code)
+        split[name] = dataclasses.replace(
+            part,
+            source=f"{runs.source} [{groups.name} = {name}]",
+            columns={**runs.columns, "group": groups.name},
+        )
+        check_plausible(split[name])
+    return split
+
+
+def _warn_pooled(
+    tracker: _Labels, n: FloatArray, keep: NDArray[np.bool_], where: str
+) -> NDArray[np.int64] | None:
+    if not tracker.alive:
+        return None
+    names = {code: name for name, code in tracker.values.items()}
+    return warn_pooled(tracker.name, tracker.codes()[keep], names, n, where)
+
+
+def warn_pooled(
+    column: str, codes: NDArray[np.int64], names: dict[int, str], n: FloatArray, where: str
+) -> NDArray[np.int64] | None:
+    """A PooledGroupsWarning when a column of texts (`names` of each run's `codes`) holds 2 to
+    POOLED_MOST values and splits runs of one model size: groups (corpora, datasets) that one law is
+    fitted to; returns `codes` then, else None. A column that only names the models (one text per model
+    size) is no such split."""
+    counts = {names[code]: count for code, count in zip(*np.unique(codes, return_counts=True))}
+    counts.pop("", None)
+    if not 2 <= len(counts) <= POOLED_MOST:
+        return None
+    if len(np.unique(n + 1j * codes)) == len(np.unique(n)):
+        return None  # every model size has one text: the column names the models
+    listed = ", ".join(f"{name!r} ({count} runs)" for name, count in counts.items())
+    warn(
+        f"{where}: column {column!r} has {len(counts)} values ({listed}) and their runs are pooled "
+        f"into one fit; to fit each apart: --group {column!r} (group={column!r} in Python)",
+        PooledGroupsWarning,
+    )
+    return codes
 
 
 def write_json(path: PathLike, document: dict[str, Any]) -> None:

@@ -1,21 +1,74 @@
 """What the command reports: ``record`` gathers everything computed as plain values (the --json
-document), and ``format_summary`` renders that document as lines a person reads at a glance, so the
-two never disagree."""
+document), ``format_summary`` renders that document as lines a person reads at a glance and
+``format_html`` as a notebook's display, so that none of them disagree. The results' ``summary()`` and
+``_repr_html_`` come from here; this module sits below them (it knows a fit only by ``to_dict``)."""
 
 from __future__ import annotations
 
+import html
 import math
-from collections.abc import Sequence
-from typing import Any
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
 from ._core import __version__
-from .bootstrap import BootstrapResult
-from .fit import FitResult
-from .frontier import compute_optimal, frontier_coefficients
+from .frontier import GOPHER_FLOPS, compute_optimal, frontier_coefficients
 from .io import Runs
-from .isoflop import Approach2Result
+from .isoflop import Approach2Result, approach2, group_by_budget, isoflop_design
+from .warnings import BudgetGroupingWarning, ScalingLawWarning
+
+
+class Recorded(Protocol):
+    """A result that records itself as plain values: a FitResult or a BootstrapResult."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+#: Where pandas is missing, what to_frame() says.
+PANDAS_MISSING = "to_frame() needs pandas, an optional dependency: pip install pandas"
+
+
+def pandas() -> Any:
+    """The pandas module, or a ValueError naming the install command."""
+    try:
+        import pandas
+    except ImportError:
+        raise ValueError(PANDAS_MISSING) from None
+    return pandas
+
+
+def approach2_for(runs: Runs) -> tuple[Approach2Result | None, str, Any]:
+    """Approach 2 on the runs' IsoFLOP groups (their nominal budgets, else budgets within 5% of each
+    other): (result or None, a note on runs in no group or why it failed, the group budgets). Its
+    warnings are not repeated: the summary lists every budget, skipped ones with the reason."""
+    design = isoflop_design(runs.N, runs.C, runs.budgets or None)
+    if not design.is_isoflop:  # its "budgets" would be invented: say so instead
+        return None, f"skipped: {design.reason}", None
+    budgets = runs.budgets or tuple(group_by_budget(runs.C).budgets)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScalingLawWarning)
+        try:
+            found = approach2(*runs, budgets=budgets)
+        except ValueError as error:
+            return None, str(error), None
+    ungrouped = [w for w in caught if issubclass(w.category, BudgetGroupingWarning)]
+    return found, str(ungrouped[0].message) if ungrouped else "", budgets
+
+
+def report(
+    result: Recorded,
+    runs: Runs | None,
+    budgets: Sequence[float] = (GOPHER_FLOPS,),
+    *,
+    bootstrap: Recorded | None = None,
+) -> dict[str, Any]:
+    """The command's document of a fit of `runs` (and its bootstrap): plans at `budgets`, Approach 2
+    on the runs' IsoFLOP groups (none without runs)."""
+    found, note = (None, "") if runs is None else approach2_for(runs)[:2]
+    return record(result, runs, budgets, approach2=found, approach2_note=note, bootstrap=bootstrap)
+
 
 FRONTIER_FORMULA = "N_opt = G (C/6)^a, D_opt = (C/6)^b / G, C = 6 N D"
 #: The exponents whose bootstrap spread is also given robustly (``robust_spread``).
@@ -31,28 +84,30 @@ def human(count: float) -> str:
 
 
 def record(
-    result: FitResult,
-    runs: Runs,
+    result: Recorded,
+    runs: Runs | None,
     budgets: Sequence[float],
     *,
     n_excluded: int = 0,
     approach2: Approach2Result | None = None,
     approach2_note: str = "",
-    bootstrap: BootstrapResult | None = None,
+    bootstrap: Recorded | None = None,
 ) -> dict[str, Any]:
-    """Everything the command computed, as plain values. ``budgets[0]`` is labelled Gopher;
-    ``approach2_note`` says why Approach 2 is missing or what it left out."""
+    """Everything the command computed, as plain values (`result` is a FitResult, `bootstrap` a
+    BootstrapResult). The budget equal to ``GOPHER_FLOPS`` is labelled Gopher; ``approach2_note`` says
+    why Approach 2 is missing or what it left out."""
+    fit = result.to_dict()
     document: dict[str, Any] = {
         "scalinglaw_version": __version__,
         "data": {
-            "source": runs.source,
-            "n_runs": len(runs),
+            "source": "" if runs is None else runs.source,
+            "n_runs": fit["n_runs"] if runs is None else len(runs),
             "n_excluded": n_excluded,
-            "notes": list(runs.notes),
-            "columns": dict(runs.columns),
-            "set_aside": list(runs.set_aside),
+            "notes": [] if runs is None else list(runs.notes),
+            "columns": {} if runs is None else dict(runs.columns),
+            "set_aside": [] if runs is None else list(runs.set_aside),
         },
-        "fit": result.to_dict(),
+        "fit": fit,
         "frontier": None,
         "budgets": [],
     }
@@ -63,8 +118,8 @@ def record(
     else:
         document["frontier"] = {**coefficients._asdict(), "formula": FRONTIER_FORMULA}
         document["budgets"] = [
-            {**plan_row(result, budget), "label": "Gopher" if i == 0 else ""}
-            for i, budget in enumerate(budgets)
+            {**plan_row(result, budget), "label": "Gopher" if budget == GOPHER_FLOPS else ""}
+            for budget in budgets
         ]
     document["approach2"] = None if approach2 is None else approach2.to_dict()
     document["approach2_note"] = approach2_note
@@ -74,7 +129,7 @@ def record(
     return document
 
 
-def robust_spread(bootstrap: BootstrapResult) -> dict[str, dict[str, float]]:
+def robust_spread(bootstrap: Any) -> dict[str, dict[str, float]]:
     """For each of ``ROBUST_KEYS`` resampled: half the central 68.27% percentile interval of the
     converged, finite resamples (the standard error, for a normal spread, but unmoved by a few wild
     refits), and how many resamples lie beyond 3 of it from the median. A few IsoFLOP resamples
@@ -110,7 +165,7 @@ def _robust_se(boot: dict[str, Any], key: str) -> str:
     return text
 
 
-def plan_row(result: FitResult, budget: float) -> dict[str, Any]:
+def plan_row(result: Any, budget: float) -> dict[str, Any]:
     """The compute-optimal allocation at one budget; a budget that cannot be planned (the allocation is
     beyond double precision) gets null values and its own ``reason``, and takes no other budget with it."""
     try:
@@ -146,7 +201,7 @@ def format_summary(document: dict[str, Any]) -> str:
     lines = [
         f"scalinglaw {document['scalinglaw_version']}: L(N, D) = E + A / N^alpha + B / D^beta "
         "(Hoffmann et al. 2022, Approach 3)",
-        f"Data:  {data['source']}: {data['n_runs']} runs",
+        f"Data:  {data['source'] + ': ' if data['source'] else ''}{data['n_runs']} runs",
         *_columns_read(data),
         *(f"       {note}" for note in data["notes"]),
         f"Fit:   Huber delta {fit['delta']:g} on log-residuals; {fit['status']} "
@@ -173,7 +228,8 @@ def _columns_read(data: dict[str, Any]) -> list[str]:
     if not columns:
         return []
     tokens = f"D {columns['D']!r}" if "D" in columns else f"D = C / (6 N), C {columns['C']!r}"
-    lines = [f"       columns: N {columns['N']!r}, {tokens}, loss {columns['loss']!r}"]
+    group = f", group {columns['group']!r}" if "group" in columns else ""
+    lines = [f"       columns: N {columns['N']!r}, {tokens}, loss {columns['loss']!r}{group}"]
     return lines + [f"       set aside {item}" for item in data.get("set_aside", [])]
 
 
@@ -276,3 +332,161 @@ def _approach2(document: dict[str, Any], boot: dict[str, Any] | None, percent: s
         else:
             lines.append(f"  {format(row['C'], '.3g'):>24}  {row['runs']:5d}  skipped: {row['reason']}")
     return lines
+
+
+def group_record(column: str, documents: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """The document of fits of groups apart: each group's ``record`` document, by name, in order."""
+    return {"scalinglaw_version": __version__, "group": column, "groups": dict(documents)}
+
+
+def _side_by_side(documents: Mapping[str, dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """(row label, one cell per group) of the quantities compared across groups."""
+
+    def gopher(document: dict[str, Any], key: str, form: str) -> str:
+        rows = [row for row in document["budgets"] if row["label"] == "Gopher"]
+        if not rows or rows[0][key] is None:
+            return "n/a"
+        return human(rows[0][key]) if form == "human" else format(rows[0][key], form)
+
+    docs = list(documents.values())
+    frontier = [doc["frontier"] or {} for doc in docs]
+    return [
+        ("runs", [str(doc["data"]["n_runs"]) for doc in docs]),
+        *((name, [f"{doc['fit'][name]:.6g}" for doc in docs]) for name in ("E", "A", "B", "alpha", "beta")),
+        ("objective", [f"{doc['fit']['objective']:.4e}" for doc in docs]),
+        ("status", [doc["fit"]["status"] for doc in docs]),
+        ("problems", [str(len(doc["fit"]["problems"])) for doc in docs]),
+        ("a (N_opt ~ C^a)", [f"{f['a']:.4f}" if f else "n/a" for f in frontier]),
+        ("b (D_opt ~ C^b)", [f"{f['b']:.4f}" if f else "n/a" for f in frontier]),
+        ("N_opt at Gopher", [gopher(doc, "N_opt", "human") for doc in docs]),
+        ("D_opt at Gopher", [gopher(doc, "D_opt", "human") for doc in docs]),
+        ("tokens/param", [gopher(doc, "tokens_per_parameter", ".2f") for doc in docs]),
+    ]
+
+
+def format_groups(document: dict[str, Any]) -> str:
+    """The summary of a ``group_record`` document: the groups side by side, then each group's own."""
+    documents: dict[str, dict[str, Any]] = document["groups"]
+    names = list(documents)
+    width = max(12, *(len(name) + 2 for name in names))
+    lines = [
+        f"scalinglaw {document['scalinglaw_version']}: L(N, D) = E + A / N^alpha + B / D^beta "
+        "(Hoffmann et al. 2022, Approach 3)",
+        f"Groups: {len(names)} values of column {document['group']!r}, each fitted apart",
+        "",
+        f"  {'':<16}" + "".join(f"{name:>{width}}" for name in names),
+    ]
+    for label, cells in _side_by_side(documents):
+        lines.append(f"  {label:<16}" + "".join(f"{cell:>{width}}" for cell in cells))
+    for name, each in documents.items():
+        lines += ["", f"== {document['group']} = {name} ==", format_summary(each)]
+    return "\n".join(lines)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """An HTML table of text cells, escaped."""
+    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def format_html(document: dict[str, Any]) -> str:
+    """A notebook's display of a ``record`` document: data and fit, the warnings, the parameters (with
+    standard errors and intervals after a bootstrap), the plans, Approach 2. Every text is escaped."""
+    data, fit, boot = document["data"], document["fit"], document["bootstrap"]
+    e = html.escape
+    source = f"{data['source']}: " if data["source"] else ""
+    parts = [
+        "<div>",
+        "<p><b>Chinchilla law</b> L(N, D) = E + A / N<sup>&alpha;</sup> + B / D<sup>&beta;</sup>, "
+        f"fitted to {e(source)}{data['n_runs']} runs: {e(fit['status'])} "
+        f"({fit['starts_at_best']} of {fit['n_starts']} starts at the best objective "
+        f"{fit['objective']:.6e}, Huber &delta; {fit['delta']:g})</p>",
+    ]
+    columns = _columns_read(data)
+    notes = [line.strip() for line in columns] + list(data["notes"])
+    if notes:
+        parts.append("<p>" + "<br>".join(e(note) for note in notes) + "</p>")
+    problems = list(fit["problems"])
+    percent = f"{100 * boot['confidence']:g}%" if boot is not None else ""
+    if boot is not None:
+        seed = "given resamples" if boot["seed"] is None else f"seed {boot['seed']}"
+        parts.append(
+            f"<p>Bootstrap: {boot['n_resamples']} resamples ({e(seed)}), {boot['n_converged']} refits "
+            f"converged; standard errors and {percent} percentile intervals</p>"
+        )
+        if boot["n_failed"]:
+            problems.append(
+                f"{boot['n_failed']} of {boot['n_resamples']} resamples did not converge and are left out "
+                "of every statistic"
+            )
+    if problems:
+        items = "".join(f"<li>{e(problem)}</li>" for problem in problems)
+        parts.append(f"<p><b>Warnings</b></p><ul>{items}</ul>")
+    header = ["parameter", "estimate"] + (["std. error", f"{percent} interval"] if boot else []) + ["meaning"]
+    rows = []
+    for name in ("E", "A", "B", "alpha", "beta"):
+        row = [name, f"{fit[name]:.6g}"]
+        if boot is not None:
+            row += [f"{boot['standard_error'][name]:.4g}", _interval(boot["interval"][name])]
+        rows.append([*row, _MEANINGS.get(name, "")])
+    parts.append(_table(header, rows))
+    if document["frontier"] is None:
+        parts.append(f"<p>No compute-optimal frontier: {e(document['frontier_error'])}</p>")
+    else:
+        frontier = document["frontier"]
+        parts.append(
+            f"<p>Compute-optimal frontier (C = 6 N D FLOPs): N<sub>opt</sub> = {frontier['G']:.4g} "
+            f"(C/6)<sup>{frontier['a']:.5f}</sup>, D<sub>opt</sub> = {1 / frontier['G']:.4g} "
+            f"(C/6)<sup>{frontier['b']:.5f}</sup></p>"
+        )
+        header = ["budget C (FLOPs)", "N_opt", "D_opt", "tokens/param", "loss"]
+        rows = []
+        column = {budget: k for k, budget in enumerate(boot["budgets"])} if boot is not None else {}
+        for row in document["budgets"]:
+            budget = f"{row['label']} {row['C']:.3g}".strip()
+            if row["reason"]:
+                rows.append([budget, f"not planned: {row['reason']}", "", "", ""])
+                continue
+            cells = [
+                budget,
+                f"{human(row['N_opt'])}",
+                f"{human(row['D_opt'])}",
+                f"{row['tokens_per_parameter']:.2f}",
+                _loss(row["loss"]),
+            ]
+            if boot is not None and row["C"] in column:
+                for i, key in ((1, "N_opt"), (2, "D_opt"), (3, "tokens_per_parameter")):
+                    low, high = boot["interval"][key][column[row["C"]]]
+                    if math.isfinite(low):
+                        shown = f"{low:.1f} - {high:.1f}" if i == 3 else f"{human(low)} - {human(high)}"
+                        cells[i] += f" ({percent}: {shown})"
+            rows.append(cells)
+        parts.append(_table(header, rows))
+    result, note = document["approach2"], document["approach2_note"]
+    if result is not None:
+        parts.append(
+            f"<p>Approach 2 (IsoFLOP parabolas): N<sub>opt</sub> ~ C<sup>{result['a']:.4f}</sup>, "
+            f"D<sub>opt</sub> ~ C<sup>{result['b']:.4f}</sup></p>"
+        )
+    if note:
+        parts.append(f"<p>Approach 2: {e(note)}</p>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def format_groups_html(document: dict[str, Any]) -> str:
+    """A notebook's display of a ``group_record`` document: the groups side by side, then each one."""
+    documents: dict[str, dict[str, Any]] = document["groups"]
+    rows = [[label, *cells] for label, cells in _side_by_side(documents)]
+    parts = [
+        f"<div><p><b>{len(documents)} groups of column {html.escape(repr(document['group']))}</b>, "
+        "each fitted apart</p>",
+        _table(["", *documents], rows),
+    ]
+    for name, each in documents.items():
+        parts.append(f"<details><summary>{html.escape(name)}</summary>{format_html(each)}</details>")
+    parts.append("</div>")
+    return "\n".join(parts)

@@ -17,6 +17,7 @@ __all__ = [
     "FlopsMismatchWarning",
     "IllConditionedWarning",
     "IsoflopWarning",
+    "PooledGroupsWarning",
     "RepeatedRunsWarning",
     "ScalingLawWarning",
     "SkippedRowsWarning",
@@ -59,6 +60,11 @@ class FlopsMismatchWarning(ScalingLawWarning):
 class RepeatedRunsWarning(ScalingLawWarning):
     """Runs repeat an (N, D) pair, or one model size comes at evenly spaced token counts: rows of a
     loss curve (checkpoints of one run) rather than separate runs."""
+
+
+class PooledGroupsWarning(ScalingLawWarning):
+    """A text column of a few values (corpora, datasets) splits runs of one model size, yet one law is
+    fitted to them all; ``--group COLUMN`` (``group=`` in Python) fits each group apart."""
 
 
 class BudgetGroupingWarning(ScalingLawWarning):
