@@ -223,7 +223,10 @@ def test_bootstrap_and_approach2_are_summarised_and_recorded(tmp_path, capsys, f
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--seed", "3"], "--seed seeds the bootstrap's resamples; give --bootstrap N too"),
+        (
+            ["--bootstrap", "0", "--seed", "3"],
+            "--seed seeds the bootstrap's resamples; give --bootstrap N too",
+        ),
         (["--bootstrap", "-1"], "--bootstrap must be 0 (none) or at least 2 resamples"),
         (["--bootstrap", "1", "--plot", "x.png"], "--bootstrap must be 0 (none) or at least 2 resamples"),
         (["--bootstrap", "10", "--confidence", "1.5"], "--confidence must be between 0 and 1"),

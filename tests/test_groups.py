@@ -96,7 +96,7 @@ def test_fit_groups_equals_each_alone_from_a_file_and_a_dataframe(tmp_path, alon
 
 def test_the_summary_puts_the_groups_side_by_side_as_fit_groups_does(tmp_path, capsys):
     path = write(tmp_path / "runs.csv", list(LAWS))
-    assert main(["fit", str(path), "--group", "corpus", "--budget", "1e22"]) == 0
+    assert main(["fit", str(path), "--group", "corpus", "--bootstrap", "0", "--budget", "1e22"]) == 0
     printed = capsys.readouterr().out
     fits = scalinglaw.fit_groups(path, group="corpus")
     assert printed == fits.summary(budgets=[1e22]) + "\n"

@@ -78,12 +78,12 @@ def test_no_import_cycle_among_the_modules():
 #: The layers README.md's "Developing" section names, lowest first; a module imports only from below.
 LAYERS = [
     {"warnings", "_checks", "_tables", "_outputs"},
-    {"frontier", "grid"},
+    {"frontier", "grid", "goodness", "trust"},
     {"law"},
     {"io", "isoflop", "inference"},
     {"frames", "summary"},
     {"fit"},
-    {"bootstrap", "goodness", "trust", "groups"},
+    {"bootstrap", "groups"},
     {"backtest"},
     {"saved"},
     {"answers", "plot_style", "plot_args", "plot_extras"},

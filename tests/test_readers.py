@@ -175,7 +175,7 @@ def test_standard_input_is_dash_in_python(expected):
 def test_standard_input_is_dash_for_the_command(tmp_path):
     plain = tmp_path / "runs.csv"
     plain.write_text(PLAIN)
-    common = ["--threads", "1", "--exclude-highest-loss", "0"]
+    common = ["--threads", "1", "--exclude-highest-loss", "0", "--bootstrap", "0"]
     assert main(["fit", str(plain), "--json", str(tmp_path / "plain.json"), *common]) == 0
     result = subprocess.run(
         [sys.executable, "-m", "scalinglaw", "fit", "-", "--json", str(tmp_path / "stdin.json"), *common],

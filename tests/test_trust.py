@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import scalinglaw
-from scalinglaw.trust import DataRange, check_plans, sensitivity_fits
+from scalinglaw.trust import DataRange, check_plans
 
 LAW = scalinglaw.Law(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
 
@@ -20,14 +20,14 @@ def clean_ladder(seed=0):
 
 
 def checks_for(n, d, loss, budget=1e23, resamples=300):
-    fitted = scalinglaw.fit(n, d, loss)
+    fitted = scalinglaw.fit(data=scalinglaw.Runs(n, d, loss))  # keeps the runs: sensitivity() refits them
     boot = scalinglaw.bootstrap(n, d, loss, n_resamples=resamples, seed=0, estimate=fitted, budgets=[budget])
     return check_plans(
         fitted,
         DataRange.of(n, d),
         [budget],
         intervals=boot.interval["N_opt"],
-        sensitivity=sensitivity_fits(n, d, loss),
+        sensitivity=fitted.sensitivity(),
     )[0]
 
 

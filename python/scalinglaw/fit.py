@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from .frontier import GOPHER_FLOPS, Allocation, FrontierCoefficients
 from .io import Runs
 from .law import Law
 from .summary import format_html, format_summary, pandas, report
+from .trust import SENSITIVITY_SETTINGS
 from .warnings import ConvergenceWarning, IllConditionedWarning, ScalingLawWarning, warn
 
 __all__ = [
@@ -253,11 +255,30 @@ class FitResult:
             "problems": list(self.problems),
         }
 
+    def sensitivity(self) -> dict[str, Law]:
+        """The laws of these runs refitted under each other reasonable setting of
+        ``trust.SENSITIVITY_SETTINGS`` (e.g. delta = 0.1), by label: how far a plan moves under them
+        says how firmly the data pin it down. Empty without the runs (``data``); a setting whose fit
+        fails is left out."""
+        if self.data is None:
+            return {}
+        laws = {}
+        for label, setting in SENSITIVITY_SETTINGS.items():
+            with warnings.catch_warnings():  # the other fit's own problems are not this fit's news
+                warnings.simplefilter("ignore", ScalingLawWarning)
+                try:
+                    other = fit(*self.data, options=self.options, threads=self.options.threads, **setting)
+                except ValueError:
+                    continue
+            laws[label] = other.law
+        return laws
+
     def summary(self, budgets: Sequence[float] = ()) -> str:
         """The summary ``scalinglaw fit`` prints for this fit of these runs (with ``--budget`` for
-        each of `budgets`): data and columns, convergence, parameters, plans at Gopher's budget and
-        `budgets`, and Approach 2 on the runs' IsoFLOP groups."""
-        return format_summary(report(self, self.data, [GOPHER_FLOPS, *budgets]))
+        each of `budgets`): data and columns, convergence, parameters, goodness of fit, plans at
+        Gopher's budget and `budgets` with their checks, and Approach 2 on the runs' IsoFLOP groups."""
+        budgets = [GOPHER_FLOPS, *budgets]
+        return format_summary(report(self, self.data, budgets, sensitivity=self.sensitivity()))
 
     def _repr_html_(self) -> str:
         """The summary as HTML, for notebooks."""

@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 
 from . import _checks
 from ._checks import FloatArray
-from .fit import runs_arrays
 
 OUTLIER_Z = 5.0
 #: The Gaussian standard deviation per median absolute deviation.
@@ -66,7 +65,10 @@ def goodness_of_fit(
 ) -> GoodnessOfFit:
     """Residual statistics of ``law`` (a Law or FitResult) on the runs; ``worst`` runs are listed,
     ``rows`` (optional) gives each run's row in its file so that the listing can name it."""
-    n, d, l_ = runs_arrays(N, D, loss)
+    n = _checks.positive_1d(N, "N", what="model size")
+    d = _checks.positive_1d(D, "D", what="token count")
+    l_ = _checks.positive_1d(loss, "loss", what="loss")
+    _checks.same_length(N=n, D=d, loss=l_)
     count = _checks.whole_number(worst, "worst", minimum=0)
     row_array = None
     if rows is not None:

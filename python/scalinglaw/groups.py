@@ -40,7 +40,10 @@ class GroupFits(Mapping[str, FitResult]):
     def to_dict(self, budgets: Any = ()) -> dict[str, Any]:
         """The document ``scalinglaw fit --group`` writes as JSON: each group's, by name."""
         plans = [GOPHER_FLOPS, *budgets]
-        return group_record(self.column, {name: report(f, f.data, plans) for name, f in self.fits.items()})
+        return group_record(
+            self.column,
+            {name: report(f, f.data, plans, sensitivity=f.sensitivity()) for name, f in self.fits.items()},
+        )
 
     def summary(self, budgets: Any = ()) -> str:
         """What ``scalinglaw fit --group COLUMN`` prints (with ``--budget`` for each of `budgets`): the

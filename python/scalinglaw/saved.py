@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -90,9 +90,9 @@ def saved_fields(
     *,
     options: Mapping[str, Any],
     data: DataRange,
-    draws: Mapping[str, Sequence[float]] | None = None,
+    draws: Mapping[str, Any] | None = None,
     confidence: float = 0.95,
-    scatter: Sequence[float] | None = None,
+    scatter: Any = None,
 ) -> dict[str, Any]:
     """The keys a fit's JSON document needs to be loaded back (merged into the document's top level)."""
     fields: dict[str, Any] = {

@@ -15,8 +15,10 @@ import numpy as np
 
 from ._core import __version__
 from .frontier import GOPHER_FLOPS, compute_optimal, frontier_coefficients
+from .goodness import goodness_of_fit
 from .io import Runs
 from .isoflop import Approach2Result, approach2, group_by_budget, isoflop_design
+from .trust import DataRange, check_plans
 from .warnings import BudgetGroupingWarning, ScalingLawWarning
 
 
@@ -63,11 +65,20 @@ def report(
     budgets: Sequence[float] = (GOPHER_FLOPS,),
     *,
     bootstrap: Recorded | None = None,
+    sensitivity: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The command's document of a fit of `runs` (and its bootstrap): plans at `budgets`, Approach 2
     on the runs' IsoFLOP groups (none without runs)."""
     found, note = (None, "") if runs is None else approach2_for(runs)[:2]
-    return record(result, runs, budgets, approach2=found, approach2_note=note, bootstrap=bootstrap)
+    return record(
+        result,
+        runs,
+        budgets,
+        approach2=found,
+        approach2_note=note,
+        bootstrap=bootstrap,
+        sensitivity=sensitivity,
+    )
 
 
 FRONTIER_FORMULA = "N_opt = G (C/6)^a, D_opt = (C/6)^b / G, C = 6 N D"
@@ -92,10 +103,12 @@ def record(
     approach2: Approach2Result | None = None,
     approach2_note: str = "",
     bootstrap: Recorded | None = None,
+    sensitivity: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the command computed, as plain values (`result` is a FitResult, `bootstrap` a
-    BootstrapResult). The budget equal to ``GOPHER_FLOPS`` is labelled Gopher; ``approach2_note`` says
-    why Approach 2 is missing or what it left out."""
+    BootstrapResult, `sensitivity` the laws of other reasonable fits by label). The budget equal to
+    ``GOPHER_FLOPS`` is labelled Gopher; ``approach2_note`` says why Approach 2 is missing or what it
+    left out. Each plan carries its interval and its checks against the data (``trust``)."""
     fit = result.to_dict()
     document: dict[str, Any] = {
         "scalinglaw_version": __version__,
@@ -121,12 +134,57 @@ def record(
             {**plan_row(result, budget), "label": "Gopher" if budget == GOPHER_FLOPS else ""}
             for budget in budgets
         ]
+    document["data_range"] = None if runs is None else DataRange.of(runs.N, runs.D).to_dict()
+    document["goodness"] = (
+        None if runs is None else goodness_of_fit(result, runs.N, runs.D, runs.loss).to_dict()
+    )
+    _check_plans(document, result, runs, bootstrap, sensitivity)
     document["approach2"] = None if approach2 is None else approach2.to_dict()
     document["approach2_note"] = approach2_note
     document["bootstrap"] = None if bootstrap is None else bootstrap.to_dict()
     if bootstrap is not None:
         document["bootstrap"]["robust_spread"] = robust_spread(bootstrap)
     return document
+
+
+#: The per-budget bootstrap quantities each plan's record carries its interval of.
+PLAN_INTERVALS = ("N_opt", "D_opt", "tokens_per_parameter")
+
+
+def _check_plans(
+    document: dict[str, Any],
+    result: Any,
+    runs: Runs | None,
+    bootstrap: Any,
+    sensitivity: Mapping[str, Any] | None,
+) -> None:
+    """Each planned budget's record gets its bootstrap intervals and ``trust.check_plans``' facts and
+    warnings: so that the JSON holds, per budget, everything a reader needs to weigh the plan."""
+    rows = [row for row in document["budgets"] if not row["reason"]]
+    if not rows:
+        return
+    column = {} if bootstrap is None else {float(C): k for k, C in enumerate(bootstrap.budgets)}
+    for row in rows:
+        k = column.get(row["C"])
+        row["interval"] = (
+            None
+            if k is None
+            else {key: np.atleast_2d(bootstrap.interval[key])[k].tolist() for key in PLAN_INTERVALS}
+        )
+    if runs is None:
+        return
+    intervals = [row["interval"]["N_opt"] if row["interval"] else [math.nan, math.nan] for row in rows]
+    checks = check_plans(
+        result,
+        DataRange.of(runs.N, runs.D),
+        [row["C"] for row in rows],
+        intervals=None if bootstrap is None else intervals,
+        sensitivity=sensitivity,
+    )
+    for row, check in zip(rows, checks):
+        facts = check.to_dict()
+        row["checks"] = {key: value for key, value in facts.items() if key not in ("C", "warnings")}
+        row["warnings"] = facts["warnings"]
 
 
 def robust_spread(bootstrap: Any) -> dict[str, dict[str, float]]:
@@ -217,6 +275,7 @@ def format_summary(document: dict[str, Any]) -> str:
             f"converged; standard errors and {percent} percentile intervals"
         )
     lines += _parameters(fit, boot, percent)
+    lines += _goodness(document)
     lines += _frontier(document, boot, percent)
     lines += _approach2(document, boot, percent)
     return "\n".join(lines)
@@ -296,6 +355,43 @@ def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: st
                     f"  {percent + ' interval':>24}  {human(n_low):>6} - {human(n_high):<7}  "
                     f"{human(d_low):>6} - {human(d_high):<8}  {t_low:5.1f} - {t_high:.1f}"
                 )
+        if row.get("checks"):
+            lines.append(f"  {'':>24}  {_checks_text(row['checks'])}")
+        lines += [f"Warning: {warning}" for warning in row.get("warnings", [])]
+    return lines
+
+
+def _checks_text(checks: dict[str, Any]) -> str:
+    """Where a plan stands: how far beyond the runs' compute, whether its shape is inside their range,
+    how much it moves under other fits."""
+    where = "inside" if checks["inside_tokens_range"] else "outside"
+    parts = [
+        f"{checks['extrapolation']:.3g}x the largest run's compute",
+        f"tokens/param {where} the runs' range",
+    ]
+    parts += [f"N_opt x{ratio:.3g} under {label}" for label, ratio in checks["sensitivity"].items()]
+    return "; ".join(parts)
+
+
+def _goodness(document: dict[str, Any]) -> list[str]:
+    found = document.get("goodness")
+    if not found:
+        return []
+
+    def run(entry: dict[str, Any]) -> str:
+        return f"run {entry['index']} {100 * math.expm1(entry['residual']):+.2f}%"
+
+    lines = [
+        "",
+        f"Goodness of fit: rms log residual {found['rms_log_residual']:.3g}, largest error "
+        f"{100 * found['are_max']:.2g}% of the loss; worst: {', '.join(run(e) for e in found['worst'])}",
+    ]
+    if found["outliers"]:
+        limit = 100 * math.expm1(found["outlier_z"] * found["robust_scale"])
+        lines.append(
+            f"  possible outliers (beyond {found['outlier_z']:g} robust SD, ~{limit:.2g}%): runs "
+            + ", ".join(str(i) for i in found["outliers"])
+        )
     return lines
 
 

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from ._checks import FloatArray
-from .fit import runs_arrays
 
 INTERVAL_FACTOR = 10.0
 FAR_BEYOND = 100.0
@@ -105,7 +104,9 @@ def check_plans(
         n_opt = float(np.atleast_1d(plan.N)[k])
         tpp = float(np.atleast_1d(plan.tokens_per_parameter)[k])
         extrapolation = C / data.C[1]
-        factor = None if bounds is None else float(bounds[k, 1] / bounds[k, 0])
+        # no interval where the bootstrap has none for this budget (no usable resample)
+        usable = bounds is not None and bool(np.isfinite(bounds[k]).all())
+        factor = float(bounds[k, 1] / bounds[k, 0]) if bounds is not None and usable else None
         ratios = {label: float(np.atleast_1d(values)[k]) / n_opt for label, values in others.items()}
         inside = low_tpp <= tpp <= high_tpp
         found = plan_warnings(data, C=C, tokens_per_parameter=tpp, interval_factor=factor, sensitivity=ratios)
@@ -162,26 +163,6 @@ def plan_warnings(
     return found
 
 
-#: The other reasonable fits a plan is checked against by default.
+#: The other reasonable fits a plan is checked against (``FitResult.sensitivity``), by label: the
+#: options that differ from the fit's own.
 SENSITIVITY_SETTINGS: dict[str, dict[str, Any]] = {"delta = 0.1": {"delta": 0.1}}
-
-
-def sensitivity_fits(
-    N: Any, D: Any, loss: Any, settings: Mapping[str, Mapping[str, Any]] | None = None, **fit_options: Any
-) -> dict[str, Any]:
-    """The fits of the runs under each other setting (default ``SENSITIVITY_SETTINGS``), by label; a
-    setting whose fit fails is left out (its absence is no evidence either way)."""
-    import warnings
-
-    from .fit import fit
-
-    n, d, l_ = runs_arrays(N, D, loss)
-    fits = {}
-    for label, options in (SENSITIVITY_SETTINGS if settings is None else settings).items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                fits[label] = fit(n, d, l_, **{**fit_options, **options})
-            except ValueError:
-                continue
-    return fits
