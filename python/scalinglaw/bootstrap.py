@@ -403,7 +403,10 @@ def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArra
             f"bootstrap has {len(n)} runs and delta={delta!r}"
         )
     value = objective(n, d, loss, **estimate.params, delta=delta)
-    if not math.isclose(value, estimate.objective, rel_tol=1e-9):
+    # Rounding the parameters (E = e^e, ...) moves each log-residual by ~1e-15 and the objective by at
+    # most delta per run times that: below this, two objectives are the same fit (e.g. noise-free data).
+    rounding = 1e-12 * delta * len(n)
+    if not math.isclose(value, estimate.objective, rel_tol=1e-9, abs_tol=rounding):
         raise ValueError(
             f"estimate is not a fit of these runs: its objective is {estimate.objective!r}, but "
             f"these runs give {value!r} at its parameters"
