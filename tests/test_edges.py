@@ -4,6 +4,8 @@ names, float noise, a bootstrap of a law without a frontier). Each table row is 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import scalinglaw
@@ -49,3 +51,22 @@ def test_cli_bootstrap_on_noise_free_runs(tmp_path, capsys):
         main(["fit", str(write_runs(tmp_path / "exact.csv", EXACT)), "--bootstrap", "4", "--seed", "1"]) == 0
     )
     assert "alpha" in capsys.readouterr().out
+
+
+# --- scale: a wide tracker export ------------------------------------------------------------------
+def test_a_header_of_80000_columns_is_read_in_linear_time(tmp_path):
+    extra = 80_000
+    path = tmp_path / "wide.csv"
+    rows = "".join(
+        f"{n!r},{d!r},{x!r}" + ",0" * extra + "\n"
+        for n, d, x in zip(N[:8].tolist(), D[:8].tolist(), EXACT[:8].tolist())
+    )
+    path.write_text("N,D,loss," + ",".join(f"metric/{i}" for i in range(extra)) + "\n" + rows)
+    started = time.process_time()  # CPU time: other processes on the machine do not count
+    runs = scalinglaw.read_csv(path)
+    assert time.process_time() - started < 3.0  # quadratic in the columns, it took over a minute
+    assert len(runs) == 8
+    # a duplicate among them is still found and named
+    path.write_text("N,D,loss," + ",".join(f"m{i % (extra - 1)}" for i in range(extra)) + "\n" + rows)
+    with pytest.raises(ValueError, match=r"duplicate column names 'm0'"):
+        scalinglaw.read_csv(path)

@@ -15,6 +15,7 @@ import math
 import os
 import re
 from array import array as packed
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -256,13 +257,17 @@ class _FormatError(ValueError):
     """A cell in a number format read_csv will not guess at: refused even when skipping bad rows."""
 
 
+_SEPARATORS = re.compile(r"[\s_\-.()\[\]/:]+")
+
+
 def _normalise(name: str) -> str:
-    return re.sub(r"[\s_\-.()\[\]/:]+", "", name.strip().lower())
+    return _SEPARATORS.sub("", name.strip().lower())
 
 
 def _keys(name: str) -> set[str]:
     """The forms a column name is recognised by: whole, and its last part after a slash."""
-    return {_normalise(name), _normalise(name.rsplit("/", 1)[-1])}
+    whole = _normalise(name)
+    return {whole, _normalise(name.rsplit("/", 1)[-1])} if "/" in name else {whole}
 
 
 def _listed(header: Sequence[str]) -> str:
@@ -558,7 +563,7 @@ def read_csv(
     where, header = table.where, table.header
     if not header:
         raise ValueError(f"{where}: the file is empty (expected a header row, then one row per run)")
-    duplicates = sorted({name for name in header if name and header.count(name) > 1})
+    duplicates = sorted(name for name, k in Counter(header).items() if name and k > 1)  # linear: wide exports
     if duplicates:
         raise ValueError(f"{where}: duplicate column names {_listed(duplicates)}")
     choice = _columns(header, where, n, d, c, loss)
