@@ -70,3 +70,11 @@ def test_a_header_of_80000_columns_is_read_in_linear_time(tmp_path):
     path.write_text("N,D,loss," + ",".join(f"m{i % (extra - 1)}" for i in range(extra)) + "\n" + rows)
     with pytest.raises(ValueError, match=r"duplicate column names 'm0'"):
         scalinglaw.read_csv(path)
+
+
+# --- silent wrong answers ---------------------------------------------------------------------------
+@pytest.mark.parametrize("budgets", [None, [1e20]], ids=["grouped-by-gaps", "nominal-budgets"])
+@pytest.mark.parametrize("flops", [[], np.empty(0)], ids=["list", "array"])
+def test_grouping_no_runs_is_refused(flops, budgets):
+    with pytest.raises(ValueError, match=r"C must hold the training FLOPs of at least one run.*got none"):
+        scalinglaw.group_by_budget(flops, budgets)
