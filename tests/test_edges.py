@@ -4,12 +4,15 @@ names, float noise, a bootstrap of a law without a frontier). Each table row is 
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scalinglaw
 from scalinglaw.cli import main
+from scalinglaw.saved import load_fit
 
 # Noise-free runs of a known law on a grid of sizes and token counts: recovery of known parameters.
 N = np.repeat(np.logspace(7, 10, 8), 5)
@@ -78,3 +81,54 @@ def test_a_header_of_80000_columns_is_read_in_linear_time(tmp_path):
 def test_grouping_no_runs_is_refused(flops, budgets):
     with pytest.raises(ValueError, match=r"C must hold the training FLOPs of at least one run.*got none"):
         scalinglaw.group_by_budget(flops, budgets)
+
+
+# --- messages ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+@pytest.mark.parametrize(
+    "below", ["N{0}D{0}loss\n1e9{0}2e10{0}2.5\n", "1e9{0}2e10{0}2.5\n"], ids=["header", "data"]
+)
+def test_a_header_row_of_empty_names_is_refused(tmp_path, delimiter, below, capsys):
+    path = tmp_path / "runs.csv"
+    path.write_text(delimiter * 2 + "\n" + below.format(delimiter))
+    message = r"runs.csv: line 1: a header row of 3 empty column names"
+    with pytest.raises(ValueError, match=message):
+        scalinglaw.read_csv(path)
+    assert main(["fit", str(path)]) == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_blank_rows_are_still_skipped(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text("\n\nN,D,loss\n1e9,2e10,2.5\n,,\n2e9,2e10,2.4\n")
+    assert len(scalinglaw.read_csv(path)) == 2
+
+
+def _loop(tmp: Path) -> Path:
+    (tmp / "a").symlink_to(tmp / "b")
+    (tmp / "b").symlink_to(tmp / "a")
+    return tmp / "a"
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (_loop, ValueError, r"a: cannot be read \(Too many levels of symbolic links\)"),
+        (
+            lambda tmp: tmp / ("x" * 300 + ".csv"),
+            ValueError,
+            r"x\.\.\.x+\.csv: cannot be read \(File name too long\)",
+        ),
+        (lambda tmp: tmp / "/".join(["y" * 200] * 30), ValueError, r"cannot be read \(File name too long\)"),
+        (lambda tmp: tmp / "runs.csv" / "x", FileNotFoundError, r"no such file: .*runs\.csv/x"),
+    ],
+    ids=["symlink-loop", "long-name", "long-path", "file-as-directory"],
+)
+def test_paths_that_cannot_be_opened_give_the_documented_errors(tmp_path, make, error, message):
+    write_runs(tmp_path / "runs.csv", EXACT)
+    path = make(tmp_path)
+    with pytest.raises(error, match=message) as caught:
+        scalinglaw.read_csv(path)
+    assert len(str(caught.value)) < 400  # the path is shortened, never echoed whole
+    with pytest.raises((ValueError, FileNotFoundError)):
+        load_fit(path)
