@@ -132,3 +132,53 @@ def test_paths_that_cannot_be_opened_give_the_documented_errors(tmp_path, make, 
     assert len(str(caught.value)) < 400  # the path is shortened, never echoed whole
     with pytest.raises((ValueError, FileNotFoundError)):
         load_fit(path)
+
+
+# (header, read_csv's keywords, the command's options, the Python message, the command's message)
+OPTION_NAMES = [
+    (
+        "N,D,loss",
+        {"loss": "final"},
+        ["--loss", "final"],
+        r"no column 'final' for loss= ",
+        r"no column 'final' for --loss ",
+    ),
+    (
+        "N,D,loss",
+        {"d": "D", "c": "D"},
+        ["--d", "D", "--c", "D"],
+        r"give d= \(tokens\) or c= \(FLOPs\)",
+        r"give --d \(tokens\) or --c \(FLOPs\)",
+    ),
+    (
+        "N,n,D,loss",
+        {"n": "n "},
+        ["--n", "n "],
+        r"n='n ' could be 'N' and 'n'",
+        r"--n 'n ' could be 'N' and 'n'",
+    ),
+    (
+        "N,D,loss",
+        {"group": "zz"},
+        ["--group", "zz"],
+        r"group='zz': no such column",
+        r"--group 'zz': no such column",
+    ),
+    ("N,D,loss,val_loss", {}, [], r"choose one with loss=\.\.\.", r"choose one with --loss \.\.\."),
+    ("a,b,c", {}, [], r"name them with n=, d=, c=, loss=$", r"name them with --n, --d, --c, --loss$"),
+]
+
+
+@pytest.mark.parametrize("header, keywords, argv, python, command", OPTION_NAMES)
+def test_the_command_names_its_options_not_python_keywords(
+    tmp_path, capsys, header, keywords, argv, python, command
+):
+    path = tmp_path / "runs.csv"
+    width = header.count(",") + 1
+    path.write_text(header + "\n" + ",".join(["2e9"] * width) + "\n" + ",".join(["3e9"] * width) + "\n")
+    with pytest.raises(ValueError, match=python):
+        scalinglaw.read_csv(path, **keywords)
+    assert main(["fit", str(path), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.search(command, err), err
+    assert not re.search(r"(?<![\w-])(n|d|c|loss|group)=", err), err
