@@ -182,3 +182,32 @@ def test_the_command_names_its_options_not_python_keywords(
     err = capsys.readouterr().err.strip()
     assert re.search(command, err), err
     assert not re.search(r"(?<![\w-])(n|d|c|loss|group)=", err), err
+
+
+def test_frontier_messages_show_no_float_noise():
+    law = dict(E=1.8, A=480.0, B=2000.0, alpha=-0.6241711544279039, beta=0.37)
+    with pytest.raises(
+        ValueError, match=r"alpha must be > 0 for a compute-optimal frontier, got -0\.624171$"
+    ):
+        scalinglaw.frontier_coefficients(law)
+    with pytest.raises(ValueError, match=r"got -0\.5$"):  # a value as typed stays as typed
+        scalinglaw.compute_optimal({**law, "alpha": -0.5}, 1e21)
+
+
+@pytest.mark.filterwarnings("ignore::scalinglaw.IllConditionedWarning")
+def test_a_bootstrap_of_a_law_without_frontier_reports_its_parameters(tmp_path, capsys):
+    estimate = scalinglaw.fit(N, D, FLAT)
+    assert not estimate.alpha > 0  # no frontier
+    with pytest.warns(scalinglaw.BootstrapWarning, match=r"left out where undefined: a in 4"):
+        boot = scalinglaw.bootstrap(N, D, FLAT, n_resamples=4, seed=3, estimate=estimate)
+    assert boot.point["alpha"] == estimate.alpha and boot.point["E"] == estimate.E
+    assert np.isnan(boot.point["a"]) and np.isnan(boot.point["N_opt"]).all()
+    assert np.isfinite(boot.standard_error["A"])
+    # the command: parameters with their spread, the frontier marked undefined, exit 0
+    path = write_runs(tmp_path / "flat.csv", FLAT)
+    assert main(["fit", str(path), "--bootstrap", "4", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"alpha = .*\[", out)  # an interval beside the estimate
+    assert re.search(
+        r"Compute-optimal frontier: none \(alpha must be > 0 .*, got -?[\d.]{1,7}e-\d+\)", out
+    ), out

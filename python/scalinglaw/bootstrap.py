@@ -96,7 +96,7 @@ class BootstrapResult:
     """
 
     estimate: FitResult  #: the full-data fit
-    point: dict[str, Any]  #: the full-data value of every quantity
+    point: dict[str, Any]  #: the full-data value of every quantity (NaN where the law has no frontier)
     samples: dict[str, FloatArray]  #: (n_resamples,) or (n_resamples, n_budgets)
     standard_error: dict[str, Any]  #: float, or (n_budgets,) array: std of the samples, ddof=1
     interval: dict[str, FloatArray]  #: (low, high): shape (2,), or (n_budgets, 2)
@@ -438,17 +438,15 @@ def _result(
         "D_opt": optimal[:, :, 2].copy(),
         "tokens_per_parameter": optimal[:, :, 4].copy(),
     }
-    frontier = estimate.frontier_coefficients()
-    plan = estimate.compute_optimal(budgets)
-    point: dict[str, Any] = {
-        **estimate.params,
-        "a": frontier.a,
-        "b": frontier.b,
-        "G": frontier.G,
-        "N_opt": plan.N,
-        "D_opt": plan.D,
-        "tokens_per_parameter": plan.tokens_per_parameter,
-    }
+    point: dict[str, Any] = {**estimate.params}
+    try:
+        frontier = estimate.frontier_coefficients()
+        plan = estimate.compute_optimal(budgets)
+        point.update(a=frontier.a, b=frontier.b, G=frontier.G, N_opt=plan.N, D_opt=plan.D)
+        point.update(tokens_per_parameter=plan.tokens_per_parameter)
+    except ValueError:  # no frontier (alpha or beta <= 0): the law's parameters stand, the rest is NaN
+        none = np.full(len(budgets), math.nan)
+        point.update(a=math.nan, b=math.nan, G=math.nan, N_opt=none, D_opt=none, tokens_per_parameter=none)
     if full_approach2 is not None:
         samples["approach2_a"], samples["approach2_b"] = raw.approach2_a, raw.approach2_b
         point["approach2_a"], point["approach2_b"] = full_approach2.a, full_approach2.b
