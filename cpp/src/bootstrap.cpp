@@ -124,7 +124,8 @@ BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& 
             const bool failed = b.status == FitStatus::numerical_failure;
             out.log_params[r] = failed ? LogParams{nan, nan, nan, nan, nan} : b.params;
             out.params[r] = failed ? Params{nan, nan, nan, nan, nan} : from_log(b.params);
-            out.objective[r] = b.objective;
+            out.objective[r] =
+                failed ? b.objective : detail::objective_at(problem, b.params);  // as fit_chinchilla
             out.status[r] = b.status;
             out.iterations[r] = b.iterations;
             out.best_start[r] = best;

@@ -135,6 +135,9 @@ FitResult fit_chinchilla(const RunsView& runs, const std::vector<LogParams>& sta
     result.status = best.status;
     result.iterations = best.iterations;
     if (best.status != FitStatus::numerical_failure) {
+        // The solver's objective comes from the exact shift's quadratic model, which near a perfect
+        // fit is cancellation noise (even negative): report the objective at the returned parameters.
+        result.objective = outcomes[result.best_start].objective = detail::objective_at(problem, best.params);
         const detail::Diagnostics diagnostics = detail::diagnose(problem, best.params);
         result.hessian_condition = diagnostics.hessian_condition;
         std::copy(diagnostics.largest_share, diagnostics.largest_share + 3, result.largest_share);

@@ -127,7 +127,19 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
             const std::vector<double> params =
                 failed ? std::vector<double>(p, nan) : from_coordinates(kind, b.coordinates);
             std::copy(params.begin(), params.end(), out.params.begin() + static_cast<std::ptrdiff_t>(r * p));
+            // as fit() reports it: evaluated at the returned parameters
             out.objective[r] = b.objective;
+            if (!failed && fast)
+                out.objective[r] =
+                    detail::objective_at(detail::make_problem(runs, options.fit.huber_delta, &s.rows),
+                                         {b.coordinates[1], b.coordinates[2], b.coordinates[0],
+                                          b.coordinates[3], b.coordinates[4]});
+            else if (!failed)
+                out.objective[r] = detail::visit_law(kind, [&](auto law) {
+                    return detail::huber_sum<decltype(law)>(
+                        detail::make_generic_runs(runs, options.fit.huber_delta, &s.rows),
+                        b.coordinates.data());
+                });
             out.status[r] = b.status;
             out.iterations[r] = b.iterations;
             out.best_start[r] = chosen.index;

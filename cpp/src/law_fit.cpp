@@ -15,7 +15,6 @@
 #include "laws/dispatch.hpp"
 #include "parallel.hpp"
 #include "scalinglaw/fit.hpp"
-#include "scalinglaw/huber.hpp"
 #include "solver.hpp"
 #include "law_fit_detail.hpp"
 #include "solver/generic.hpp"
@@ -221,8 +220,13 @@ LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<dou
     result.objective = best.objective;
     result.status = best.status;
     result.iterations = best.iterations;
-    if (best.status != FitStatus::numerical_failure)
+    if (best.status != FitStatus::numerical_failure) {
+        // As fit_chinchilla: the objective at the returned parameters, not the solver's running value.
+        result.objective =
+            huber_sum<Law>(make_generic_runs(runs, options.huber_delta), best.coordinates.data());
+        result.starts[chosen.index].objective = result.objective;
         result.hessian_condition = hessian_condition<Law>(problem, map, best.coordinates.data());
+    }
     return result;
 }
 
@@ -322,17 +326,8 @@ double objective(LawKind kind, const RunsView& runs, const std::vector<double>& 
     }
     const std::vector<double> x = to_coordinates(kind, params);
     const detail::GenericRuns problem = detail::make_generic_runs(runs, huber_delta);
-    double f = 0.0;
-    detail::visit_law(kind, [&](auto law) {
-        using Law = decltype(law);
-        for (std::size_t i = 0; i < problem.size(); ++i) {
-            const double r =
-                Law::log_predict(x.data(), problem.log_n[i], problem.log_d[i], problem.log_u[i]) -
-                problem.log_loss[i];
-            f += (problem.weight.empty() ? 1.0 : problem.weight[i]) * huber(r, huber_delta);
-        }
-    });
-    return f;
+    return detail::visit_law(kind,
+                             [&](auto law) { return detail::huber_sum<decltype(law)>(problem, x.data()); });
 }
 
 }  // namespace scalinglaw

@@ -8,6 +8,7 @@
 #include "laws/common.hpp"
 
 #include "scalinglaw/fit.hpp"
+#include "scalinglaw/huber.hpp"
 #include "solver/generic.hpp"
 
 namespace scalinglaw::detail {
@@ -42,6 +43,18 @@ bool can_centre(const Resolved& r) {
         }
         return true;
     }
+}
+
+/// sum w_i huber(log-prediction_i - log L_i) at the law's coordinates x, on uncentred runs: the
+/// objective a fit reports (the solver's running value is noise near a perfect fit).
+template <class Law>
+double huber_sum(const GenericRuns& runs, const double* x) {
+    double f = 0.0;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const double r = Law::log_predict(x, runs.log_n[i], runs.log_d[i], runs.log_u[i]) - runs.log_loss[i];
+        f += (runs.weight.empty() ? 1.0 : runs.weight[i]) * huber(r, runs.delta);
+    }
+    return f;
 }
 
 /// The coordinate map of `r` for runs made by make_generic_runs (centred when they are).

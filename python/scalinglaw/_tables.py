@@ -81,15 +81,23 @@ def _read_source(source: Any) -> tuple[str | bytes, str]:
     where = os.fspath(source)
     if not isinstance(where, str):
         raise ValueError(f"path must be a file name as text, got {where!r}")
+    try:
+        mode = os.stat(where).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # (the latter: a file used as a directory)
+        raise FileNotFoundError(f"no such file: {_path(where)}") from None
+    except OSError as error:  # a name too long, a loop of symbolic links
+        raise ValueError(f"{_path(where)}: cannot be read ({error.strerror})") from None
     file = Path(where)
-    if file.is_dir():
+    if stat.S_ISDIR(mode):
         raise ValueError(f"{where} is a directory, not a CSV file")
-    if not file.exists():
-        raise FileNotFoundError(f"no such file: {where}")
-    mode = file.stat().st_mode
     if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):  # /dev/zero would be read forever
         raise ValueError(f"{where} is not a regular file (a device or socket?); give a CSV file")
     return file.read_bytes(), where
+
+
+def _path(where: str, longest: int = 200) -> str:
+    """A path for a message, its middle left out beyond `longest` characters."""
+    return where if len(where) <= longest else f"{where[: longest // 2]}...{where[-longest // 2 + 3 :]}"
 
 
 def _decompress(raw: bytes, where: str) -> bytes:
@@ -142,7 +150,7 @@ def _head(text: str, delimiter: str, count: int = 20) -> list[list[str]]:
     """The first `count` non-blank rows as `delimiter` splits them ([] where the text is not CSV)."""
     rows: list[list[str]] = []
     try:
-        for _, row in _records(text, "", delimiter):
+        for _, row in _records(text, "", delimiter, empty_header=True):
             rows.append(row)
             if len(rows) == count:
                 break
@@ -151,14 +159,25 @@ def _head(text: str, delimiter: str, count: int = 20) -> list[list[str]]:
     return rows
 
 
-def _records(text: str, where: str, delimiter: str) -> Rows:
+def _records(text: str, where: str, delimiter: str, *, empty_header: bool = False) -> Rows:
     """The non-blank rows of the text, one at a time, each with its line number (the last line of a
-    row whose quoted cell spans lines)."""
+    row whose quoted cell spans lines). Before the header, a row of empty cells is refused (unless
+    `empty_header`): it is a header of empty names, and the row below would silently take its place."""
     reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
+    header = True
+    empty: tuple[int, int] | None = None  # (line, cells) of the first row of empty names
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
+                if header and empty and not empty_header:
+                    raise ValueError(
+                        f"{where}: line {empty[0]}: a header row of {empty[1]} empty column names; "
+                        "name the columns in the first row (or delete the row)"
+                    )
+                header = False
                 yield reader.line_num, row
+            elif header and len(row) > 1 and not empty:
+                empty = (reader.line_num, len(row))
     except csv.Error as error:
         raise ValueError(f"{where}: line {reader.line_num}: not valid CSV ({error})") from None
 

@@ -97,7 +97,7 @@ class BootstrapResult:
     """
 
     estimate: FitResult  #: the full-data fit
-    point: dict[str, Any]  #: the full-data value of every quantity
+    point: dict[str, Any]  #: the full-data value of every quantity (NaN where the law has no frontier)
     samples: dict[str, FloatArray]  #: (n_resamples,) or (n_resamples, n_budgets)
     standard_error: dict[str, Any]  #: float, or (n_budgets,) array: std of the samples, ddof=1
     interval: dict[str, FloatArray]  #: (low, high): shape (2,), or (n_budgets, 2)
@@ -412,9 +412,10 @@ def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArra
             f"bootstrap has {len(n)} runs and delta={delta!r}"
         )
     value = objective(n, d, loss, **estimate.params, delta=delta)
-    # Objectives below ~1e-30 per run are rounding noise in the residuals (the solver's own floor): two
-    # evaluations of an exact fit may differ there in every digit.
-    if not math.isclose(value, estimate.objective, rel_tol=1e-9, abs_tol=1e-28 * len(n)):
+    # Rounding the parameters (E = e^e, ...) moves each log-residual by ~1e-15 and the objective by at
+    # most delta per run times that: below this, two objectives are the same fit (e.g. noise-free data).
+    rounding = 1e-12 * delta * len(n)
+    if not math.isclose(value, estimate.objective, rel_tol=1e-9, abs_tol=rounding):
         raise ValueError(
             f"estimate is not a fit of these runs: its objective is {estimate.objective!r}, but "
             f"these runs give {value!r} at its parameters"
@@ -446,17 +447,15 @@ def _result(
         "D_opt": optimal[:, :, 2].copy(),
         "tokens_per_parameter": optimal[:, :, 4].copy(),
     }
-    frontier = estimate.frontier_coefficients()
-    plan = estimate.compute_optimal(budgets)
-    point: dict[str, Any] = {
-        **estimate.params,
-        "a": frontier.a,
-        "b": frontier.b,
-        "G": frontier.G,
-        "N_opt": plan.N,
-        "D_opt": plan.D,
-        "tokens_per_parameter": plan.tokens_per_parameter,
-    }
+    point: dict[str, Any] = {**estimate.params}
+    try:
+        frontier = estimate.frontier_coefficients()
+        plan = estimate.compute_optimal(budgets)
+        point.update(a=frontier.a, b=frontier.b, G=frontier.G, N_opt=plan.N, D_opt=plan.D)
+        point.update(tokens_per_parameter=plan.tokens_per_parameter)
+    except ValueError:  # no frontier (alpha or beta <= 0): the law's parameters stand, the rest is NaN
+        none = np.full(len(budgets), math.nan)
+        point.update(a=math.nan, b=math.nan, G=math.nan, N_opt=none, D_opt=none, tokens_per_parameter=none)
     if full_approach2 is not None:
         samples["approach2_a"], samples["approach2_b"] = raw.approach2_a, raw.approach2_b
         point["approach2_a"], point["approach2_b"] = full_approach2.a, full_approach2.b

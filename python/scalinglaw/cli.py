@@ -20,7 +20,7 @@ from .backtest import residual_scatter
 from .bootstrap import BootstrapResult, bootstrap
 from .fit import FitOptions, FitResult, IllConditionedWarning, ScalingLawWarning, fit
 from .frontier import GOPHER_FLOPS
-from .io import EPOCH_EXCLUSION, Runs, load_chinchilla, read_csv, write_json
+from .io import CLI_OPTIONS, EPOCH_EXCLUSION, Runs, _read_csv, load_chinchilla, write_json
 from .isoflop import (
     BudgetGroupingWarning,
     IsoflopWarning,
@@ -153,14 +153,17 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
         exclude = 5 if args.exclude_highest_loss is None else args.exclude_highest_loss
         why = EPOCH_EXCLUSION if exclude == 5 else ""
     else:
-        runs = read_csv(
+        read = _read_csv(
             args.csv,
             n=args.n,
             d=args.d,
             c=args.c,
             loss=args.loss,
             on_bad_row="skip" if args.skip_bad_rows else "raise",
+            keywords=CLI_OPTIONS,  # messages say --loss, not loss=
         )
+        assert isinstance(read, Runs)
+        runs = read
         exclude = args.exclude_highest_loss or 0
         why = ""
     if exclude == 0:
@@ -342,7 +345,7 @@ def _run_groups(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScalingLawWarning)
         try:
-            groups = read_csv(
+            groups = _read_csv(
                 args.csv,
                 n=args.n,
                 d=args.d,
@@ -350,7 +353,9 @@ def _run_groups(args: argparse.Namespace) -> int:
                 loss=args.loss,
                 on_bad_row="skip" if args.skip_bad_rows else "raise",
                 group=args.group,
+                keywords=CLI_OPTIONS,
             )
+            assert isinstance(groups, dict)
             _print_warnings(caught)
             for name, runs in groups.items():
                 try:

@@ -23,7 +23,7 @@ from .warnings import SkippedRowsWarning, warn
 #: What ``nan_policy`` may be: refuse a missing value (NaN, None, pandas.NA), or leave its row out.
 NAN_POLICIES = ("raise", "omit")
 #: The data= form's keywords for each quantity, as the messages name them.
-KEYWORDS = {"N": "N", "D": "D", "C": "C", "loss": "loss"}
+KEYWORDS = {"N": "N=", "D": "D=", "C": "C=", "loss": "loss=", "group": "group="}
 
 
 def nan_policy_checked(nan_policy: Any) -> str:

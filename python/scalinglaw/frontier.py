@@ -56,7 +56,9 @@ def _core_params(params: Any) -> _core.Params:
     law = _checks.law_params(params)
     for key in ("alpha", "beta"):
         if not law[key] > 0:
-            raise ValueError(f"{key} must be > 0 for a compute-optimal frontier, got {law[key]!r}")
+            raise ValueError(
+                f"{key} must be > 0 for a compute-optimal frontier, got {_checks.short_float(law[key])}"
+            )
     return _core.Params(**law)
 
 

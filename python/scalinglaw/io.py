@@ -15,6 +15,7 @@ import math
 import os
 import re
 from array import array as packed
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -256,13 +257,17 @@ class _FormatError(ValueError):
     """A cell in a number format read_csv will not guess at: refused even when skipping bad rows."""
 
 
+_SEPARATORS = re.compile(r"[\s_\-.()\[\]/:]+")
+
+
 def _normalise(name: str) -> str:
-    return re.sub(r"[\s_\-.()\[\]/:]+", "", name.strip().lower())
+    return _SEPARATORS.sub("", name.strip().lower())
 
 
 def _keys(name: str) -> set[str]:
     """The forms a column name is recognised by: whole, and its last part after a slash."""
-    return {_normalise(name), _normalise(name.rsplit("/", 1)[-1])}
+    whole = _normalise(name)
+    return {whole, _normalise(name.rsplit("/", 1)[-1])} if "/" in name else {whole}
 
 
 def _listed(header: Sequence[str]) -> str:
@@ -273,8 +278,10 @@ def _recognised(header: Sequence[str], names: Sequence[str]) -> list[int]:
     return [i for i, name in enumerate(header) if _keys(name) & set(names)]
 
 
-#: read_csv's keywords naming the column of each quantity (fit's data= form says N=, D=, C=, loss=).
-KEYWORDS = {"N": "n", "D": "d", "C": "c", "loss": "loss"}
+#: How the messages spell the option naming each quantity's column, as it is written before a value:
+#: read_csv's keywords (fit's data= form says N=, D=, C=, loss=); the command's options (CLI_OPTIONS).
+KEYWORDS = {"N": "n=", "D": "d=", "C": "c=", "loss": "loss=", "group": "group="}
+CLI_OPTIONS = {"N": "--n ", "D": "--d ", "C": "--c ", "loss": "--loss ", "group": "--group "}
 
 
 def _find_column(
@@ -284,7 +291,7 @@ def _find_column(
     option = keywords[quantity]
     if chosen is not None:
         if not isinstance(chosen, str):
-            raise ValueError(f"{option}= must be a column name (a string), got {chosen!r}")
+            raise ValueError(f"{option.strip()} must be a column name (a string), got {chosen!r}")
         if chosen in header:
             return header.index(chosen)
         matches = [i for i, name in enumerate(header) if _normalise(name) == _normalise(chosen)]
@@ -292,15 +299,15 @@ def _find_column(
             return matches[0]
         if matches:
             names = " and ".join(repr(header[i]) for i in matches)
-            raise ValueError(f"{where}: {option}={chosen!r} could be {names}; give the exact column name")
-        raise ValueError(f"{where}: no column {chosen!r} for {option}= (columns: {_listed(header)})")
+            raise ValueError(f"{where}: {option}{chosen!r} could be {names}; give the exact column name")
+        raise ValueError(f"{where}: no column {chosen!r} for {option.strip()} (columns: {_listed(header)})")
     for known in (COLUMN_NAMES[quantity], FALLBACK_NAMES.get(quantity, ())):
         matches = _recognised(header, known)
         if len(matches) > 1:
             listed = " and ".join(repr(header[i]) for i in matches)
             raise ValueError(
                 f"{where}: ambiguous columns {listed} could each be {quantity}; choose one with "
-                f"{option}=... (columns: {_listed(header)})"
+                f"{option}... (columns: {_listed(header)})"
             )
         if matches:
             return matches[0]
@@ -329,9 +336,10 @@ def _columns(
     keywords: dict[str, str] = KEYWORDS,
 ) -> _Choice:
     """The columns to read, refusing what is missing or unclear."""
-    options = ", ".join(f"{keyword}=" for keyword in keywords.values())
+    spelled = {quantity: keywords[quantity].strip() for quantity in ("N", "D", "C", "loss")}
+    options = ", ".join(spelled.values())
     if d is not None and c is not None:
-        raise ValueError(f"{where}: give {keywords['D']}= (tokens) or {keywords['C']}= (FLOPs), not both")
+        raise ValueError(f"{where}: give {spelled['D']} (tokens) or {spelled['C']} (FLOPs), not both")
     n_col = _find_column(header, "N", n, where, keywords)
     loss_col = _find_column(header, "loss", loss, where, keywords)
     # A column the caller named wins over one recognised by name: c= must not lose to a "tokens" column.
@@ -552,21 +560,37 @@ def read_csv(
     OSError
         The file exists but cannot be read (e.g. PermissionError).
     """
+    return _read_csv(path, n=n, d=d, c=c, loss=loss, on_bad_row=on_bad_row, group=group)
+
+
+def _read_csv(
+    path: Source,
+    *,
+    n: str | None = None,
+    d: str | None = None,
+    c: str | None = None,
+    loss: str | None = None,
+    on_bad_row: str = "raise",
+    group: str | None = None,
+    keywords: dict[str, str] = KEYWORDS,
+) -> Runs | dict[str, Runs]:
+    """read_csv, its messages naming the column options as `keywords` spells them (the command's:
+    CLI_OPTIONS)."""
     if on_bad_row not in ("raise", "skip"):
         raise ValueError(f"on_bad_row must be 'raise' or 'skip', got {on_bad_row!r}")
     table = open_table(path)
     where, header = table.where, table.header
     if not header:
         raise ValueError(f"{where}: the file is empty (expected a header row, then one row per run)")
-    duplicates = sorted({name for name in header if name and header.count(name) > 1})
+    duplicates = sorted(name for name, k in Counter(header).items() if name and k > 1)  # linear: wide exports
     if duplicates:
         raise ValueError(f"{where}: duplicate column names {_listed(duplicates)}")
-    choice = _columns(header, where, n, d, c, loss)
+    choice = _columns(header, where, n, d, c, loss, keywords)
     columns = [(choice.n, True), (choice.tokens, not choice.flops), (choice.loss, False)]
     if choice.other is not None:
         columns.append((choice.other, choice.flops))
     read = {i for i, _ in columns}
-    groups = None if group is None else _Labels(_group_column(header, group, read, where), header)
+    groups = None if group is None else _Labels(_group_column(header, group, read, where, keywords), header)
     # Without a group column, the text columns are watched for groups a single fit would pool.
     watched = (
         [] if groups is not None else [_Labels(i, header, POOLED_MOST) for i in _text_columns(table, read)]
@@ -874,17 +898,20 @@ def _text_columns(table: Any, read: set[int]) -> list[int]:
     return [i for i in columns if i not in read]
 
 
-def _group_column(header: list[str], group: str, read: set[int], where: str) -> int:
+def _group_column(
+    header: list[str], group: str, read: set[int], where: str, keywords: dict[str, str] = KEYWORDS
+) -> int:
+    option = keywords["group"]
     if not isinstance(group, str):
-        raise ValueError(f"group= must be a column name (a string), got {group!r}")
+        raise ValueError(f"{option.strip()} must be a column name (a string), got {group!r}")
     matches = [i for i, name in enumerate(header) if name == group] or [
         i for i, name in enumerate(header) if _normalise(name) == _normalise(group)
     ]
     if len(matches) != 1:
         found = "could be " + " and ".join(repr(header[i]) for i in matches) if matches else "no such column"
-        raise ValueError(f"{where}: group={group!r}: {found} (columns: {_listed(header)})")
+        raise ValueError(f"{where}: {option}{group!r}: {found} (columns: {_listed(header)})")
     if matches[0] in read:
-        raise ValueError(f"{where}: group={group!r} is a column read as N, D, C or loss")
+        raise ValueError(f"{where}: {option}{group!r} is a column read as N, D, C or loss")
     return matches[0]
 
 

@@ -71,6 +71,8 @@ def group_by_budget(
         whose budget is their geometric mean.
     """
     flops = _checks.positive_1d(C, "C", what="budget")
+    if not len(flops):  # no run, no budget (the mean of none would be a NaN budget)
+        raise ValueError("C must hold the training FLOPs of at least one run to group, got none")
     if budgets is None:
         tolerance = _checks.positive_number(rel_tol, "rel_tol")
         order = np.argsort(flops, kind="stable")

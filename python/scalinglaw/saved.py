@@ -122,7 +122,9 @@ def load_fit(path: PathLike) -> SavedFit:
             document = json.load(file)
     except FileNotFoundError:
         raise FileNotFoundError(f"no such file: {where}") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:  # a directory, a loop of symbolic links, a name too long, ...
+        raise ValueError(f"{where}: cannot be read ({error.strerror or error})") from None
+    except UnicodeDecodeError as error:
         raise ValueError(f"{where}: cannot be read ({error})") from None
     except json.JSONDecodeError as error:
         raise ValueError(f"{where}: not JSON (line {error.lineno}: {error.msg})") from None

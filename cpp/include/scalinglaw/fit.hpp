@@ -63,6 +63,8 @@ public:
 struct StartOutcome {
     LogParams start;
     LogParams params;
+    /// The solver's value at params, to rounding (near a perfect fit, rounding noise, even below 0);
+    /// the best start's is evaluated at its params, as FitResult::objective.
     double objective;
     FitStatus status;
     int iterations;
@@ -71,7 +73,7 @@ struct StartOutcome {
 struct FitResult {
     Params params;               ///< the best start's optimum, natural form
     LogParams log_params;        ///< the same in log form
-    double objective;            ///< f at params
+    double objective;            ///< f evaluated at params (the solver's running value is noise near 0)
     FitStatus status;            ///< the best start's status
     std::string message;         ///< one line a person reads: what stopped the best start, how many agree
     int iterations;              ///< the best start's iterations
