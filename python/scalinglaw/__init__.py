@@ -6,6 +6,7 @@
 """
 
 from ._core import __version__
+from .backtest import BacktestResult, backtest, compare
 from .bootstrap import BootstrapResult, bootstrap, bootstrap_indices, bootstrap_starts
 from .fit import FitOptions, FitResult, StartOutcomes, default_starts, fit, objective, start_grid
 from .frontier import (
@@ -17,11 +18,15 @@ from .frontier import (
     frontier_coefficients,
     optimal_for_size,
 )
+from .goodness import GoodnessOfFit, goodness_of_fit
 from .grid import loss_grid, loss_grid_nd, predict
 from .groups import GroupFits, fit_groups
+from .inference import InferenceAllocation, inference_optimal
 from .io import Runs, load_chinchilla, read_csv
 from .isoflop import Approach2Result, BudgetGroups, approach2, group_by_budget
 from .law import Law
+from .saved import SavedFit, load_fit
+from .trust import DataRange, check_plans
 from .warnings import (
     BootstrapWarning,
     BudgetGroupingWarning,
@@ -40,39 +45,50 @@ __all__ = [
     "GOPHER_FLOPS",
     "Allocation",
     "Approach2Result",
+    "BacktestResult",
     "BootstrapResult",
     "BootstrapWarning",
     "BudgetGroupingWarning",
     "BudgetGroups",
     "ConvergenceWarning",
+    "DataRange",
     "FitOptions",
     "FitResult",
     "FlopsMismatchWarning",
     "FrontierCoefficients",
+    "GoodnessOfFit",
     "GroupFits",
     "IllConditionedWarning",
+    "InferenceAllocation",
     "IsoflopWarning",
     "Law",
     "PooledGroupsWarning",
     "RepeatedRunsWarning",
     "Runs",
+    "SavedFit",
     "ScalingLawWarning",
     "SkippedRowsWarning",
     "StartOutcomes",
     "UnitsWarning",
     "__version__",
     "approach2",
+    "backtest",
     "bootstrap",
     "bootstrap_indices",
     "bootstrap_starts",
     "budget_for_loss",
+    "check_plans",
+    "compare",
     "compute_optimal",
     "default_starts",
     "fit",
     "fit_groups",
     "frontier_coefficients",
+    "goodness_of_fit",
     "group_by_budget",
+    "inference_optimal",
     "load_chinchilla",
+    "load_fit",
     "loss_grid",
     "loss_grid_nd",
     "objective",
