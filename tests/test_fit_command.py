@@ -63,3 +63,18 @@ def test_bootstrap_zero_turns_it_off(tmp_path, capsys):
     document = json.loads(path.read_text())
     assert document["bootstrap"] is None and document["draws"] is None
     assert document["budgets"][0]["interval"] is None and "Bootstrap:" not in capsys.readouterr().out
+
+
+def test_json_to_standard_output_alone(capsys):
+    assert main(["fit", "--bootstrap", "0", "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["schema_version"] == 1  # nothing but the JSON on stdout
+    assert captured.err.startswith("scalinglaw ") and "Compute-optimal frontier" in captured.err
+
+
+def test_the_residual_figure(tmp_path, capsys):
+    path = tmp_path / "residuals.svg"
+    assert main(["fit", "--bootstrap", "0", "--diagnostics", str(path)]) == 0
+    assert "<svg" in path.read_text() and "Residual figure written to" in capsys.readouterr().out
+    assert main(["fit", "--bootstrap", "0", "--diagnostics", str(tmp_path / "r.txt")]) == 2
+    assert "--diagnostics must name a .png, .pdf or .svg file" in capsys.readouterr().err

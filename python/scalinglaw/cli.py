@@ -4,6 +4,7 @@ Figure 4 and a JSON record. User errors print one line and exit with status 2.""
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -20,7 +21,7 @@ from .backtest import residual_scatter
 from .bootstrap import BootstrapResult, bootstrap
 from .fit import FitOptions, FitResult, IllConditionedWarning, ScalingLawWarning, fit
 from .frontier import GOPHER_FLOPS
-from .io import CLI_OPTIONS, EPOCH_EXCLUSION, Runs, _read_csv, load_chinchilla, write_json
+from .io import CLI_OPTIONS, EPOCH_EXCLUSION, Runs, _read_csv, load_chinchilla, strict_json, write_json
 from .isoflop import (
     BudgetGroupingWarning,
     IsoflopWarning,
@@ -119,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit_cmd.add_argument("--plot", metavar="PATH", help="write Figure 4 (PNG, PDF or SVG by extension)")
     fit_cmd.add_argument(
+        "--diagnostics",
+        metavar="PATH",
+        help="write the residual figure: residuals against C, tokens per parameter and N; predicted "
+        "against observed (PNG, PDF or SVG)",
+    )
+    fit_cmd.add_argument(
         "--figsize",
         type=float,
         nargs=2,
@@ -206,9 +213,13 @@ def _given(text: str) -> str:
 
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse unwritable outputs, and outputs that would overwrite the runs or each other, before the work."""
-    if args.plot and os.path.splitext(args.plot)[1].lower() not in {".png", ".pdf", ".svg"}:
-        raise UserError(f"--plot must name a .png, .pdf or .svg file, got {quoted(args.plot)}")
-    check_outputs([("--json", args.json), ("--plot", args.plot)], args.csv or str(DATA_PATH))
+    diagnostics = getattr(args, "diagnostics", None)
+    for option, path in (("--plot", args.plot), ("--diagnostics", diagnostics)):
+        if path and os.path.splitext(path)[1].lower() not in {".png", ".pdf", ".svg"}:
+            raise UserError(f"{option} must name a .png, .pdf or .svg file, got {quoted(path)}")
+    json_path = None if args.json == "-" else args.json  # "-": standard output
+    outputs = [("--json", json_path), ("--plot", args.plot), ("--diagnostics", diagnostics)]
+    check_outputs(outputs, args.csv or str(DATA_PATH))
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -279,14 +290,18 @@ def _run_fit(args: argparse.Namespace) -> int:
                 sensitivity=result.sensitivity(),
             )
             document.update(_saved(result, runs, resampled))
-            print(format_summary(document))
+            # with --json -, standard output carries the JSON alone and the text goes to stderr
+            print(format_summary(document), file=sys.stderr if args.json == "-" else sys.stdout)
             summarised = True
         finally:  # after the summary, or before the error that stopped it
             _print_warnings([w for w in caught if not (summarised and issubclass(w.category, SUMMARISED))])
     # Each output on its own, the JSON first: a figure that fails does not lose the record.
     sys.stdout.flush()  # the summary before an output sent to /dev/stdout
     failures = []
-    if args.json is not None:
+    if args.json == "-":
+        json.dump(strict_json(document), sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    elif args.json is not None:
         failures.append(write_output("--json", args.json, lambda name: write_json(name, document)))
         if not failures[-1]:
             print(f"\nJSON written to {args.json}")
@@ -309,6 +324,17 @@ def _run_fit(args: argparse.Namespace) -> int:
         failures.append(write_output("--plot", args.plot, draw))
         if not failures[-1]:
             print(f"Figure 4 written to {args.plot}")
+    if args.diagnostics is not None:
+        from .goodness import goodness_of_fit
+        from .plot_trust import residual_figure
+
+        def residuals(name: str) -> None:
+            found = goodness_of_fit(result, runs.N, runs.D, runs.loss)
+            residual_figure(found, runs.N, runs.D, runs.loss).savefig(name)
+
+        failures.append(write_output("--diagnostics", args.diagnostics, residuals))
+        if not failures[-1]:
+            print(f"Residual figure written to {args.diagnostics}")
     for failure in filter(None, failures):
         print(f"scalinglaw: error: {failure}", file=sys.stderr)
     return EXIT_USER_ERROR if any(failures) else 0

@@ -968,6 +968,11 @@ def write_json(path: PathLike, document: dict[str, Any]) -> None:
     Path(os.fspath(path)).write_text(json.dumps(_finite(document), indent=2) + "\n", encoding="utf-8")
 
 
+def strict_json(value: Any) -> Any:
+    """`value` with non-finite floats as null and numpy scalars as Python numbers: strict JSON."""
+    return _finite(value)
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _finite(item) for key, item in value.items()}
