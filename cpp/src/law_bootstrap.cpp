@@ -73,6 +73,9 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
             "group/group_budgets: Approach 2 is offered by the Chinchilla bootstrap(runs, ...) only");
 
     const std::size_t n = runs.size, count = indices.size() / n, budgets = options.budgets.size();
+    detail::check_memory(static_cast<double>(count) * (sizeof(Allocation) * static_cast<double>(budgets) +
+                                                       8.0 * static_cast<double>(p) + 64.0),
+                         detail::describe("the results of ", count, " resamples at ", budgets, " budgets"));
     LawBootstrapResult out;
     out.law = kind;
     out.resamples = count;
