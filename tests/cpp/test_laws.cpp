@@ -520,3 +520,24 @@ TEST_CASE("laws: the data-constrained decay constants with the base pinned, as M
     CHECK_THROWS_WITH_AS(predict(LawKind::data_constrained, muennighoff, 1e9, 1e10, 2e10),
                          doctest::Contains("needs 0 < unique_tokens <= d"), std::invalid_argument);
 }
+
+TEST_CASE("laws: optimal_for_size and budget_for_loss invert the frontier of every law") {
+    for (const auto& [kind, params] :
+         {std::pair{LawKind::chinchilla, chinchilla_paper}, std::pair{LawKind::kaplan, kaplan_paper},
+          std::pair{LawKind::data_constrained, muennighoff}}) {
+        CAPTURE(law_info(kind).name);
+        const Allocation at = compute_optimal(kind, params, 5.76e23);
+        const Allocation sized = optimal_for_size(kind, params, at.n);
+        CHECK(sized.flops == doctest::Approx(5.76e23).epsilon(1e-12));
+        CHECK(sized.d == doctest::Approx(at.d).epsilon(1e-12));
+        const Allocation reached = budget_for_loss(kind, params, at.loss);
+        CHECK(reached.flops == doctest::Approx(5.76e23).epsilon(1e-9));
+        CHECK(reached.loss == doctest::Approx(at.loss).epsilon(1e-12));
+    }
+    // the Chinchilla law's are the closed forms of law.hpp's Params, bit for bit
+    const Params p{1.69, 406.4, 410.7, 0.34, 0.28};
+    CHECK(budget_for_loss(LawKind::chinchilla, chinchilla_paper, 2.0).flops == budget_for_loss(p, 2.0).flops);
+    CHECK(optimal_for_size(LawKind::chinchilla, chinchilla_paper, 7e10).d == optimal_for_size(p, 7e10).d);
+    CHECK_THROWS_WITH_AS(budget_for_loss(LawKind::kaplan, kaplan_paper, 1e-30),
+                         doctest::Contains("not reached"), std::invalid_argument);
+}
