@@ -180,7 +180,7 @@ TEST_CASE("laws: every law recovers known parameters from noise-free runs") {
     };
     for (const Case& c :
          {Case{LawKind::chinchilla, chinchilla_paper, 45}, Case{LawKind::kaplan, kaplan_paper, 4},
-          Case{LawKind::data_constrained, {1.8, 480.0, 2000.0, 0.35, 0.3, 20.0, 4.0}, 27}}) {
+          Case{LawKind::data_constrained, {1.8, 480.0, 2000.0, 0.35, 0.3, 20.0, 4.0}, 8}}) {
         CAPTURE(law_info(c.kind).name);
         const Runs runs = synthetic(c.kind, c.params);
         FitOptions options;
