@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,56 @@ def test_a_bootstrap_of_a_law_without_frontier_reports_its_parameters(tmp_path, 
     assert re.search(
         r"Compute-optimal frontier: none \(alpha must be > 0 .*, got -?[\d.]{1,7}e-\d+\)", out
     ), out
+
+
+# --- requests larger than memory: ValueError naming the size, before allocating ---------------------
+AXIS = np.logspace(1, 5, 10**6)  # 8 MB; a grid of it by itself is 8 TB
+LAW = dict(E=1.8, A=480.0, B=2000.0, alpha=0.34, beta=0.28)
+HUGE = [
+    (lambda: scalinglaw.loss_grid(LAW, AXIS, AXIS), r"a grid of 1000000 x 1000000 float64 cells needs 8 TB"),
+    (
+        lambda: scalinglaw.loss_grid_nd(LAW, AXIS, AXIS[:100000], dtype=np.float32),
+        r"a grid of 1000000 x 100000 float32 cells needs 400 GB",
+    ),
+    (
+        lambda: scalinglaw.predict(LAW, AXIS[:, None], AXIS[None, :]),
+        r"predict on shape \(1000000, 1000000\) needs 24 TB",
+    ),
+    (
+        lambda: scalinglaw.bootstrap(N, D, EXACT, n_resamples=2**31 - 1, seed=1),
+        r"a bootstrap of 2147483647 resamples of 40 runs at 1 budgets needs 2.61 TB",
+    ),
+    (
+        lambda: scalinglaw.bootstrap(N, D, EXACT, n_resamples=10**6, seed=1, budgets=np.full(10**6, 1e21)),
+        r"a bootstrap of 1000000 resamples of 40 runs at 1000000 budgets needs 64 TB",
+    ),
+    (
+        lambda: scalinglaw.bootstrap_indices(2400, 10**9, 1),
+        r"the index table of 1000000000 resamples of 2400 runs needs 38.4 TB",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call, message", HUGE, ids=["loss_grid", "loss_grid_nd", "predict", "resamples", "budgets", "indices"]
+)
+def test_requests_larger_than_memory_are_refused_before_allocating(call, message):
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ValueError, match=message + r".*, more than this machine's memory \("):
+            call()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64e6  # numpy's allocations are traced: nothing near the request was made
+    assert time.monotonic() - started < 10  # (the bootstraps refuse before the full-data fit)
+
+
+def test_the_command_refuses_a_resample_count_larger_than_memory(tmp_path, capsys):
+    path = write_runs(tmp_path / "runs.csv", EXACT)
+    assert main(["fit", str(path), "--bootstrap", str(2**31 - 1)]) == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(
+        r"scalinglaw: error: a bootstrap of 2147483647 resamples .* needs 2.61 TB .*\n", err
+    ), err

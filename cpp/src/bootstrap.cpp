@@ -55,6 +55,9 @@ std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_res
     if (n_resamples > std::numeric_limits<std::size_t>::max() / n_runs)
         detail::fail(
             detail::describe("n_resamples * n_runs must fit in memory, got ", n_resamples, " * ", n_runs));
+    detail::check_memory(
+        static_cast<double>(n_runs) * static_cast<double>(n_resamples) * sizeof(std::size_t),
+        detail::describe("the index table of ", n_resamples, " resamples of ", n_runs, " runs"));
     detail::Xoshiro256 generator(seed);
     std::vector<std::size_t> indices(n_runs * n_resamples);
     const auto range = static_cast<std::uint32_t>(n_runs);
@@ -84,6 +87,10 @@ BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& 
         detail::check_groups(options.group, runs.size, options.group_budgets, "group", "group_budgets");
 
     const std::size_t n = runs.size, count = indices.size() / n, budgets = options.budgets.size();
+    // (a resample's other fields take under 256 bytes)
+    detail::check_memory(
+        static_cast<double>(count) * (sizeof(Allocation) * static_cast<double>(budgets) + 256.0),
+        detail::describe("the results of ", count, " resamples at ", budgets, " budgets"));
     BootstrapResult out;
     out.resamples = count;
     out.budgets = budgets;

@@ -14,6 +14,10 @@
 
 #include "scalinglaw/fit.hpp"
 
+#if __has_include(<unistd.h>)
+#include <unistd.h>
+#endif
+
 namespace scalinglaw::detail {
 
 [[noreturn]] inline void fail(const std::string& message) { throw std::invalid_argument(message); }
@@ -75,6 +79,38 @@ inline void check_finite_array(const double* values, std::size_t size, const cha
     if (size > 0 && values == nullptr) fail(describe(name, " is a null pointer"));
     for (std::size_t i = 0; i < size; ++i)
         if (!std::isfinite(values[i])) fail(describe(name, "[", i, "] must be finite, got ", values[i]));
+}
+
+/// This machine's physical memory in bytes; 0 where the system does not say.
+inline double physical_memory() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && page > 0) return static_cast<double>(pages) * static_cast<double>(page);
+#endif
+    return 0.0;
+}
+
+/// A byte count for a message: "7.28 TB (8e+12 bytes)".
+inline std::string bytes_text(double bytes) {
+    const char* units[] = {"bytes", "kB", "MB", "GB", "TB", "PB", "EB"};
+    double value = bytes;
+    int unit = 0;
+    while (value >= 1000.0 && unit < 6) {
+        value /= 1000.0;
+        ++unit;
+    }
+    char text[64];
+    std::snprintf(text, sizeof text, "%.3g %s (%.3g bytes)", value, units[unit], bytes);
+    return text;
+}
+
+/// Refuses, before allocating, what needs more than the machine's physical memory (Python's limit too):
+/// such an allocation may succeed on paper and have the process killed when its pages are touched.
+inline void check_memory(double bytes, const std::string& what) {
+    const double limit = physical_memory();
+    if (limit > 0.0 && bytes > limit)
+        fail(describe(what, " needs ", bytes_text(bytes), ", more than this machine's memory (",
+                      bytes_text(limit), ")"));
 }
 
 inline void check_threads(int threads) {

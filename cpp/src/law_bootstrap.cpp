@@ -73,6 +73,9 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
             "group/group_budgets: Approach 2 is offered by the Chinchilla bootstrap(runs, ...) only");
 
     const std::size_t n = runs.size, count = indices.size() / n, budgets = options.budgets.size();
+    detail::check_memory(static_cast<double>(count) * (sizeof(Allocation) * static_cast<double>(budgets) +
+                                                       8.0 * static_cast<double>(p) + 64.0),
+                         detail::describe("the results of ", count, " resamples at ", budgets, " budgets"));
     LawBootstrapResult out;
     out.law = kind;
     out.resamples = count;
@@ -86,8 +89,12 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
     out.starts_at_best.resize(count);
     out.optimal.resize(count * budgets);
     const bool fast = detail::chinchilla_fast_path(kind, resolved, runs);
+    const bool constrained = detail::chinchilla_constrained_path(kind, resolved, runs);
+    // (only read on the constrained path, where the law has Chinchilla's five parameters)
+    const detail::ChinchillaMap fast_map =
+        constrained ? detail::chinchilla_map(resolved) : detail::ChinchillaMap{};
     std::vector<LogParams> log_starts;
-    if (fast)
+    if (fast || constrained)
         for (const std::vector<double>& s : starts) log_starts.push_back({s[1], s[2], s[0], s[3], s[4]});
 
     const std::size_t threads = detail::resolve_threads(options.fit.threads, count);
@@ -99,10 +106,12 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
             s.rows.assign(indices.begin() + static_cast<std::ptrdiff_t>(r * n),
                           indices.begin() + static_cast<std::ptrdiff_t>((r + 1) * n));
             s.outcomes.clear();
-            if (fast) {
+            if (fast || constrained) {
                 const detail::Problem problem = detail::make_problem(runs, options.fit.huber_delta, &s.rows);
                 for (const LogParams& start : log_starts) {
-                    const StartOutcome o = detail::solve_from(problem, start, options.fit, s.workspace);
+                    const StartOutcome o = fast ? detail::solve_from(problem, start, options.fit, s.workspace)
+                                                : detail::solve_constrained_from(problem, fast_map, start,
+                                                                                 options.fit, s.workspace);
                     const LogParams& q = o.params;
                     s.outcomes.push_back(
                         {{}, {q.e, q.a, q.b, q.alpha, q.beta}, o.objective, o.status, o.iterations});
@@ -129,7 +138,7 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
             std::copy(params.begin(), params.end(), out.params.begin() + static_cast<std::ptrdiff_t>(r * p));
             // as fit() reports it: evaluated at the returned parameters
             out.objective[r] = b.objective;
-            if (!failed && fast)
+            if (!failed && (fast || constrained))
                 out.objective[r] =
                     detail::objective_at(detail::make_problem(runs, options.fit.huber_delta, &s.rows),
                                          {b.coordinates[1], b.coordinates[2], b.coordinates[0],

@@ -4,6 +4,7 @@ the argument, the first offending position and value, before any C++ runs."""
 from __future__ import annotations
 
 import math
+import os
 import reprlib
 from collections.abc import Mapping
 from typing import Any
@@ -218,3 +219,32 @@ def law_params(params: Any) -> dict[str, float]:
         key: positive_number(value, key) if key in ("E", "A", "B") else real_number(value, key)
         for key, value in values.items()
     }
+
+
+def physical_memory() -> int | None:
+    """This machine's physical memory in bytes (None where the system does not say): the limit of
+    ``check_memory``, as of the C++ core's (check.hpp)."""
+    try:
+        pages, page = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+        return None
+    return pages * page if pages > 0 and page > 0 else None
+
+
+def bytes_text(count: float) -> str:
+    """A byte count for a message: "7.28 TB (8e+12 bytes)"."""
+    value, unit = float(count), 0
+    units = ("bytes", "kB", "MB", "GB", "TB", "PB", "EB")
+    while value >= 1000 and unit < len(units) - 1:
+        value, unit = value / 1000, unit + 1
+    return f"{value:.3g} {units[unit]} ({float(count):.3g} bytes)"
+
+
+def check_memory(count: float, what: str) -> None:
+    """Refuse, before allocating, what needs more bytes than the machine's physical memory: such an
+    allocation may succeed on paper and have the process killed when its pages are touched."""
+    limit = physical_memory()
+    if limit is not None and count > limit:
+        raise ValueError(
+            f"{what} needs {bytes_text(count)}, more than this machine's memory ({bytes_text(limit)})"
+        )

@@ -62,11 +62,12 @@ def bootstrap_indices(n_runs: int, n_resamples: int, seed: int) -> NDArray[np.in
     count = _checks.whole_number(n_runs, "n_runs", minimum=1)
     if count >= 2**32:
         raise ValueError(f"n_runs must be below 2^32, got {count}")
-    return np.asarray(
-        _core.bootstrap_indices(
-            count, _checks.whole_number(n_resamples, "n_resamples", minimum=1), _seed(seed)
-        )
+    resamples = _checks.whole_number(n_resamples, "n_resamples", minimum=1)
+    # the core's table and the array made of it
+    _checks.check_memory(
+        16.0 * count * resamples, f"the index table of {resamples} resamples of {count} runs"
     )
+    return np.asarray(_core.bootstrap_indices(count, resamples, _seed(seed)))
 
 
 def bootstrap_starts(optimum: Any) -> FloatArray:
@@ -347,7 +348,8 @@ def bootstrap(
     ------
     ValueError
         For bad runs or arguments (n_resamples < 1, malformed ``indices``, both ``seed`` and
-        ``indices``, IsoFLOP budgets no run can be grouped into, ...). Ctrl-C raises
+        ``indices``, IsoFLOP budgets no run can be grouped into, more resamples or budgets than
+        the machine's memory holds, ...). Ctrl-C raises
         KeyboardInterrupt.
     """
     runs = runs_of(N, D, loss, data=data, C=C, nan_policy=nan_policy)
@@ -361,6 +363,12 @@ def bootstrap(
     if budget_array.ndim != 1:
         raise ValueError(f"budgets must be 1-D, got shape {budget_array.shape}")
     _checks.check_positive(budget_array, "budgets", what="budget")
+    # Per resample: its indices here and in the core, and its results (under 512 bytes besides the
+    # budgets' N_opt, D_opt, tokens per parameter: 40 bytes each in the core, 24 in the samples).
+    _checks.check_memory(
+        count * (16.0 * len(n) + 64.0 * len(budget_array) + 512.0),
+        f"a bootstrap of {count} resamples of {len(n)} runs at {len(budget_array)} budgets",
+    )
     if indices is not None:
         if seed is not None:
             raise ValueError("give seed or indices, not both: indices are the resamples themselves")

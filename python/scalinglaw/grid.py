@@ -14,11 +14,13 @@ multiply-add per cell: it runs at the speed memory can be written. With ``out=``
 and ``dtype=np.float32``, grids of 10^8 - 10^9 cells fit in memory. Results agree with the
 formula evaluated in float64 to about 1e-15 relative and do not depend on ``threads``. A loss
 beyond the range of the output's dtype (1.8e308 for float64, 3.4e38 for float32) raises ValueError
-naming its cell rather than being written as inf.
+naming its cell rather than being written as inf. A new grid (or predict's broadcast) that needs more
+than the machine's physical memory is refused with a ValueError naming its size, before allocating.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -60,6 +62,8 @@ def predict(params: Any, N: Any, D: Any, *, threads: int = 0) -> FloatArray:
             f"N (shape {n.shape}) and D (shape {d.shape}) cannot be broadcast together"
         ) from None
     count = _checks.threads(threads)
+    copies = 1 + (n.shape != shape) + (d.shape != shape)  # the result, and N and D broadcast
+    _checks.check_memory(8.0 * math.prod(shape) * copies, f"predict on shape {shape}")
     n_full = np.asarray(np.broadcast_to(n, shape), order="C")  # (ascontiguousarray makes 0-d 1-d)
     d_full = np.asarray(np.broadcast_to(d, shape), order="C")
     return _core.predict(p, n_full, d_full, threads=count)
@@ -146,7 +150,10 @@ def _output(out: Any, dtype: DTypeLike | None, shape: tuple[int, int], described
     """The array a grid is written into: a new one, or `out` once it is checked to fit."""
     wanted = None if dtype is None else _grid_dtype(dtype)
     if out is None:
-        return np.empty(shape, dtype=np.float64 if wanted is None else wanted)
+        made = np.dtype(np.float64 if wanted is None else wanted)
+        cells = f"a grid of {shape[0]} x {shape[1]} {made} cells"
+        _checks.check_memory(float(shape[0]) * shape[1] * made.itemsize, cells)
+        return np.empty(shape, dtype=made)
     if not isinstance(out, np.ndarray):
         raise ValueError(f"out must be a numpy array, got {type(out).__name__}")
     if out.dtype not in _GRID_DTYPES:

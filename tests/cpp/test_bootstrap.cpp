@@ -310,6 +310,28 @@ TEST_CASE("every bad argument of the bootstrap throws std::invalid_argument nami
                          "optimum.alpha must be finite, got inf", std::invalid_argument);
 }
 
+TEST_CASE("requests larger than the machine's memory are refused before allocating (issue 17)") {
+    // 2^40 resamples of 240 runs: a 2 PB index table, on any machine
+    CHECK_THROWS_WITH_AS(
+        bootstrap_indices(240, std::size_t{1} << 40, 1),
+        doctest::Contains("the index table of 1099511627776 resamples of 240 runs needs 2.11 PB"),
+        std::invalid_argument);
+    // 10^6 resamples (40 MB of indices) at 10^6 budgets (8 MB): 4e13 bytes of allocations
+    const Runs runs = noisy_sweep();
+    const std::vector<std::size_t> indices(runs.n.size() * 1000000, 0);
+    BootstrapOptions options;
+    options.budgets.assign(1000000, 1e21);
+    const auto started = std::chrono::steady_clock::now();
+    CHECK_THROWS_WITH_AS(bootstrap(runs.view(), indices, {to_log(epoch)}, options),
+                         doctest::Contains("the results of 1000000 resamples at 1000000 budgets needs 4"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(
+        bootstrap(LawKind::chinchilla, runs.view(), indices, {{0.6, 6.2, 7.6, 0.35, 0.37}}, {}, options),
+        doctest::Contains("the results of 1000000 resamples at 1000000 budgets needs 4"),
+        std::invalid_argument);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));  // before any refit
+}
+
 TEST_CASE("cancelling from another thread stops a long bootstrap with scalinglaw::cancelled") {
     // 4000 resamples from 90 starts each take many seconds; the flag is raised after 50 ms.
     const Runs runs = noisy_sweep();

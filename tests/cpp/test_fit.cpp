@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "parallel.hpp"
@@ -163,8 +164,11 @@ TEST_CASE("the reported objective is the objective at the returned parameters (i
         const std::vector<double> weight(runs->n.size(), 1.0);
         RunsView weighted = runs->view();
         weighted.weight = weight.data();
-        for (const RunsView& view : {runs->view(), weighted}) {
-            const LawFitResult r = fit(LawKind::chinchilla, view, starts);
+        ParameterMap tied;  // (the constrained fast path where weights are absent)
+        tied.tied = {{"alpha", "beta"}};
+        for (const auto& [view, map] : {std::pair{runs->view(), ParameterMap{}},
+                                        std::pair{weighted, ParameterMap{}}, std::pair{runs->view(), tied}}) {
+            const LawFitResult r = fit(LawKind::chinchilla, view, starts, map);
             CHECK(r.objective >= 0.0);
             CHECK(r.starts[r.best_start].objective == r.objective);
             // objective() takes the natural parameters, whose logs may differ from the solver's in the last
