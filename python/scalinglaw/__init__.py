@@ -7,7 +7,17 @@
 
 from ._core import __version__
 from .bootstrap import BootstrapResult, bootstrap, bootstrap_indices, bootstrap_starts
-from .fit import FitOptions, FitResult, StartOutcomes, default_starts, fit, objective, start_grid
+from .fit import (
+    FitOptions,
+    FitResult,
+    StartOutcomes,
+    default_starts,
+    fit,
+    law_default_starts,
+    objective,
+    start_columns,
+    start_grid,
+)
 from .frontier import (
     GOPHER_FLOPS,
     Allocation,
@@ -21,7 +31,7 @@ from .grid import loss_grid, loss_grid_nd, predict
 from .groups import GroupFits, fit_groups
 from .io import Runs, load_chinchilla, read_csv
 from .isoflop import Approach2Result, BudgetGroups, approach2, group_by_budget
-from .law import Law
+from .law import LAWS, Chinchilla, DataConstrained, Kaplan, Law, ScalingLaw
 from .warnings import (
     BootstrapWarning,
     BudgetGroupingWarning,
@@ -38,13 +48,16 @@ from .warnings import (
 
 __all__ = [
     "GOPHER_FLOPS",
+    "LAWS",
     "Allocation",
     "Approach2Result",
     "BootstrapResult",
     "BootstrapWarning",
     "BudgetGroupingWarning",
     "BudgetGroups",
+    "Chinchilla",
     "ConvergenceWarning",
+    "DataConstrained",
     "FitOptions",
     "FitResult",
     "FlopsMismatchWarning",
@@ -52,10 +65,12 @@ __all__ = [
     "GroupFits",
     "IllConditionedWarning",
     "IsoflopWarning",
+    "Kaplan",
     "Law",
     "PooledGroupsWarning",
     "RepeatedRunsWarning",
     "Runs",
+    "ScalingLaw",
     "ScalingLawWarning",
     "SkippedRowsWarning",
     "StartOutcomes",
@@ -72,6 +87,7 @@ __all__ = [
     "fit_groups",
     "frontier_coefficients",
     "group_by_budget",
+    "law_default_starts",
     "load_chinchilla",
     "loss_grid",
     "loss_grid_nd",
@@ -79,5 +95,6 @@ __all__ = [
     "optimal_for_size",
     "predict",
     "read_csv",
+    "start_columns",
     "start_grid",
 ]

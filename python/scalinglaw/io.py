@@ -145,12 +145,31 @@ class Runs:
     budgets: tuple[float, ...] = field(default=())
     columns: dict[str, str] = field(default_factory=dict)
     set_aside: tuple[str, ...] = field(default=())
+    #: Optional: each run's unique tokens U_D <= D (the data-constrained law needs them).
+    unique_tokens: FloatArray | None = None
+    #: Optional: each run's weight in the fit (>= 0).
+    weight: FloatArray | None = None
 
     def __post_init__(self) -> None:
         n = positive_1d(self.N, "N", what="model size")
         d = positive_1d(self.D, "D", what="token count")
         loss = positive_1d(self.loss, "loss", what="loss")
         same_length(N=n, D=d, loss=loss)
+        for name in ("unique_tokens", "weight"):
+            values = getattr(self, name)
+            if values is not None:
+                array = np.array(values, dtype=np.float64)
+                if array.shape != n.shape:
+                    raise ValueError(
+                        f"{name} must have one value per run ({len(n)}), got shape {array.shape}"
+                    )
+                bad = ~np.isfinite(array) | (array < 0) | ((array == 0) & (name == "unique_tokens"))
+                if bad.any():
+                    i = int(np.argmax(bad))
+                    need = "> 0" if name == "unique_tokens" else ">= 0"
+                    raise ValueError(f"run [{i}]: {name} = {array[i]!r} must be finite and {need}")
+                array.setflags(write=False)
+                object.__setattr__(self, name, array)
         with np.errstate(over="ignore", under="ignore"):
             bad = ~(np.isfinite(6.0 * n * d) & (6.0 * n * d > 0))
         if bad.any():
@@ -193,8 +212,18 @@ class Runs:
         """The runs at ``rows`` (indices or a boolean mask), in their order."""
         picked = np.arange(len(self))[rows]
         notes = (*self.notes, note) if note else self.notes
+        optional = {
+            name: None if getattr(self, name) is None else getattr(self, name)[picked]
+            for name in ("unique_tokens", "weight")
+        }
         return dataclasses.replace(
-            self, N=self.N[picked], D=self.D[picked], loss=self.loss[picked], notes=notes
+            self,
+            N=self.N[picked],
+            D=self.D[picked],
+            loss=self.loss[picked],
+            notes=notes,
+            unique_tokens=optional["unique_tokens"],
+            weight=optional["weight"],
         )
 
     def split_highest_loss(self, count: int, *, why: str = "") -> tuple[Runs, Runs]:
