@@ -590,7 +590,8 @@ def parameter_map(
         if name not in names:
             raise ValueError(f"fixed names an unknown parameter {name!r}: {known}")
         index = names.index(name)
-        number = _checks.real_number(value, f"fixed[{name!r}]")
+        infinite = isinstance(value, (float, np.floating)) and value == math.inf
+        number = math.inf if infinite else _checks.real_number(value, f"fixed[{name!r}]")
         if number == math.inf and info.may_be_infinite[index]:
             pass
         elif not math.isfinite(number) or (info.log_scale[index] and not number > 0):
