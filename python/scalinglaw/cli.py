@@ -24,6 +24,7 @@ from .isoflop import (
     BudgetGroupingWarning,
     IsoflopWarning,
 )
+from .law import LAWS
 from .summary import approach2_for, format_groups, format_summary, group_record, plan_row, record
 
 EXIT_USER_ERROR = 2
@@ -63,6 +64,31 @@ def _parser() -> argparse.ArgumentParser:
     columns.add_argument("--d", metavar="COLUMN", help="training tokens column")
     columns.add_argument("--c", metavar="COLUMN", help="training FLOPs column (D = C / (6 N))")
     columns.add_argument("--loss", metavar="COLUMN", help="final loss column")
+    columns.add_argument(
+        "--unique-tokens",
+        metavar="COLUMN",
+        help="unique tokens U_D of each run (the data_constrained law needs them; a column named "
+        "unique_tokens or U_D is recognised)",
+    )
+    columns.add_argument("--weight", metavar="COLUMN", help="each run's weight in the fit (>= 0)")
+    law_args = fit_cmd.add_argument_group("law")
+    law_args.add_argument(
+        "--law", default="chinchilla", choices=sorted(LAWS), help="the law to fit (default chinchilla)"
+    )
+    law_args.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pin a parameter, e.g. E=1.69 (repeatable)",
+    )
+    law_args.add_argument(
+        "--tie",
+        action="append",
+        default=[],
+        metavar="NAME=NAME",
+        help="fit two parameters as one, e.g. alpha=beta",
+    )
     fit_cmd.add_argument(
         "--group",
         metavar="COLUMN",
@@ -139,8 +165,13 @@ class UserError(Exception):
 def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
     """(runs to fit, runs left out)."""
     if args.csv is None:
-        if any(getattr(args, name) is not None for name in ("n", "d", "c", "loss")):
-            raise UserError("--n/--d/--c/--loss name columns of a CSV; give the CSV too")
+        if any(
+            getattr(args, name, None) is not None
+            for name in ("n", "d", "c", "loss", "unique_tokens", "weight")
+        ):
+            raise UserError(
+                "--n/--d/--c/--loss/--unique-tokens/--weight name columns of a CSV; give the CSV too"
+            )
         # All 245 runs, then by default Epoch's exclusion of the 5 highest-loss runs, as load_chinchilla()
         # does: the 240 runs fitted are the same in Python and here (the left-out ones are drawn).
         runs = load_chinchilla(epoch_exclusion=False)
@@ -154,6 +185,8 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
             c=args.c,
             loss=args.loss,
             on_bad_row="skip" if args.skip_bad_rows else "raise",
+            unique_tokens=getattr(args, "unique_tokens", None),
+            weight=getattr(args, "weight", None),
         )
         exclude = args.exclude_highest_loss or 0
         why = ""
@@ -162,6 +195,27 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
     if exclude >= len(runs):
         raise UserError(f"--exclude-highest-loss {exclude} would leave no runs (there are {len(runs)})")
     return runs.split_highest_loss(exclude, why=why)
+
+
+def _law_options(args: argparse.Namespace) -> dict[str, Any]:
+    """fit()'s law, fixed and tied from --law, --fix NAME=VALUE and --tie NAME=NAME."""
+    fixed: dict[str, float] = {}
+    for text in args.fix:
+        name, equals, value = text.partition("=")
+        if not equals or not name.strip():
+            raise UserError(f"--fix must be NAME=VALUE, e.g. E=1.69, got {_given(text)}")
+        fixed[name.strip()] = (
+            _number("--fix", value.strip(), "a finite number (inf for R_D, R_N)", accept=lambda x: True)
+            if value.strip() not in ("inf", "infinity")
+            else math.inf
+        )
+    tied = []
+    for text in args.tie:
+        first, equals, second = text.partition("=")
+        if not equals or not first.strip() or not second.strip():
+            raise UserError(f"--tie must be NAME=NAME, e.g. alpha=beta, got {_given(text)}")
+        tied.append((first.strip(), second.strip()))
+    return {"law": args.law, "fixed": fixed, "tied": tied}
 
 
 def _budgets(args: argparse.Namespace) -> list[float]:
@@ -243,12 +297,17 @@ def _run_fit(args: argparse.Namespace) -> int:
         try:
             runs, excluded = _load(args)
             _print_warnings(caught)
-            result = fit(*runs, delta=args.delta, threads=args.threads)
+            law = _law_options(args)
+            law |= {"weights": runs.weight, "unique_tokens": runs.unique_tokens}
+            result = fit(*runs, delta=args.delta, threads=args.threads, **law)
             found, note, isoflop_budgets = approach2_for(runs)
+            if law["law"] != "chinchilla" or law["fixed"] or law["tied"] or law["weights"] is not None:
+                isoflop_budgets = None  # Approach 2 per resample: the unconstrained Chinchilla law only
             resampled: BootstrapResult | None = None
             if args.bootstrap:
                 resampled = bootstrap(
                     *runs,
+                    **law,
                     n_resamples=args.bootstrap,
                     seed=args.seed,
                     delta=args.delta,

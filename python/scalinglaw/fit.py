@@ -293,7 +293,7 @@ class FitResult:
             else {}
         )
         return {
-            **({"law": self.law.KIND} if self.law.KIND != "chinchilla" else {}),
+            "law": self.law.KIND,
             **self.params,
             **constraints,
             **({"weighted": True} if self.weighted else {}),
@@ -478,6 +478,8 @@ def fit(
     """
     runs = runs_of(N, D, loss, data=data, C=C, nan_policy=nan_policy)
     cls = law_class(law)
+    if runs is not None and weights is None:
+        weights = runs.weight
     if cls is not Chinchilla or fixed or tied or weights is not None:
         return _fit_law(
             cls,

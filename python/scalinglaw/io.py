@@ -499,6 +499,8 @@ def read_csv(
     loss: str | None = ...,
     on_bad_row: str = ...,
     group: None = ...,
+    unique_tokens: str | None = ...,
+    weight: str | None = ...,
 ) -> Runs: ...
 
 
@@ -512,6 +514,8 @@ def read_csv(
     loss: str | None = ...,
     on_bad_row: str = ...,
     group: str,
+    unique_tokens: str | None = ...,
+    weight: str | None = ...,
 ) -> dict[str, Runs]: ...
 
 
@@ -524,6 +528,8 @@ def read_csv(
     loss: str | None = None,
     on_bad_row: str = "raise",
     group: str | None = None,
+    unique_tokens: str | None = None,
+    weight: str | None = None,
 ) -> Runs | dict[str, Runs]:
     """Read runs from a table with a header row: CSV, TSV, semicolon-separated, compressed or Parquet.
 
@@ -556,6 +562,11 @@ def read_csv(
         A column of group names (corpora, datasets, architectures): the runs of each group are
         returned apart, to be fitted apart (an empty cell is a bad row). Without it, a text column of
         2 to 10 values that splits runs of one model size gets a ``PooledGroupsWarning``.
+    unique_tokens, weight
+        Optional columns of each run's unique tokens U_D (for the data-constrained law; by default a
+        column named as in ``UNIQUE_TOKEN_NAMES``, e.g. ``unique_tokens`` or ``U_D``, when there is one)
+        and of its weight in the fit (only when named). They become ``Runs.unique_tokens`` and
+        ``Runs.weight``; a bad cell is a bad row.
 
     Returns
     -------
@@ -592,6 +603,8 @@ def read_csv(
         raise ValueError(f"{where}: duplicate column names {_listed(duplicates)}")
     choice = _columns(header, where, n, d, c, loss)
     columns = [(choice.n, True), (choice.tokens, not choice.flops), (choice.loss, False)]
+    extras = _extra_columns(header, where, unique_tokens, weight)
+    columns += [(col, name == "unique_tokens") for name, col in extras.items()]
     if choice.other is not None:
         columns.append((choice.other, choice.flops))
     read = {i for i, _ in columns}
@@ -603,7 +616,8 @@ def read_csv(
     trackers = [groups] if groups is not None else watched
     numbers = _Numbers(table.delimiter)
     wanted = sorted(read | {tracker.col for tracker in trackers})
-    values, lines, problems = _cells(header, table.rows(wanted), columns, where, numbers, trackers)
+    compared = len(columns) - 1 if choice.other is not None else -1
+    values, lines, problems = _cells(header, table.rows(wanted), columns, where, numbers, trackers, compared)
     del table  # and with it the file's text, before the checks below make their temporaries
     if not len(lines):
         raise ValueError(f"{where}: the file has a header but no runs")
@@ -627,8 +641,9 @@ def read_csv(
     if choice.other is not None:
         names = (header[choice.n], header[choice.tokens], header[choice.other])
         aside[choice.other] += _compare_flops(
-            names, choice.flops, model_size[keep], tokens[keep], values[3][keep], where
+            names, choice.flops, model_size[keep], tokens[keep], values[-1][keep], where
         )
+    extra = {name: values[3 + k] for k, name in enumerate(extras)}
     runs = Runs(
         model_size[keep],
         tokens[keep],
@@ -641,7 +656,11 @@ def read_csv(
             "loss": header[choice.loss],
         },
         set_aside=tuple(f"{header[i]!r}: {why}" for i, why in sorted(aside.items())),
+        unique_tokens=extra["unique_tokens"][keep] if "unique_tokens" in extra else None,
+        weight=extra["weight"][keep] if "weight" in extra else None,
     )
+    for name, col in extras.items():
+        runs.columns[name] = header[col]
     if groups is not None:
         return _split(runs, groups, keep)
     pooled = [
@@ -651,6 +670,33 @@ def read_csv(
     return runs
 
 
+#: Column names recognised (compared as for COLUMN_NAMES) for the unique tokens U_D of each run.
+UNIQUE_TOKEN_NAMES = ("uniquetokens", "ud", "uniquedata", "numuniquetokens", "nuniquetokens")
+
+
+def _normal(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch not in " _-./[]()")
+
+
+def _extra_columns(
+    header: Sequence[str], where: str, unique_tokens: str | None, weight: str | None
+) -> dict[str, int]:
+    """The columns of the optional unique tokens and weights: named, or U_D recognised by name."""
+    found: dict[str, int] = {}
+    for name, given in (("unique_tokens", unique_tokens), ("weight", weight)):
+        if given is not None:
+            if given not in header:
+                raise ValueError(
+                    f"{where}: no column {given!r} (for {name}); the columns are {_listed(header)}"
+                )
+            found[name] = header.index(given)
+        elif name == "unique_tokens":
+            matches = [i for i, h in enumerate(header) if _normal(h) in UNIQUE_TOKEN_NAMES]
+            if matches:
+                found[name] = matches[0]
+    return found
+
+
 def _cells(
     header: Sequence[str],
     records: Rows,
@@ -658,6 +704,7 @@ def _cells(
     where: str,
     numbers: _Numbers,
     trackers: Sequence[_Labels] = (),
+    compared: int = -1,
 ) -> tuple[list[FloatArray], NDArray[np.int64], dict[int, str]]:
     """The numbers in `columns` (index, whether SI suffixes are read) of every row (NaN where there is
     none), each row's line and, by row index, what is wrong with the rows that have a bad cell. A
@@ -679,7 +726,7 @@ def _cells(
             )
         for slot, (col, counts) in enumerate(columns):
             value = math.nan
-            if slot == 3:  # the other of D and C: for comparison only
+            if slot == compared:  # the other of D and C: for comparison only
                 try:
                     value = numbers.value(row[col], counts, header[col], line) if col < len(row) else value
                 except ValueError:
