@@ -31,7 +31,10 @@ def test_fixed_parameter_and_weight_column(tmp_path, capsys, chinchilla_240):
     weights = np.random.default_rng(1).integers(1, 4, len(n))
     path = tmp_path / "runs.csv"
     path.write_text(
-        "N,D,loss,w\n" + "".join(f"{float(a)!r},{float(b)!r},{float(c)!r},{int(w)}\n" for a, b, c, w in zip(n, d, loss, weights))
+        "N,D,loss,w\n"
+        + "".join(
+            f"{float(a)!r},{float(b)!r},{float(c)!r},{int(w)}\n" for a, b, c, w in zip(n, d, loss, weights)
+        )
     )
     out = tmp_path / "fit.json"
     argv = ["fit", str(path), "--fix", "E=1.69", "--weight", "w", "--json", str(out), "--threads", "1"]

@@ -332,3 +332,31 @@ def test_bad_input_is_refused_clearly(runs, kwargs, message):
         kwargs["weights"] = np.where(np.arange(len(d)) == 3, -1.0, 1.0)
     with pytest.raises(ValueError, match=message):
         scalinglaw.fit(n, d, loss, **kwargs)
+
+
+# ---- Saved fits and the sensitivity check --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "law",
+    [Kaplan(N_c=6.4e13, D_c=1.8e13, alpha_N=0.076, alpha_D=0.103), dataclasses.replace(PAPER, R_N=math.inf)],
+)
+def test_saved_fits_of_any_law_load_back_exactly(law):
+    from scalinglaw.saved import from_document, saved_fields
+    from scalinglaw.trust import DataRange
+
+    document = saved_fields(
+        law, options={}, data=DataRange((1e8, 1e10), (1e9, 1e11), (1e18, 1e21), (1.0, 100.0))
+    )
+    loaded = from_document(document)
+    assert loaded.law == law and loaded.name == law.KIND
+    with pytest.raises(ValueError, match="has parameters"):
+        from_document({**document, "law": {"name": law.KIND, "params": {"E": 1.0}}})
+
+
+def test_sensitivity_includes_tied_exponents(runs):
+    from scalinglaw.trust import sensitivity_fits
+
+    fits = sensitivity_fits(*runs)
+    assert set(fits) == {"delta = 0.1", "alpha = beta"}
+    assert fits["alpha = beta"].tied == (("alpha", "beta"),)
