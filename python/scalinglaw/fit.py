@@ -55,6 +55,17 @@ ILL_CONDITIONED = 1e8
 #: A term whose share of every predicted loss is below this has vanished: the optimum lies on a
 #: boundary of the law (its log-amplitude -> -inf), where its amplitude and exponent mean nothing.
 VANISHED_SHARE = 1e-6
+#: Optima of other starts within this fraction of the best objective count as equally good fits.
+NEAR_BEST = 0.005
+
+
+def _far_apart(low: float, high: float) -> bool:
+    """Whether two values of a parameter differ by more than a factor 2 (or, across 0, at all)."""
+    if low > 0 and high > 0:
+        return high > 2 * low
+    return bool(high - low > 0.5 * max(abs(low), abs(high)))
+
+
 #: Each law's terms, in the order of FitResult.term_shares.
 _TERMS = {
     "chinchilla": ("A / N^alpha", "B / D^beta", "E"),
@@ -137,6 +148,10 @@ class FitResult:
     #: For each tied parameter, the parameter whose value it shares (the first of its group).
     tied_to: Mapping[str, str] = field(default_factory=dict)
     weighted: bool = False  #: whether the runs carried weights
+    #: For each free parameter, its (lowest, highest) value over the optima of the starts that ended
+    #: within NEAR_BEST of the best objective (empty for the unconstrained Chinchilla fit): a wide span
+    #: says the data barely tell those optima apart (a flat objective or several near-equal minima).
+    near_best: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def free(self) -> tuple[str, ...]:
@@ -277,6 +292,13 @@ class FitResult:
             value = self.law.params[name]
             if self.roles.get(name) != "fixed" and not value > 0:
                 found.append(f"{name} = {value:.4g} is not > 0: the fitted loss does not fall with {what}")
+        for name, (low, high) in self.near_best.items():
+            if _far_apart(low, high):
+                found.append(
+                    f"{name} is poorly determined: optima within {NEAR_BEST:.1%} of the best objective put "
+                    f"it anywhere from {low:.4g} to {high:.4g} (the objective is flat or has several "
+                    "near-equal minima in it)"
+                )
         # Only an optimum has a conditioning worth reporting; an early stop is reported on its own.
         if self.converged and not self.hessian_condition <= ILL_CONDITIONED:
             found.append(
@@ -737,12 +759,33 @@ def _fit_law(
         roles=roles,
         tied_to=tied_to,
         weighted=w is not None,
+        near_best=_near_best(cls, roles, outcomes.coordinates, outcomes.objective, raw.objective),
     )
     if not result.converged:
         warn(f"the fit did not converge: {result.message}", ConvergenceWarning)
     for problem in result.problems:
         warn(problem, IllConditionedWarning)
     return result
+
+
+def _near_best(
+    cls: type[ScalingLaw],
+    roles: Mapping[str, str],
+    coordinates: FloatArray,
+    objective: FloatArray,
+    best: float,
+) -> dict[str, tuple[float, float]]:
+    """Each free parameter's span over the optima within NEAR_BEST of the best objective."""
+    near = np.isfinite(objective) & (objective <= best * (1 + NEAR_BEST))
+    kind = _core.law_kind(cls.KIND)
+    params = np.array([_core.from_coordinates(kind, row) for row in coordinates[near]])
+    if params.size == 0:
+        return {}
+    return {
+        name: (float(params[:, j].min()), float(params[:, j].max()))
+        for j, name in enumerate(cls.names())
+        if roles[name] == "free"
+    }
 
 
 def _term_shares(law: ScalingLaw, n: FloatArray, d: FloatArray, u: FloatArray | None) -> tuple[float, ...]:
