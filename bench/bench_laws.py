@@ -60,12 +60,13 @@ def kaplan(x, log_n, log_d, log_loss, _u):
 
 
 def data_constrained_decay(base):
-    """The data-constrained law in coordinates (log R_D, log R_N) at a pinned base (E, A, B, alpha, beta)."""
+    """The data-constrained law in its coordinates (e, a, b, alpha, beta, log R_D, log R_N), the base
+    (E, A, B, alpha, beta) pinned: only the last two are read, and only their gradient is nonzero."""
     E, A, B, alpha, beta = base
     G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))
 
     def f(x, log_n, log_d, log_loss, u):
-        r_d, r_n = np.exp(x)
+        r_d, r_n = np.exp(x[5:])
         n, d = np.exp(log_n), np.exp(log_d)
         x_d = d / u - 1
         e_d = np.exp(-x_d / r_d)
@@ -80,7 +81,8 @@ def data_constrained_decay(base):
         # d d_eff / d log r_d = r_d d d_eff / d r_d = u r_d (1 - e_d) - u x_d e_d (likewise for N)
         dd = u * r_d * (1 - e_d) - u * x_d * e_d
         dn = u_n * r_n * (1 - e_n) - u_n * x_n * e_n
-        dr = np.stack([-beta * t_d / d_eff * dd / total, -alpha * t_n / n_eff * dn / total], 1)
+        zero = np.zeros_like(r)
+        dr = np.stack([zero] * 5 + [-beta * t_d / d_eff * dd / total, -alpha * t_n / n_eff * dn / total], 1)
         return huber_of(r, dr)
 
     return f
