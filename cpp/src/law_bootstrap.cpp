@@ -86,8 +86,12 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
     out.starts_at_best.resize(count);
     out.optimal.resize(count * budgets);
     const bool fast = detail::chinchilla_fast_path(kind, resolved, runs);
+    const bool constrained = detail::chinchilla_constrained_path(kind, resolved, runs);
+    // (only read on the constrained path, where the law has Chinchilla's five parameters)
+    const detail::ChinchillaMap fast_map =
+        constrained ? detail::chinchilla_map(resolved) : detail::ChinchillaMap{};
     std::vector<LogParams> log_starts;
-    if (fast)
+    if (fast || constrained)
         for (const std::vector<double>& s : starts) log_starts.push_back({s[1], s[2], s[0], s[3], s[4]});
 
     const std::size_t threads = detail::resolve_threads(options.fit.threads, count);
@@ -99,10 +103,12 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
             s.rows.assign(indices.begin() + static_cast<std::ptrdiff_t>(r * n),
                           indices.begin() + static_cast<std::ptrdiff_t>((r + 1) * n));
             s.outcomes.clear();
-            if (fast) {
+            if (fast || constrained) {
                 const detail::Problem problem = detail::make_problem(runs, options.fit.huber_delta, &s.rows);
                 for (const LogParams& start : log_starts) {
-                    const StartOutcome o = detail::solve_from(problem, start, options.fit, s.workspace);
+                    const StartOutcome o = fast ? detail::solve_from(problem, start, options.fit, s.workspace)
+                                                : detail::solve_constrained_from(problem, fast_map, start,
+                                                                                 options.fit, s.workspace);
                     const LogParams& q = o.params;
                     s.outcomes.push_back(
                         {{}, {q.e, q.a, q.b, q.alpha, q.beta}, o.objective, o.status, o.iterations});

@@ -226,6 +226,61 @@ LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<dou
     return result;
 }
 
+// Chinchilla with fixed or tied parameters, unweighted: the fast kernels under a ChinchillaMap.
+LawFitResult fit_chinchilla_constrained(const RunsView& runs, const std::vector<std::vector<double>>& starts,
+                                        const Resolved& resolved, const FitOptions& options) {
+    const ChinchillaMap map = chinchilla_map(resolved);
+    const RunsView plain{runs.n, runs.d, runs.loss, runs.size};
+    const Problem problem = make_problem(plain, options.huber_delta);
+    auto log_params = [](const std::vector<double>& x) { return LogParams{x[1], x[2], x[0], x[3], x[4]}; };
+    auto coordinates = [](const LogParams& q) { return std::vector<double>{q.e, q.a, q.b, q.alpha, q.beta}; };
+    // Starts that coincide once mapped are solved once.
+    std::vector<std::size_t> first(starts.size()), unique;
+    std::map<std::vector<double>, std::size_t> seen;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        std::vector<double> key(5);
+        for (std::size_t j = 0; j < 5; ++j) {
+            const int s = resolved.slot[j];
+            key[j] = s < 0 ? 0.0 : starts[i][static_cast<std::size_t>(s)];
+        }
+        const auto [it, inserted] = seen.emplace(key, i);
+        first[i] = it->second;
+        if (inserted) unique.push_back(i);
+    }
+    std::vector<StartOutcome> solved(starts.size());
+    const std::size_t threads = resolve_threads(options.threads, unique.size());
+    std::vector<Workspace> workspaces(threads);
+    parallel_for(
+        unique.size(), static_cast<int>(threads),
+        [&](std::size_t u, std::size_t worker) {
+            const std::size_t i = unique[u];
+            solved[i] =
+                solve_constrained_from(problem, map, log_params(starts[i]), options, workspaces[worker]);
+        },
+        options.cancel);
+    LawFitResult result;
+    result.law = LawKind::chinchilla;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        const StartOutcome& o = solved[first[i]];
+        result.starts.push_back({starts[i], coordinates(o.params), o.objective, o.status, o.iterations});
+    }
+    const Best chosen = best_of(result.starts);
+    const LawStartOutcome& best = result.starts[chosen.index];
+    result.best_start = chosen.index;
+    result.starts_at_best = chosen.starts_at_best;
+    result.coordinates = best.coordinates;
+    result.params = from_coordinates(LawKind::chinchilla, best.coordinates);
+    result.objective = best.objective;
+    result.status = best.status;
+    result.iterations = best.iterations;
+    if (best.status != FitStatus::numerical_failure) {
+        const GenericRuns generic = make_generic_runs(runs, options.huber_delta, nullptr, true);
+        result.hessian_condition = hessian_condition<ChinchillaLaw>(
+            generic, coordinate_map<ChinchillaLaw>(resolved, generic), best.coordinates.data());
+    }
+    return result;
+}
+
 LawFitResult from_chinchilla(const FitResult& fit) {
     auto coordinates = [](const LogParams& q) { return std::vector<double>{q.e, q.a, q.b, q.alpha, q.beta}; };
     LawFitResult out;
@@ -285,6 +340,8 @@ LawFitResult fit(LawKind kind, const RunsView& runs, const std::vector<std::vect
         for (const std::vector<double>& s : starts) log_starts.push_back({s[1], s[2], s[0], s[3], s[4]});
         const RunsView plain{runs.n, runs.d, runs.loss, runs.size};
         result = detail::from_chinchilla(fit_chinchilla(plain, log_starts, options));
+    } else if (detail::chinchilla_constrained_path(kind, resolved, runs)) {
+        result = detail::fit_chinchilla_constrained(runs, starts, resolved, options);
     } else {
         result = detail::visit_law(kind, [&](auto law) {
             return detail::fit_generic<decltype(law)>(runs, starts, resolved, options);

@@ -5,7 +5,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "laws/chinchilla.hpp"
 #include "laws/common.hpp"
+#include "solver.hpp"
 
 #include "scalinglaw/fit.hpp"
 #include "solver/generic.hpp"
@@ -78,6 +80,25 @@ void check_law_runs(LawKind kind, const RunsView& runs, std::size_t free_count);
 /// The unconstrained, unweighted Chinchilla fit runs the hand-vectorised solver.
 inline bool chinchilla_fast_path(LawKind kind, const Resolved& resolved, const RunsView& runs) {
     return kind == LawKind::chinchilla && resolved.empty && runs.weight == nullptr;
+}
+
+/// Chinchilla with fixed or tied parameters, unweighted, where centring allows: the fast kernels under
+/// a ChinchillaMap (solver.hpp).
+inline bool chinchilla_constrained_path(LawKind kind, const Resolved& resolved, const RunsView& runs) {
+    return kind == LawKind::chinchilla && !resolved.empty && runs.weight == nullptr &&
+           can_centre<ChinchillaLaw>(resolved);
+}
+
+/// The resolved map in the fast path's LogParams order (a, b, e, alpha, beta).
+inline ChinchillaMap chinchilla_map(const Resolved& resolved) {
+    constexpr int to_log[5] = {2, 0, 1, 3, 4};  // from the law's order (e, a, b, alpha, beta)
+    ChinchillaMap map;
+    for (std::size_t j = 0; j < 5; ++j) {
+        const int s = resolved.slot[j];
+        map.slot[to_log[j]] = s < 0 ? -1 : to_log[s];
+        map.fixed[to_log[j]] = resolved.fixed[j];
+    }
+    return map;
 }
 
 }  // namespace scalinglaw::detail

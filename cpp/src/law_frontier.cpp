@@ -71,6 +71,51 @@ Allocation compute_optimal(LawKind kind, const std::vector<double>& params, doub
     return allocation(kind, params, n, d, kind == LawKind::data_constrained ? d : 0.0, flops);
 }
 
+Allocation optimal_for_size(LawKind kind, const std::vector<double>& params, double n) {
+    if (kind != LawKind::kaplan) {
+        check_law_params(kind, params);
+        const Allocation a = optimal_for_size(base(params), n);
+        return kind == LawKind::chinchilla ? a : allocation(kind, params, a.n, a.d, a.d, a.flops);
+    }
+    const FrontierCoefficients f = frontier_coefficients(kind, params);
+    detail::check_positive(n, "n");
+    const double log_half = std::log(n / f.G) / f.a;  // n = G (C/6)^a
+    const double d = std::exp(log_half - std::log(n));
+    return allocation(kind, params, n, d, 0.0, 6.0 * std::exp(log_half));
+}
+
+Allocation budget_for_loss(LawKind kind, const std::vector<double>& params, double target_loss) {
+    if (kind != LawKind::kaplan) {
+        check_law_params(kind, params);
+        const Allocation a = budget_for_loss(base(params), target_loss);
+        return kind == LawKind::chinchilla ? a : allocation(kind, params, a.n, a.d, a.d, a.flops);
+    }
+    check_law_params(kind, params);
+    detail::check_positive(target_loss, "target_loss");
+    const FrontierCoefficients f = frontier_coefficients(kind, params);
+    // log L_opt at C = 6 e^u, decreasing in u; bisection on its sign against the target over
+    // u in [0, 700] (C from 6 to ~6e304 FLOPs).
+    const auto excess = [&](double u) {
+        const double n = f.G * std::exp(f.a * u), d = std::exp(f.b * u) / f.G;
+        return std::log(predict(kind, params, n, d)) - std::log(target_loss);
+    };
+    double low = 0.0, high = 700.0;
+    if (!(excess(high) < 0.0))
+        detail::fail(detail::describe("target_loss ", target_loss,
+                                      " is not reached by any budget up to 6e304 FLOPs",
+                                      " (the law's frontier falls towards 0 too slowly)"));
+    if (excess(low) <= 0.0) {
+        high = low;
+    } else {
+        for (int i = 0; i < 200; ++i) {
+            const double mid = 0.5 * (low + high);
+            if (mid <= low || mid >= high) break;
+            (excess(mid) > 0.0 ? low : high) = mid;
+        }
+    }
+    return compute_optimal(kind, params, 6.0 * std::exp(high));
+}
+
 Allocation compute_optimal_numeric(LawKind kind, const std::vector<double>& params, double flops,
                                    double unique_tokens) {
     check_law_params(kind, params);

@@ -111,9 +111,9 @@ std::vector<std::vector<double>> default_starts(LawKind kind) {
         case LawKind::data_constrained:
             for (double alpha : {0.3, 1.0})
                 for (double beta : {0.3, 1.0})
-                    for (double e : {-1.0, 0.0, 1.0})
-                        for (double a : {0.0, 10.0, 20.0})
-                            for (double b : {0.0, 10.0, 20.0})
+                    for (double e : {-1.0, 1.0})
+                        for (double a : {5.0, 15.0})
+                            for (double b : {5.0, 15.0})
                                 for (double r_d : {1.0, 4.0, 16.0, 64.0, 256.0})
                                     for (double r_n : {1.0, 4.0, 16.0, 64.0, 256.0})
                                         starts.push_back(

@@ -233,6 +233,83 @@ private:
     ShiftSums summary_;
 };
 
+// The same under a ChinchillaMap: the loop's z holds the free coordinates in their representatives'
+// slots (0 elsewhere); x = expand(z) is the full centred point the kernels see.
+class ConstrainedObjective {
+public:
+    static constexpr int size = 5;
+    ConstrainedObjective(const Problem& problem, const ChinchillaMap& map, const Vec5& fixed, Workspace& ws,
+                         State& current, State& trial)
+        : problem_(problem), map_(map), fixed_(fixed), ws_(ws), current_(current), trial_(trial) {
+        shift_ = map.slot[k_a] == k_a && map.slot[k_b] == k_b && map.slot[k_e] == k_e;
+    }
+    bool amplitudes_free() const { return shift_; }
+    Vec5 expand(const Vec5& z) const {
+        Vec5 x;
+        for (int j = 0; j < 5; ++j) x[j] = map_.slot[j] < 0 ? fixed_[j] : z[map_.slot[j]];
+        return x;
+    }
+    Vec5 project(const Vec5& x) const {
+        Vec5 z = Vec5::Zero();
+        for (int j = 0; j < 5; ++j)
+            if (map_.slot[j] == j) z[j] = x[j];
+        return z;
+    }
+    double try_point(Vec5& z) {
+        Vec5 x = expand(z);
+        double f = evaluate(problem_, x, trial_, summary_);
+        if (std::isfinite(f) && shift_) {
+            f = shift_exactly(problem_, x, trial_, f, summary_);
+            z = project(x);
+        }
+        return f;
+    }
+    void accept() { std::swap(current_, trial_); }
+    Derivatives<5> derivatives() {
+        const Derivatives<5> full = detail::derivatives(problem_, current_, ws_);
+        Derivatives<5> out;
+        out.gradient = Vec5::Zero();
+        out.reweighted_diagonal = Vec5::Zero();
+        out.exact = project(full.exact);
+        for (int j = 0; j < 5; ++j) {
+            const int s = map_.slot[j];
+            if (s < 0) continue;
+            out.gradient[s] += full.gradient[j];
+            // the damping scale of a tie group: the sum of its members' (a scale, not P^T W P's diagonal,
+            // which would need the reweighted model's off-diagonal entries, another pass)
+            out.reweighted_diagonal[s] += full.reweighted_diagonal[j];
+        }
+        for (int j = 0; j < 5; ++j)
+            if (map_.slot[j] != j) out.reweighted_diagonal[j] = 1.0;
+        return out;
+    }
+    Mat5 reweighted_model() { return project(detail::reweighted_model(problem_, current_, ws_)); }
+
+private:
+    // P^T m P with a unit diagonal in the slots that are not free.
+    Mat5 project(const Mat5& m) const {
+        Mat5 out = Mat5::Zero();
+        for (int j = 0; j < 5; ++j)
+            for (int k = 0; k < 5; ++k)
+                if (map_.slot[j] >= 0 && map_.slot[k] >= 0) out(map_.slot[j], map_.slot[k]) += m(j, k);
+        for (int j = 0; j < 5; ++j)
+            if (map_.slot[j] != j) {
+                out.row(j).setZero();
+                out.col(j).setZero();
+                out(j, j) = 1.0;
+            }
+        return out;
+    }
+    const Problem& problem_;
+    const ChinchillaMap& map_;
+    Vec5 fixed_;
+    Workspace& ws_;
+    State& current_;
+    State& trial_;
+    ShiftSums summary_;
+    bool shift_ = false;
+};
+
 }  // namespace
 
 Problem make_problem(const RunsView& runs, double delta, const std::vector<std::size_t>* rows) {
@@ -357,6 +434,48 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
     const double f_floor = 1e-30 * static_cast<double>(problem.log_n.size());
     Objective objective(problem, ws, current, trial);
     const LmEnd end = levenberg_marquardt(objective, x, f, options, f_floor);
+    return finish(end.status, end.iterations);
+}
+
+}  // namespace scalinglaw::detail
+
+namespace scalinglaw::detail {
+
+StartOutcome solve_constrained_from(const Problem& problem, const ChinchillaMap& map, const LogParams& start,
+                                    const FitOptions& options, Workspace& ws) {
+    ws.resize(problem.log_n.size());
+    State current = state(ws.p1, ws.p2, ws.p3, ws.r);
+    State trial = state(ws.trial_p1, ws.trial_p2, ws.trial_p3, ws.trial_r);
+    // Fixed values and the start in the solver's centred coordinates; tied entries take their
+    // representative's start value before centring.
+    const double given[5] = {start.a, start.b, start.e, start.alpha, start.beta};
+    double law[5];
+    for (int j = 0; j < 5; ++j) law[j] = map.slot[j] < 0 ? map.fixed[j] : given[map.slot[j]];
+    const Vec5 fixed = centred(
+        problem, {map.fixed[k_a], map.fixed[k_b], map.fixed[k_e], map.fixed[k_alpha], map.fixed[k_beta]});
+    ConstrainedObjective objective(problem, map, fixed, ws, current, trial);
+    Vec5 x = centred(problem, {law[k_a], law[k_b], law[k_e], law[k_alpha], law[k_beta]});
+    ShiftSums summary;
+    double f = evaluate(problem, x, current, summary);
+    StartOutcome out{start, start, infinity, FitStatus::numerical_failure, 0};
+    Vec5 z = objective.project(x);
+    auto finish = [&](FitStatus status, int iterations) {
+        out.params = uncentred(problem, objective.expand(z));
+        out.objective = f;
+        const double largest_log = std::log(std::numeric_limits<double>::max());
+        if (!std::isfinite(f) || std::max({out.params.a, out.params.b, out.params.e}) > largest_log)
+            status = FitStatus::numerical_failure;
+        out.status = status;
+        out.iterations = iterations;
+        return out;
+    };
+    if (!std::isfinite(f)) return finish(FitStatus::numerical_failure, 0);
+    if (objective.amplitudes_free()) {
+        f = fit_amplitudes(problem, x, current, trial, ws, f, options);
+        z = objective.project(x);
+    }
+    const double f_floor = 1e-30 * static_cast<double>(problem.log_n.size());
+    const LmEnd end = levenberg_marquardt(objective, z, f, options, f_floor);
     return finish(end.status, end.iterations);
 }
 

@@ -57,6 +57,21 @@ Best best_outcome(const std::vector<StartOutcome>& outcomes);
 StartOutcome solve_from(const Problem& problem, const LogParams& start, const FitOptions& options,
                         Workspace& workspace);
 
+/// Fixed and tied coordinates for the fast path, in LogParams order (a, b, e, alpha, beta): slot[j] is
+/// the index of j's representative (the lowest of its tie group) or -1 when fixed at fixed[j] (log
+/// form, uncentred). The caller guarantees what centring needs: a fixed amplitude (a or b) has a fixed
+/// exponent, and the amplitudes are untied.
+struct ChinchillaMap {
+    int slot[5];
+    double fixed[5];
+};
+
+/// solve_from under a ChinchillaMap: the kernels sum in full coordinates, the LM loop sees the free ones
+/// (g = P^T g, H = P^T H P; a slot that is not free has a unit diagonal). The amplitude pre-fit and the
+/// common shift run only when a, b and e are all free.
+StartOutcome solve_constrained_from(const Problem& problem, const ChinchillaMap& map, const LogParams& start,
+                                    const FitOptions& options, Workspace& workspace);
+
 /// For the tests (tests/cpp/test_fit.cpp): what the solver computes at one point x of its own
 /// coordinates (a', b', e, alpha, beta), so that each derivative can be checked by finite differences.
 struct PointDerivatives {

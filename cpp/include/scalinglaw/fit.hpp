@@ -3,6 +3,8 @@
 //     f(a, b, e, alpha, beta) = sum_i huber_delta( r_i ),
 //     r_i = logsumexp(a - alpha log N_i, b - beta log D_i, e) - log L_i,
 // minimised by Levenberg-Marquardt (analytic Jacobian) from many starts, in parallel over the starts.
+// Any law of laws.hpp is fitted the same way by fit(LawKind, ...): f = sum_i w_i huber(r_i) with r_i the
+// law's log-prediction less log L_i, in the law's coordinates, optionally with fixed and tied parameters.
 // Inputs are plain arrays (N parameters, D tokens, L loss; natural logs throughout), outputs plain
 // structs. A call holds no global state: concurrent calls from several threads are safe, and the result
 // is bit-identical for any thread count. Bad arguments throw std::invalid_argument naming the argument.

@@ -46,8 +46,9 @@ std::vector<double> from_coordinates(LawKind kind, const std::vector<double>& co
 
 /// The law's default grid of starts, in coordinates. chinchilla: Hoffmann et al.'s 4500 (default_starts()
 /// reordered to e, a, b, alpha, beta). kaplan: log N_c, log D_c in {20, 25, ..., 40}, alpha_N, alpha_D in
-/// {0.05, 0.1, 0.2, 0.4} (400). data_constrained: a, b in {0, 10, 20}, e in {-1, 0, 1}, alpha, beta in
-/// {0.3, 1}, R_D, R_N in {1, 4, 16, 64, 256} (2700; pinning parameters collapses duplicates).
+/// {0.05, 0.1, 0.2, 0.4} (400). data_constrained: a, b in {5, 15}, e in {-1, 1}, alpha, beta in {0.3, 1},
+/// R_D, R_N in {1, 4, 16, 64, 256} (800: the seven-parameter fit costs ~100x a Chinchilla start;
+/// with the base pinned, as Muennighoff et al. fit it, they collapse to the 25 R pairs).
 std::vector<std::vector<double>> default_starts(LawKind kind);
 
 /// L(n, d) of the law at natural parameters `params` (its order). `unique_tokens`: U_D, needed by the
