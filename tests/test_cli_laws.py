@@ -63,9 +63,28 @@ def test_unique_tokens_column_is_recognised(tmp_path):
         (["fit", "--tie", "alpha=alpha"], "with itself"),
         (["fit", "--tie", "alpha"], "--tie must be NAME=NAME"),
         (["fit", "--weight", "w"], "give the CSV too"),
+        (["fit", "--law", "kaplan", "--plot", "figure.png"], "not offered for --law kaplan"),
     ],
 )
 def test_law_option_errors_print_one_line_and_exit_2(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_group_fits_take_the_law_options(tmp_path, capsys, chinchilla_240):
+    n, d, loss = chinchilla_240
+    path = tmp_path / "runs.csv"
+    rows = [
+        f"{float(a)!r},{float(b)!r},{float(c)!r},{'ab'[i % 2]}\n"
+        for i, (a, b, c) in enumerate(zip(n, d, loss))
+    ]
+    path.write_text("N,D,loss,corpus\n" + "".join(rows))
+    out = tmp_path / "fit.json"
+    assert main(["fit", str(path), "--group", "corpus", "--tie", "alpha=beta", "--json", str(out)]) == 0
+    capsys.readouterr()
+    document = json.loads(out.read_text())
+    for name, keep in (("a", slice(0, None, 2)), ("b", slice(1, None, 2))):
+        fitted = document["groups"][name]["fit"]
+        expected = scalinglaw.fit(n[keep], d[keep], loss[keep], tied=[("alpha", "beta")])
+        assert fitted["tied"] == [["alpha", "beta"]] and fitted["objective"] == expected.objective

@@ -363,6 +363,8 @@ def bootstrap(
     """
     runs = runs_of(N, D, loss, data=data, C=C, nan_policy=nan_policy)
     cls = law_class(law)
+    if runs is not None and weights is None:
+        weights = runs.weight
     generic = cls is not Chinchilla or bool(fixed) or bool(tied) or weights is not None
     n, d, l_ = runs_arrays(N, D, loss, minimum=1 if generic else 5) if runs is None else runs_arrays(*runs)
     solver = solver_options(options, delta=delta, threads=threads, max_iterations=max_iterations)

@@ -279,6 +279,10 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.exclude_highest_loss is not None and args.exclude_highest_loss < 0:
         raise UserError(f"--exclude-highest-loss must be >= 0, got {args.exclude_highest_loss}")
     args.confidence = _number("--confidence", args.confidence, "between 0 and 1", accept=lambda x: 0 < x < 1)
+    if args.plot is not None and args.law != "chinchilla":
+        raise UserError(
+            f"--plot draws Figure 4 of the chinchilla law; it is not offered for --law {args.law} yet"
+        )
     if not all(math.isfinite(v) and v > 0 for v in (*args.figsize, args.dpi)):
         raise UserError(f"--figsize and --dpi must be finite and > 0, got {args.figsize} and {args.dpi!r}")
 
@@ -383,6 +387,8 @@ def _run_groups(args: argparse.Namespace) -> int:
                 loss=args.loss,
                 on_bad_row="skip" if args.skip_bad_rows else "raise",
                 group=args.group,
+                unique_tokens=args.unique_tokens,
+                weight=args.weight,
             )
             _print_warnings(caught)
             for name, runs in groups.items():
@@ -440,12 +446,16 @@ def _fit_group(args: argparse.Namespace, runs: Runs, budgets: list[float]) -> tu
                 f"(there are {len(runs)})"
             )
         runs, excluded = runs.split_highest_loss(args.exclude_highest_loss)
-    result = fit(data=runs, delta=args.delta, threads=args.threads)
+    law = _law_options(args)
+    result = fit(data=runs, delta=args.delta, threads=args.threads, **law)
     found, note, isoflop_budgets = approach2_for(runs)
+    if law["law"] != "chinchilla" or law["fixed"] or law["tied"] or runs.weight is not None:
+        isoflop_budgets = None  # Approach 2 per resample: the unconstrained Chinchilla law only
     resampled = None
     if args.bootstrap:
         resampled = bootstrap(
             data=runs,
+            **law,
             n_resamples=args.bootstrap,
             seed=args.seed,
             delta=args.delta,
