@@ -100,6 +100,8 @@ def test_kaplan_published_law():
     # Its inverses
     back = law.budget_for_loss(float(plan.loss))
     assert float(back.C) == pytest.approx(budget, rel=1e-9)
+    with pytest.raises(ValueError, match="above the kaplan law's loss at any budget"):
+        law.budget_for_loss(100.0)
     size = law.optimal_for_size(float(plan.N))
     assert float(size.C) == pytest.approx(budget, rel=1e-9)
 

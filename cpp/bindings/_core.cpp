@@ -414,6 +414,28 @@ struct LawStartOutcomes {
     py::array_t<int> status, iterations;
 };
 
+// An allocation rule of any law (a numeric one costs a few hundred evaluations of the law) applied to
+// every entry of `values`, interruptible by Ctrl-C.
+template <class Rule>
+Allocations law_allocations(const DoubleArray& values, Rule&& rule) {
+    const std::vector<py::ssize_t> shape(values.shape(), values.shape() + values.ndim());
+    Allocations out{py::array_t<double>(shape), py::array_t<double>(shape), py::array_t<double>(shape),
+                    py::array_t<double>(shape), py::array_t<double>(shape)};
+    const double* in = values.data();
+    constexpr auto fields = bindings::columns(static_cast<const Allocation*>(nullptr));
+    std::array<double*, 5> columns{out.flops.mutable_data(), out.n.mutable_data(), out.d.mutable_data(),
+                                   out.loss.mutable_data(), out.tokens_per_parameter.mutable_data()};
+    const auto count = static_cast<std::size_t>(values.size());
+    run_released(256 * count, [&](const std::atomic<bool>* cancel) {
+        for (std::size_t i = 0; i < count; ++i) {
+            if (cancel && i % 64 == 0 && cancel->load(std::memory_order_relaxed)) throw cancelled();
+            const Allocation a = rule(in[i]);
+            for (std::size_t k = 0; k < columns.size(); ++k) columns[k][i] = a.*fields[k];
+        }
+    });
+    return out;
+}
+
 void bind_laws(py::module_& m) {
     py::enum_<LawKind>(m, "LawKind")
         .value("chinchilla", LawKind::chinchilla)
@@ -594,29 +616,26 @@ void bind_laws(py::module_& m) {
         "law_compute_optimal",
         [](LawKind kind, const DoubleArray& params, const DoubleArray& flops, double unique_tokens) {
             const auto p = law_params(kind, params);
-            const std::vector<py::ssize_t> shape(flops.shape(), flops.shape() + flops.ndim());
-            Allocations out{py::array_t<double>(shape), py::array_t<double>(shape),
-                            py::array_t<double>(shape), py::array_t<double>(shape),
-                            py::array_t<double>(shape)};
-            const double* in = flops.data();
-            constexpr auto fields = bindings::columns(static_cast<const Allocation*>(nullptr));
-            std::array<double*, 5> columns{out.flops.mutable_data(), out.n.mutable_data(),
-                                           out.d.mutable_data(), out.loss.mutable_data(),
-                                           out.tokens_per_parameter.mutable_data()};
-            const auto count = static_cast<std::size_t>(flops.size());
-            // A numeric frontier costs a few hundred evaluations of the law.
-            run_released(256 * count, [&](const std::atomic<bool>* cancel) {
-                for (std::size_t i = 0; i < count; ++i) {
-                    if (cancel && i % 64 == 0 && cancel->load(std::memory_order_relaxed)) throw cancelled();
-                    const Allocation a = scalinglaw::compute_optimal(kind, p, in[i], unique_tokens);
-                    for (std::size_t k = 0; k < columns.size(); ++k) columns[k][i] = a.*fields[k];
-                }
-            });
-            return out;
+            return law_allocations(flops,
+                                   [&](double c) { return compute_optimal(kind, p, c, unique_tokens); });
         },
         py::arg("law"), py::arg("params"), py::arg("C"), py::arg("unique_tokens") = 0.0,
         "Compute-optimal N, D, loss of any law for each budget (a unique-token budget for the "
         "data-constrained law).");
+    m.def(
+        "law_budget_for_loss",
+        [](LawKind kind, const DoubleArray& params, const DoubleArray& loss) {
+            const auto p = law_params(kind, params);
+            return law_allocations(loss, [&](double target) { return budget_for_loss(kind, p, target); });
+        },
+        py::arg("law"), py::arg("params"), py::arg("loss"), "Smallest budget of any law reaching each loss.");
+    m.def(
+        "law_optimal_for_size",
+        [](LawKind kind, const DoubleArray& params, const DoubleArray& n) {
+            const auto p = law_params(kind, params);
+            return law_allocations(n, [&](double size) { return optimal_for_size(kind, p, size); });
+        },
+        py::arg("law"), py::arg("params"), py::arg("N"), "Tokens (and budget) of any law for each size.");
     m.def(
         "law_bootstrap_starts",
         [](LawKind kind, const DoubleArray& optimum) {

@@ -10,7 +10,6 @@ numeric frontier where no closed form exists.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
@@ -121,35 +120,25 @@ class ScalingLaw:
 
     def budget_for_loss(self, loss: Any) -> Allocation:
         """The smallest budgets whose compute-optimal models reach the target losses (the frontier's
-        loss falls with C: bisection on log C, to double precision)."""
+        loss falls with C: bisection on log C in the core, to the last bit)."""
         target = _checks.as_float_array(loss, "loss")
         _checks.check_positive(target, "loss", what="target loss")
-        low = np.full(target.shape, math.log(6.0))
-        high = np.full(target.shape, math.log(1e60))
-        floor = self.compute_optimal(np.exp(high)).loss
-        unreachable = target <= floor
-        if unreachable.any():
-            first = float(target[unreachable].flat[0])
+        raw = _core.law_budget_for_loss(_core.law_kind(self.KIND), self._values(), target)
+        missed = ~np.isclose(raw.loss, target, rtol=1e-9, atol=0.0)
+        if missed.any():  # above the frontier's loss at the smallest budget, C = 6 FLOPs
+            first = float(target[missed].flat[0])
             raise ValueError(
-                f"target loss {first!r} is not above {float(np.min(floor)):.6g}, the {self.KIND} law's loss "
-                "at 1e60 FLOPs: no sensible budget reaches it"
+                f"target loss {first!r} is above the {self.KIND} law's loss at any budget >= 6 FLOPs"
             )
-        for _ in range(64):
-            middle = 0.5 * (low + high)
-            reached = self.compute_optimal(np.exp(middle)).loss <= target
-            high = np.where(reached, middle, high)
-            low = np.where(reached, low, middle)
-        return self.compute_optimal(np.exp(high))
+        return Allocation(raw.C, raw.N, raw.D, raw.loss, raw.tokens_per_parameter)
 
     def optimal_for_size(self, N: Any) -> Allocation:
         """The tokens (and budget) for which a model of N parameters is compute-optimal, from the
         frontier N_opt = G (C/6)^a."""
         n = _checks.as_float_array(N, "N")
         _checks.check_positive(n, "N", what="model size")
-        a, _, g = self.frontier_coefficients()
-        flops = 6.0 * (n / g) ** (1.0 / a)
-        d = flops / (6.0 * n)
-        return Allocation(flops, n, d, self.predict(n, d), d / n)
+        raw = _core.law_optimal_for_size(_core.law_kind(self.KIND), self._values(), n)
+        return Allocation(raw.C, raw.N, raw.D, raw.loss, raw.tokens_per_parameter)
 
 
 @dataclass(frozen=True)
