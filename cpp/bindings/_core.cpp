@@ -13,6 +13,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "arrays.hpp"
@@ -330,6 +333,346 @@ void bind_functions(py::module_& m) {
         "Approach 2: each budget's parabola of loss in ln N, and the exponents of N_opt, D_opt in C.");
 }
 
+// ---- The law family (laws.hpp): any law, with fixed and tied parameters, weights and unique tokens -----
+
+// Runs with the optional columns (None when absent), the arrays kept alive with the view.
+struct LawRuns {
+    DoubleArray n, d, loss, unique_tokens, weight;
+    RunsView view;
+};
+
+LawRuns law_runs(const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss,
+                 const py::object& unique_tokens, const py::object& weights) {
+    LawRuns r{n, d, loss, DoubleArray(), DoubleArray(), runs_view(n, d, loss)};
+    const auto optional = [&](const py::object& values, DoubleArray& keep,
+                              const char* name) -> const double* {
+        if (values.is_none()) return nullptr;
+        keep = values.cast<DoubleArray>();
+        if (keep.ndim() != 1 || keep.size() != n.size())
+            throw std::invalid_argument(std::string(name) + " must be a 1-D array with one value per run");
+        return keep.data();
+    };
+    r.view.unique_tokens = optional(unique_tokens, r.unique_tokens, "unique_tokens");
+    r.view.weight = optional(weights, r.weight, "weights");
+    return r;
+}
+
+// The law's parameters (natural form) from a 1-D array of the law's size.
+std::vector<double> law_params(LawKind kind, const DoubleArray& params) {
+    const std::size_t size = law_info(kind).parameters.size();
+    if (params.ndim() != 1 || static_cast<std::size_t>(params.size()) != size)
+        throw std::invalid_argument("params must be a 1-D array of the law's " + std::to_string(size) +
+                                    " parameters");
+    return {params.data(), params.data() + size};
+}
+
+// Rows of a (k, P) array as vectors; P = the law's parameters.
+std::vector<std::vector<double>> law_rows(LawKind kind, const DoubleArray& rows, const char* name) {
+    const auto size = static_cast<py::ssize_t>(law_info(kind).parameters.size());
+    if (rows.ndim() != 2 || rows.shape(1) != size)
+        throw std::invalid_argument(std::string(name) +
+                                    " must be a 2-D array with one column per coordinate (" +
+                                    std::to_string(size) + ")");
+    std::vector<std::vector<double>> out(static_cast<std::size_t>(rows.shape(0)));
+    const double* s = rows.data();
+    for (auto& row : out) {
+        row.assign(s, s + size);
+        s += size;
+    }
+    return out;
+}
+
+// Vectors of one length as a (k, P) array.
+py::array_t<double> rows_array(std::size_t count, std::size_t width,
+                               const std::function<const std::vector<double>&(std::size_t)>& row) {
+    py::array_t<double> out({static_cast<py::ssize_t>(count), static_cast<py::ssize_t>(width)});
+    double* data = out.mutable_data();
+    for (std::size_t i = 0; i < count; ++i) data = std::copy(row(i).begin(), row(i).end(), data);
+    return out;
+}
+
+py::tuple string_tuple(const std::vector<std::string>& values) {
+    py::tuple out(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) out[i] = py::str(values[i]);
+    return out;
+}
+
+ParameterMap make_map(const py::dict& fixed, const py::list& tied) {
+    ParameterMap map;
+    for (const auto& item : fixed) map.fixed[item.first.cast<std::string>()] = item.second.cast<double>();
+    for (const auto& pair : tied) {
+        const auto t = pair.cast<py::tuple>();
+        if (t.size() != 2) throw std::invalid_argument("tied must hold pairs of parameter names");
+        map.tied.emplace_back(t[0].cast<std::string>(), t[1].cast<std::string>());
+    }
+    return map;
+}
+
+// LawFitResult::starts, one array per field of LawStartOutcome over the starts.
+struct LawStartOutcomes {
+    py::array_t<double> start, coordinates, objective;
+    py::array_t<int> status, iterations;
+};
+
+// An allocation rule of any law (a numeric one costs a few hundred evaluations of the law) applied to
+// every entry of `values`, interruptible by Ctrl-C.
+template <class Rule>
+Allocations law_allocations(const DoubleArray& values, Rule&& rule) {
+    const std::vector<py::ssize_t> shape(values.shape(), values.shape() + values.ndim());
+    Allocations out{py::array_t<double>(shape), py::array_t<double>(shape), py::array_t<double>(shape),
+                    py::array_t<double>(shape), py::array_t<double>(shape)};
+    const double* in = values.data();
+    constexpr auto fields = bindings::columns(static_cast<const Allocation*>(nullptr));
+    std::array<double*, 5> columns{out.flops.mutable_data(), out.n.mutable_data(), out.d.mutable_data(),
+                                   out.loss.mutable_data(), out.tokens_per_parameter.mutable_data()};
+    const auto count = static_cast<std::size_t>(values.size());
+    run_released(256 * count, [&](const std::atomic<bool>* cancel) {
+        for (std::size_t i = 0; i < count; ++i) {
+            if (cancel && i % 64 == 0 && cancel->load(std::memory_order_relaxed)) throw cancelled();
+            const Allocation a = rule(in[i]);
+            for (std::size_t k = 0; k < columns.size(); ++k) columns[k][i] = a.*fields[k];
+        }
+    });
+    return out;
+}
+
+void bind_laws(py::module_& m) {
+    py::enum_<LawKind>(m, "LawKind")
+        .value("chinchilla", LawKind::chinchilla)
+        .value("kaplan", LawKind::kaplan)
+        .value("data_constrained", LawKind::data_constrained);
+    py::enum_<ParameterRole>(m, "ParameterRole")
+        .value("free", ParameterRole::free)
+        .value("fixed", ParameterRole::fixed)
+        .value("tied", ParameterRole::tied);
+
+    py::class_<LawInfo> info(m, "LawInfo", "What a law is: its name, formula, parameters, coordinates.");
+    readonly(info, "kind", &LawInfo::kind, "name", &LawInfo::name, "formula", &LawInfo::formula, "log_scale",
+             &LawInfo::log_scale, "may_be_infinite", &LawInfo::may_be_infinite, "needs_unique_tokens",
+             &LawInfo::needs_unique_tokens);
+    info.def_property_readonly("parameters", [](const LawInfo& i) { return string_tuple(i.parameters); });
+    info.def_property_readonly("coordinates", [](const LawInfo& i) { return string_tuple(i.coordinates); });
+
+    py::class_<ParameterMap> map(m, "ParameterMap", "Fixed parameters (name -> value) and tied pairs.");
+    map.def(py::init(&make_map), py::arg("fixed") = py::dict(), py::arg("tied") = py::list());
+    map.def_property_readonly("fixed", [](const ParameterMap& p) {
+        py::list out;
+        for (const auto& [name, value] : p.fixed) out.append(py::make_tuple(name, value));
+        return out;
+    });
+    map.def_property_readonly("tied", [](const ParameterMap& p) {
+        py::list out;
+        for (const auto& [a, b] : p.tied) out.append(py::make_tuple(a, b));
+        return out;
+    });
+
+    using LSO = LawStartOutcomes;
+    py::class_<LSO> outcomes(m, "LawStartOutcomes",
+                             "Each field of LawStartOutcome as an array over the starts.");
+    readonly(outcomes, "start", &LSO::start, "coordinates", &LSO::coordinates, "objective", &LSO::objective,
+             "status", &LSO::status, "iterations", &LSO::iterations);
+    using LFR = LawFitResult;
+    py::class_<LFR> fit(m, "LawFitResult",
+                        "The best start's optimum of any law and what became of every start.");
+    readonly(fit, "law", &LFR::law, "params", &LFR::params, "coordinates", &LFR::coordinates, "roles",
+             &LFR::roles, "tied_to", &LFR::tied_to, "objective", &LFR::objective, "status", &LFR::status,
+             "message", &LFR::message, "iterations", &LFR::iterations, "best_start", &LFR::best_start,
+             "starts_at_best", &LFR::starts_at_best, "hessian_condition", &LFR::hessian_condition);
+    fit.def_property_readonly("starts", [](const LFR& r) {
+        const auto& s = r.starts;
+        const std::size_t width = r.params.size();
+        return LSO{rows_array(s.size(), width,
+                              [&](std::size_t i) -> const std::vector<double>& { return s[i].start; }),
+                   rows_array(s.size(), width,
+                              [&](std::size_t i) -> const std::vector<double>& { return s[i].coordinates; }),
+                   column<double>(s.size(), [&](std::size_t i) { return s[i].objective; }),
+                   column<int>(s.size(), [&](std::size_t i) { return static_cast<int>(s[i].status); }),
+                   column<int>(s.size(), [&](std::size_t i) { return s[i].iterations; })};
+    });
+
+    using LBR = LawBootstrapResult;
+    py::class_<LBR> boot(m, "LawBootstrapResult",
+                         "Per-resample refits of any law; tables have a row per resample.");
+    readonly(boot, "law", &LBR::law, "resamples", &LBR::resamples, "budgets", &LBR::budgets, "objective",
+             &LBR::objective, "status", &LBR::status, "iterations", &LBR::iterations, "best_start",
+             &LBR::best_start, "starts_at_best", &LBR::starts_at_best);
+    boot.def_property_readonly("params", [](const LBR& r) {
+        const auto rows = static_cast<py::ssize_t>(r.resamples),
+                   width = static_cast<py::ssize_t>(r.parameters);
+        return as_array(r.params).reshape(std::vector<py::ssize_t>{rows, width});
+    });
+    boot.def_property_readonly("optimal", [](const LBR& r) {  // resample, budget, Allocation's field
+        const auto rows = static_cast<py::ssize_t>(r.resamples), width = static_cast<py::ssize_t>(r.budgets);
+        return as_array(r.optimal).reshape(std::vector<py::ssize_t>{rows, width, 5});
+    });
+
+    m.def(
+        "law_kind", [](const std::string& name) { return law_kind(name); }, py::arg("name"),
+        "The law named `name` (ValueError listing the names otherwise).");
+    m.def(
+        "law_info", [](LawKind kind) { return law_info(kind); }, py::arg("law"),
+        "The law's name, formula, parameters and coordinates.");
+    m.def(
+        "law_default_starts",
+        [](LawKind kind) {
+            const auto starts = default_starts(kind);
+            return rows_array(starts.size(), law_info(kind).parameters.size(),
+                              [&](std::size_t i) -> const std::vector<double>& { return starts[i]; });
+        },
+        py::arg("law"), "The law's default grid of starts, one column per coordinate.");
+    m.def(
+        "to_coordinates",
+        [](LawKind kind, const DoubleArray& params) {
+            return as_array(to_coordinates(kind, law_params(kind, params)));
+        },
+        py::arg("law"), py::arg("params"), "The fit's coordinates of natural parameters.");
+    m.def(
+        "from_coordinates",
+        [](LawKind kind, const DoubleArray& q) {
+            return as_array(from_coordinates(kind, law_params(kind, q)));
+        },
+        py::arg("law"), py::arg("coordinates"), "Natural parameters from the fit's coordinates.");
+    m.def(
+        "fit_law",
+        [](LawKind kind, const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss,
+           const py::object& unique_tokens, const py::object& weights, const DoubleArray& starts,
+           const ParameterMap& map, const FitOptions& options) {
+            const LawRuns runs = law_runs(n, d, loss, unique_tokens, weights);
+            const auto start_list = law_rows(kind, starts, "starts");
+            return run_interruptible([&](const std::atomic<bool>& cancel) {
+                FitOptions with_cancel = options;
+                with_cancel.cancel = &cancel;
+                return scalinglaw::fit(kind, runs.view, start_list, map, with_cancel);
+            });
+        },
+        py::arg("law"), py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("unique_tokens"),
+        py::arg("weights"), py::arg("starts"), py::arg("map") = ParameterMap(),
+        py::arg("options") = FitOptions(),
+        "Multi-start fit of any law from the starts (one column per coordinate) under the parameter map.");
+    m.def(
+        "law_objective",
+        [](LawKind kind, const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss,
+           const py::object& unique_tokens, const py::object& weights, const DoubleArray& params,
+           double delta) {
+            const LawRuns runs = law_runs(n, d, loss, unique_tokens, weights);
+            const auto p = law_params(kind, params);
+            py::gil_scoped_release release;
+            return scalinglaw::objective(kind, runs.view, p, delta);
+        },
+        py::arg("law"), py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("unique_tokens"),
+        py::arg("weights"), py::arg("params"), py::arg("delta") = FitOptions().huber_delta,
+        "Sum of (weighted) Huber losses of the log-space residuals at natural parameters.");
+    m.def(
+        "law_predict",
+        [](LawKind kind, const DoubleArray& params, const DoubleArray& n, const DoubleArray& d,
+           const py::object& unique_tokens, int threads) {
+            const auto p = law_params(kind, params);
+            const auto same = [&](const DoubleArray& a) {
+                return a.ndim() == n.ndim() && std::equal(n.shape(), n.shape() + n.ndim(), a.shape());
+            };
+            if (!same(d)) throw std::invalid_argument("N and D must have the same shape");
+            DoubleArray u;
+            if (!unique_tokens.is_none()) {
+                u = unique_tokens.cast<DoubleArray>();
+                if (!same(u)) throw std::invalid_argument("unique_tokens must have the shape of N and D");
+            }
+            py::array_t<double> out(std::vector<py::ssize_t>(n.shape(), n.shape() + n.ndim()));
+            const double *pn = n.data(), *pd = d.data(), *pu = unique_tokens.is_none() ? nullptr : u.data();
+            double* po = out.mutable_data();
+            const auto count = static_cast<std::size_t>(n.size());
+            run_released(16 * count, [&](const std::atomic<bool>* cancel) {
+                scalinglaw::predict(kind, p, pn, pd, pu, count, po, threads, cancel);
+            });
+            return out;
+        },
+        py::arg("law"), py::arg("params"), py::arg("N"), py::arg("D"), py::arg("unique_tokens"),
+        py::arg("threads") = 0, "L(N, D) of any law elementwise (U_D for the data-constrained law).");
+    m.def(
+        "law_loss_grid",
+        [](LawKind kind, const DoubleArray& params, const DoubleArray& n_axis, const DoubleArray& c_axis,
+           py::array out, int threads, double unique_tokens) {
+            const auto p = law_params(kind, params);
+            if (!py::isinstance<py::array_t<double>>(out))
+                throw std::invalid_argument("out must have dtype float64");
+            const auto rows = static_cast<std::size_t>(n_axis.size());
+            const auto columns = static_cast<std::size_t>(c_axis.size());
+            return write_grid(n_axis, c_axis, std::move(out),
+                              [&](auto* data, const std::atomic<bool>* cancel) {
+                                  if constexpr (std::is_same_v<decltype(data), double*>)
+                                      scalinglaw::loss_grid(kind, p, n_axis.data(), rows, c_axis.data(),
+                                                            columns, data, threads, cancel, unique_tokens);
+                              });
+        },
+        py::arg("law"), py::arg("params"), py::arg("N_axis"), py::arg("C_axis"), py::arg("out"),
+        py::arg("threads") = 0, py::arg("unique_tokens") = 0.0,
+        "Fills out[i, j] = L(N_axis[i], C_axis[j] / (6 N_axis[i])) of any law; returns out.");
+    m.def(
+        "law_frontier_coefficients",
+        [](LawKind kind, const DoubleArray& params) {
+            return frontier_coefficients(kind, law_params(kind, params));
+        },
+        py::arg("law"), py::arg("params"), "The frontier's a, b, G where a closed form exists.");
+    m.def(
+        "law_compute_optimal",
+        [](LawKind kind, const DoubleArray& params, const DoubleArray& flops, double unique_tokens) {
+            const auto p = law_params(kind, params);
+            return law_allocations(flops,
+                                   [&](double c) { return compute_optimal(kind, p, c, unique_tokens); });
+        },
+        py::arg("law"), py::arg("params"), py::arg("C"), py::arg("unique_tokens") = 0.0,
+        "Compute-optimal N, D, loss of any law for each budget (a unique-token budget for the "
+        "data-constrained law).");
+    m.def(
+        "law_budget_for_loss",
+        [](LawKind kind, const DoubleArray& params, const DoubleArray& loss) {
+            const auto p = law_params(kind, params);
+            return law_allocations(loss, [&](double target) { return budget_for_loss(kind, p, target); });
+        },
+        py::arg("law"), py::arg("params"), py::arg("loss"), "Smallest budget of any law reaching each loss.");
+    m.def(
+        "law_optimal_for_size",
+        [](LawKind kind, const DoubleArray& params, const DoubleArray& n) {
+            const auto p = law_params(kind, params);
+            return law_allocations(n, [&](double size) { return optimal_for_size(kind, p, size); });
+        },
+        py::arg("law"), py::arg("params"), py::arg("N"), "Tokens (and budget) of any law for each size.");
+    m.def(
+        "law_bootstrap_starts",
+        [](LawKind kind, const DoubleArray& optimum) {
+            const auto starts = bootstrap_starts(kind, law_params(kind, optimum));
+            return rows_array(starts.size(), law_info(kind).parameters.size(),
+                              [&](std::size_t i) -> const std::vector<double>& { return starts[i]; });
+        },
+        py::arg("law"), py::arg("optimum"), "The starts each resample is refitted from (coordinates).");
+    m.def(
+        "law_bootstrap",
+        [](LawKind kind, const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss,
+           const py::object& unique_tokens, const py::object& weights, const IndexArray& indices,
+           const DoubleArray& starts, const ParameterMap& map, const DoubleArray& budgets,
+           const FitOptions& fit) {
+            const LawRuns runs = law_runs(n, d, loss, unique_tokens, weights);
+            if (indices.ndim() != 2 || indices.shape(1) != n.size())
+                throw std::invalid_argument("indices must be a 2-D array with one column per run");
+            std::vector<std::size_t> rows(static_cast<std::size_t>(indices.size()));
+            const std::int64_t* in = indices.data();
+            for (std::size_t k = 0; k < rows.size(); ++k) {
+                if (in[k] < 0)
+                    throw std::invalid_argument("indices must be >= 0, got " + std::to_string(in[k]));
+                rows[k] = static_cast<std::size_t>(in[k]);
+            }
+            const auto start_list = law_rows(kind, starts, "starts");
+            BootstrapOptions options{fit, as_vector(budgets, "budgets"), {}, {}};
+            return run_interruptible([&](const std::atomic<bool>& cancel) {
+                options.fit.cancel = &cancel;
+                return scalinglaw::bootstrap(kind, runs.view, rows, start_list, map, options);
+            });
+        },
+        py::arg("law"), py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("unique_tokens"),
+        py::arg("weights"), py::arg("indices"), py::arg("starts"), py::arg("map"), py::arg("budgets"),
+        py::arg("fit") = FitOptions(),
+        "Refits every resample (rows of indices) of any law from the starts under the parameter map.");
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
@@ -337,4 +680,5 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     m.attr("__version__") = scalinglaw::version;
     bind_types(m);
     bind_functions(m);
+    bind_laws(m);
 }

@@ -8,7 +8,17 @@
 from ._core import __version__
 from .backtest import BacktestResult, backtest, compare
 from .bootstrap import BootstrapResult, bootstrap, bootstrap_indices, bootstrap_starts
-from .fit import FitOptions, FitResult, StartOutcomes, default_starts, fit, objective, start_grid
+from .fit import (
+    FitOptions,
+    FitResult,
+    StartOutcomes,
+    default_starts,
+    fit,
+    law_default_starts,
+    objective,
+    start_columns,
+    start_grid,
+)
 from .frontier import (
     GOPHER_FLOPS,
     Allocation,
@@ -24,7 +34,7 @@ from .groups import GroupFits, fit_groups
 from .inference import InferenceAllocation, inference_optimal
 from .io import Runs, load_chinchilla, read_csv
 from .isoflop import Approach2Result, BudgetGroups, approach2, group_by_budget
-from .law import Law
+from .law import LAWS, Chinchilla, DataConstrained, Kaplan, Law, ScalingLaw
 from .saved import SavedFit, load_fit
 from .trust import DataRange, check_plans
 from .warnings import (
@@ -43,6 +53,7 @@ from .warnings import (
 
 __all__ = [
     "GOPHER_FLOPS",
+    "LAWS",
     "Allocation",
     "Approach2Result",
     "BacktestResult",
@@ -50,7 +61,9 @@ __all__ = [
     "BootstrapWarning",
     "BudgetGroupingWarning",
     "BudgetGroups",
+    "Chinchilla",
     "ConvergenceWarning",
+    "DataConstrained",
     "DataRange",
     "FitOptions",
     "FitResult",
@@ -61,11 +74,13 @@ __all__ = [
     "IllConditionedWarning",
     "InferenceAllocation",
     "IsoflopWarning",
+    "Kaplan",
     "Law",
     "PooledGroupsWarning",
     "RepeatedRunsWarning",
     "Runs",
     "SavedFit",
+    "ScalingLaw",
     "ScalingLawWarning",
     "SkippedRowsWarning",
     "StartOutcomes",
@@ -87,6 +102,7 @@ __all__ = [
     "goodness_of_fit",
     "group_by_budget",
     "inference_optimal",
+    "law_default_starts",
     "load_chinchilla",
     "load_fit",
     "loss_grid",
@@ -95,5 +111,6 @@ __all__ = [
     "optimal_for_size",
     "predict",
     "read_csv",
+    "start_columns",
     "start_grid",
 ]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .inference import inference_optimal
-from .law import Law
+from .law import Chinchilla, ScalingLaw
 from .saved import SavedFit
 from .trust import FAR_BEYOND, plan_warnings
 
@@ -40,7 +40,7 @@ def _interval(values: Sequence[float], confidence: float) -> list[float] | None:
     return [float(low), float(high)]
 
 
-def _over_draws(source: SavedFit, answer: Callable[[Law], Record], keys: Sequence[str]) -> Record:
+def _over_draws(source: SavedFit, answer: Callable[[ScalingLaw], Record], keys: Sequence[str]) -> Record:
     """Intervals of ``keys`` of ``answer`` over the source's draws."""
     if not source.draws:
         return {}
@@ -83,7 +83,7 @@ def _place(source: SavedFit, record: Record) -> Record:
     }
 
 
-def _allocation(law: Law, question: str, value: float) -> Record:
+def _allocation(law: ScalingLaw, question: str, value: float) -> Record:
     if question == "C":
         found = law.compute_optimal(value)
     elif question == "loss":
@@ -99,7 +99,9 @@ def _allocation(law: Law, question: str, value: float) -> Record:
     }
 
 
-def _inference(law: Law, question: str, value: float, tokens: float) -> Record:
+def _inference(law: ScalingLaw, question: str, value: float, tokens: float) -> Record:
+    if not isinstance(law, Chinchilla):
+        raise ValueError(f"inference-aware plans are offered for the chinchilla law, not {law.KIND}")
     found = inference_optimal(law, tokens, **{question: value})
     record = found.to_dict()
     record["C"] = found.training_flops

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,16 +31,20 @@ from .fit import (
     STATUS_NAMES,
     FitOptions,
     FitResult,
+    _law_starts,
     _starts_array,
     fit,
     objective,
+    parameter_map,
+    run_unique_tokens,
+    run_weights,
     runs_arrays,
     solver_options,
 )
 from .frames import runs_of
 from .frontier import GOPHER_FLOPS
 from .isoflop import Approach2Result, approach2_of_groups, distinct_budgets, group_by_budget
-from .law import as_law
+from .law import Chinchilla, ScalingLaw, as_law, law_class
 from .summary import approach2_for, format_html, format_summary, pandas, record
 from .warnings import BootstrapWarning, warn
 
@@ -115,6 +120,11 @@ class BootstrapResult:
     indices: NDArray[np.int64] = field(compare=False)  #: (n_resamples, n_runs) the resamples
 
     @property
+    def scalars(self) -> tuple[str, ...]:
+        """The law's parameters, then the frontier's a, b, G (``SCALARS`` for the Chinchilla law)."""
+        return (*self.estimate.law.names(), "a", "b", "G")
+
+    @property
     def n_resamples(self) -> int:
         return len(self.objective)
 
@@ -178,7 +188,7 @@ class BootstrapResult:
         one row per quantity (per budget for N_opt, D_opt, tokens_per_parameter: "N_opt at C=..."). pandas
         is optional: without it, a ValueError says how to install it."""
         rows: dict[str, tuple[float, float, float, float]] = {}
-        for key in (*SCALARS, *(k for k in APPROACH2 if k in self.samples)):
+        for key in (*self.scalars, *(k for k in APPROACH2 if k in self.samples)):
             low, high = self.interval[key]
             rows[key] = (self.point[key], self.standard_error[key], low, high)
         for key in PER_BUDGET:
@@ -206,7 +216,7 @@ class BootstrapResult:
             f"BootstrapResult({self.n_resamples} resamples, {self.n_converged} converged, {seed}; "
             f"estimate, standard error, {percent} interval:"
         ]
-        for key in (*SCALARS, *(k for k in APPROACH2 if k in self.samples)):
+        for key in (*self.scalars, *(k for k in APPROACH2 if k in self.samples)):
             low, high = self.interval[key]
             lines.append(
                 f"  {key:<12} {self.point[key]:<12.6g} SE {self.standard_error[key]:<11.4g} "
@@ -301,6 +311,11 @@ def bootstrap(
     isoflop_budgets: Any = None,
     confidence: float = 0.95,
     estimate: FitResult | None = None,
+    law: str | type[ScalingLaw] = "chinchilla",
+    fixed: Mapping[str, float] | None = None,
+    tied: Sequence[tuple[str, str]] | None = None,
+    weights: Any = None,
+    unique_tokens: Any = None,
 ) -> BootstrapResult:
     """Bootstrap the fit: refit ``n_resamples`` resamples of the runs and summarise their spread.
 
@@ -337,6 +352,11 @@ def bootstrap(
         Coverage of the percentile intervals, in (0, 1).
     estimate
         The full-data fit, if already computed (e.g. by ``fit``), so that it is not repeated.
+    law, fixed, tied, weights, unique_tokens
+        The law and its constraints, the runs' weights and unique tokens, as for ``fit`` (a run's weight
+        and unique tokens travel with it into the resamples). Approach 2 (``isoflop_budgets``) is
+        offered for the unconstrained Chinchilla law only; ``starts`` are then in the law's
+        coordinates (``start_columns(law)``), by default the full-data optimum.
 
     Returns
     -------
@@ -353,7 +373,11 @@ def bootstrap(
         KeyboardInterrupt.
     """
     runs = runs_of(N, D, loss, data=data, C=C, nan_policy=nan_policy)
-    n, d, l_ = runs_arrays(N, D, loss) if runs is None else runs_arrays(*runs)
+    cls = law_class(law)
+    if runs is not None and weights is None:
+        weights = runs.weight
+    generic = cls is not Chinchilla or bool(fixed) or bool(tied) or weights is not None
+    n, d, l_ = runs_arrays(N, D, loss, minimum=1 if generic else 5) if runs is None else runs_arrays(*runs)
     solver = solver_options(options, delta=delta, threads=threads, max_iterations=max_iterations)
     count = _checks.whole_number(n_resamples, "n_resamples", minimum=1)
     level = _checks.real_number(confidence, "confidence")
@@ -376,6 +400,36 @@ def bootstrap(
     else:
         used_seed = secrets.randbits(64) if seed is None else _seed(seed)
         rows = np.asarray(_core.bootstrap_indices(len(n), count, used_seed))
+    if generic:
+        if isoflop_budgets is not None:
+            raise ValueError(
+                "isoflop_budgets (Approach 2) are offered for the unconstrained chinchilla law only"
+            )
+        constraints = {
+            "law": cls,
+            "fixed": fixed,
+            "tied": tied,
+            "weights": weights,
+            "unique_tokens": unique_tokens,
+        }
+        if estimate is None:
+            estimate = (
+                fit(n, d, l_, options=solver, **constraints)
+                if runs is None
+                else fit(data=runs, options=solver, **constraints)
+            )
+        elif estimate.law.KIND != cls.KIND:
+            raise ValueError(f"estimate is a fit of the {estimate.law.KIND} law, not {cls.KIND}")
+        kind = _core.law_kind(cls.KIND)
+        if runs is not None:
+            weights = runs.weight if weights is None else weights
+            unique_tokens = runs.unique_tokens if unique_tokens is None else unique_tokens
+        w, u = run_weights(weights, len(n)), run_unique_tokens(unique_tokens, d)
+        optimum = _core.to_coordinates(kind, np.array(list(estimate.law.params.values())))
+        law_starts = _core.law_bootstrap_starts(kind, optimum) if starts is None else _law_starts(cls, starts)
+        pmap = parameter_map(cls, fixed, tied)
+        law_raw = _core.law_bootstrap(kind, n, d, l_, u, w, rows, law_starts, pmap, budget_array, solver)
+        return _law_result(law_raw, estimate, rows, used_seed, law_starts, budget_array, level)
     start_array = None if starts is None else _starts_array(starts)
     groups = None
     if isoflop_budgets is not None:
@@ -419,7 +473,7 @@ def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArra
             f"estimate is a fit of {estimate.n_runs} runs with delta={estimate.delta!r}, but the "
             f"bootstrap has {len(n)} runs and delta={delta!r}"
         )
-    value = objective(n, d, loss, **estimate.params, delta=delta)
+    value = objective(n, d, loss, estimate.law, delta=delta)
     # Rounding the parameters (E = e^e, ...) moves each log-residual by ~1e-15 and the objective by at
     # most delta per run times that: below this, two objectives are the same fit (e.g. noise-free data).
     rounding = 1e-12 * delta * len(n)
@@ -428,6 +482,77 @@ def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArra
             f"estimate is not a fit of these runs: its objective is {estimate.objective!r}, but "
             f"these runs give {value!r} at its parameters"
         )
+
+
+def _law_result(
+    raw: _core.LawBootstrapResult,
+    estimate: FitResult,
+    rows: NDArray[np.int64],
+    seed: int | None,
+    starts: FloatArray,
+    budgets: FloatArray,
+    confidence: float,
+) -> BootstrapResult:
+    """The BootstrapResult of any law's refits: its parameters, the frontier's a, b, G (NaN where a
+    resample has none) and the allocations at the budgets."""
+    law = estimate.law
+    params = raw.params
+    samples: dict[str, FloatArray] = {name: params[:, j].copy() for j, name in enumerate(law.names())}
+    coefficients = np.full((len(params), 3), math.nan)
+    for r, row in enumerate(params):
+        try:
+            coefficients[r] = tuple(type(law)(*(float(v) for v in row)).frontier_coefficients())
+        except ValueError:
+            pass  # no frontier for this resample (an exponent <= 0, a failed refit)
+    optimal = raw.optimal
+    samples.update(
+        a=coefficients[:, 0],
+        b=coefficients[:, 1],
+        G=coefficients[:, 2],
+        N_opt=optimal[:, :, 1].copy(),
+        D_opt=optimal[:, :, 2].copy(),
+        tokens_per_parameter=optimal[:, :, 4].copy(),
+    )
+    frontier = estimate.frontier_coefficients()
+    plan = estimate.compute_optimal(budgets)
+    point: dict[str, Any] = {
+        **estimate.params,
+        "a": frontier.a,
+        "b": frontier.b,
+        "G": frontier.G,
+        "N_opt": plan.N,
+        "D_opt": plan.D,
+        "tokens_per_parameter": plan.tokens_per_parameter,
+    }
+    status = STATUS_NAMES[raw.status]
+    converged = status == "converged"
+    standard_error: dict[str, Any] = {}
+    interval: dict[str, FloatArray] = {}
+    undefined: dict[str, int] = {}
+    for key, values in samples.items():
+        values.setflags(write=False)
+        standard_error[key], interval[key], left_out = _statistics(values, converged, confidence)
+        if left_out:
+            undefined[key] = left_out
+    _warn(status, undefined, standard_error)
+    return BootstrapResult(
+        estimate=estimate,
+        point=point,
+        samples=samples,
+        standard_error=standard_error,
+        interval=interval,
+        confidence=confidence,
+        budgets=budgets,
+        seed=seed,
+        objective=raw.objective,
+        status=status,
+        iterations=raw.iterations,
+        best_start=raw.best_start,
+        starts=starts,
+        approach2=None,
+        approach2_used=None,
+        indices=rows,
+    )
 
 
 def _result(

@@ -26,7 +26,8 @@ from .isoflop import (
     BudgetGroupingWarning,
     IsoflopWarning,
 )
-from .saved import PARAMETER_NAMES, saved_fields
+from .law import LAWS
+from .saved import saved_fields
 from .summary import approach2_for, format_groups, format_summary, group_record, plan_row, record
 from .trust import DataRange
 
@@ -69,6 +70,31 @@ def _parser() -> argparse.ArgumentParser:
     columns.add_argument("--d", metavar="COLUMN", help="training tokens column")
     columns.add_argument("--c", metavar="COLUMN", help="training FLOPs column (D = C / (6 N))")
     columns.add_argument("--loss", metavar="COLUMN", help="final loss column")
+    columns.add_argument(
+        "--unique-tokens",
+        metavar="COLUMN",
+        help="unique tokens U_D of each run (the data_constrained law needs them; a column named "
+        "unique_tokens or U_D is recognised)",
+    )
+    columns.add_argument("--weight", metavar="COLUMN", help="each run's weight in the fit (>= 0)")
+    law_args = fit_cmd.add_argument_group("law")
+    law_args.add_argument(
+        "--law", default="chinchilla", choices=sorted(LAWS), help="the law to fit (default chinchilla)"
+    )
+    law_args.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pin a parameter, e.g. E=1.69 (repeatable)",
+    )
+    law_args.add_argument(
+        "--tie",
+        action="append",
+        default=[],
+        metavar="NAME=NAME",
+        help="fit two parameters as one, e.g. alpha=beta",
+    )
     fit_cmd.add_argument(
         "--group",
         metavar="COLUMN",
@@ -152,8 +178,13 @@ class UserError(Exception):
 def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
     """(runs to fit, runs left out)."""
     if args.csv is None:
-        if any(getattr(args, name) is not None for name in ("n", "d", "c", "loss")):
-            raise UserError("--n/--d/--c/--loss name columns of a CSV; give the CSV too")
+        if any(
+            getattr(args, name, None) is not None
+            for name in ("n", "d", "c", "loss", "unique_tokens", "weight")
+        ):
+            raise UserError(
+                "--n/--d/--c/--loss/--unique-tokens/--weight name columns of a CSV; give the CSV too"
+            )
         # All 245 runs, then by default Epoch's exclusion of the 5 highest-loss runs, as load_chinchilla()
         # does: the 240 runs fitted are the same in Python and here (the left-out ones are drawn).
         runs = load_chinchilla(epoch_exclusion=False)
@@ -168,6 +199,8 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
             loss=args.loss,
             on_bad_row="skip" if args.skip_bad_rows else "raise",
             keywords=CLI_OPTIONS,  # messages say --loss, not loss=
+            unique_tokens=getattr(args, "unique_tokens", None),
+            weight=getattr(args, "weight", None),
         )
         assert isinstance(read, Runs)
         runs = read
@@ -178,6 +211,27 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
     if exclude >= len(runs):
         raise UserError(f"--exclude-highest-loss {exclude} would leave no runs (there are {len(runs)})")
     return runs.split_highest_loss(exclude, why=why)
+
+
+def _law_options(args: argparse.Namespace) -> dict[str, Any]:
+    """fit()'s law, fixed and tied from --law, --fix NAME=VALUE and --tie NAME=NAME."""
+    fixed: dict[str, float] = {}
+    for text in args.fix:
+        name, equals, value = text.partition("=")
+        if not equals or not name.strip():
+            raise UserError(f"--fix must be NAME=VALUE, e.g. E=1.69, got {_given(text)}")
+        fixed[name.strip()] = (
+            _number("--fix", value.strip(), "a finite number (inf for R_D, R_N)", accept=lambda x: True)
+            if value.strip() not in ("inf", "infinity")
+            else math.inf
+        )
+    tied = []
+    for text in args.tie:
+        first, equals, second = text.partition("=")
+        if not equals or not first.strip() or not second.strip():
+            raise UserError(f"--tie must be NAME=NAME, e.g. alpha=beta, got {_given(text)}")
+        tied.append((first.strip(), second.strip()))
+    return {"law": args.law, "fixed": fixed, "tied": tied}
 
 
 def _budgets(args: argparse.Namespace) -> list[float]:
@@ -245,6 +299,10 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.exclude_highest_loss is not None and args.exclude_highest_loss < 0:
         raise UserError(f"--exclude-highest-loss must be >= 0, got {args.exclude_highest_loss}")
     args.confidence = _number("--confidence", args.confidence, "between 0 and 1", accept=lambda x: 0 < x < 1)
+    if args.plot is not None and args.law != "chinchilla":
+        raise UserError(
+            f"--plot draws Figure 4 of the chinchilla law; it is not offered for --law {args.law} yet"
+        )
     if not all(math.isfinite(v) and v > 0 for v in (*args.figsize, args.dpi)):
         raise UserError(f"--figsize and --dpi must be finite and > 0, got {args.figsize} and {args.dpi!r}")
 
@@ -263,12 +321,17 @@ def _run_fit(args: argparse.Namespace) -> int:
         try:
             runs, excluded = _load(args)
             _print_warnings(caught)
-            result = fit(*runs, delta=args.delta, threads=args.threads)
+            law = _law_options(args)
+            law |= {"weights": runs.weight, "unique_tokens": runs.unique_tokens}
+            result = fit(*runs, delta=args.delta, threads=args.threads, **law)
             found, note, isoflop_budgets = approach2_for(runs)
+            if law["law"] != "chinchilla" or law["fixed"] or law["tied"] or law["weights"] is not None:
+                isoflop_budgets = None  # Approach 2 per resample: the unconstrained Chinchilla law only
             resampled: BootstrapResult | None = None
             if args.bootstrap:
                 resampled = bootstrap(
                     *runs,
+                    **law,
                     n_resamples=args.bootstrap,
                     seed=args.seed,
                     delta=args.delta,
@@ -346,8 +409,13 @@ def _saved(result: FitResult, runs: Runs, resampled: BootstrapResult | None) -> 
     draws, scatter = None, None
     if resampled is not None:
         usable = resampled.status == "converged"
-        draws = {key: resampled.samples[key][usable] for key in PARAMETER_NAMES}
-        scatter = residual_scatter(runs.N, runs.D, runs.loss, result, options=result.options)
+        draws = {key: resampled.samples[key][usable] for key in result.law.names()}
+        if result.law.KIND == "chinchilla" and not result.weighted:
+            # the scatter of single runs from an inner backtest of the same fit (Chinchilla's, for now)
+            constraints: dict[str, Any] = {"fixed": result.fixed or None, "tied": list(result.tied) or None}
+            scatter = residual_scatter(
+                runs.N, runs.D, runs.loss, result, options=result.options, **constraints
+            )
     return saved_fields(
         result.law,
         options={"delta": result.delta, "max_iterations": result.options.max_iterations},
@@ -380,6 +448,8 @@ def _run_groups(args: argparse.Namespace) -> int:
                 on_bad_row="skip" if args.skip_bad_rows else "raise",
                 group=args.group,
                 keywords=CLI_OPTIONS,
+                unique_tokens=args.unique_tokens,
+                weight=args.weight,
             )
             assert isinstance(groups, dict)
             _print_warnings(caught)
@@ -438,12 +508,16 @@ def _fit_group(args: argparse.Namespace, runs: Runs, budgets: list[float]) -> tu
                 f"(there are {len(runs)})"
             )
         runs, excluded = runs.split_highest_loss(args.exclude_highest_loss)
-    result = fit(data=runs, delta=args.delta, threads=args.threads)
+    law = _law_options(args)
+    result = fit(data=runs, delta=args.delta, threads=args.threads, **law)
     found, note, isoflop_budgets = approach2_for(runs)
+    if law["law"] != "chinchilla" or law["fixed"] or law["tied"] or runs.weight is not None:
+        isoflop_budgets = None  # Approach 2 per resample: the unconstrained Chinchilla law only
     resampled = None
     if args.bootstrap:
         resampled = bootstrap(
             data=runs,
+            **law,
             n_resamples=args.bootstrap,
             seed=args.seed,
             delta=args.delta,

@@ -106,7 +106,11 @@ def add_commands(commands: Any) -> None:
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fit", metavar="PATH", help="a fit saved by 'scalinglaw fit --json PATH'")
-    parser.add_argument("--law", default="chinchilla", help="the law of --params (default chinchilla)")
+    parser.add_argument(
+        "--law",
+        default="chinchilla",
+        help="the law of --params: chinchilla (default), kaplan, data_constrained",
+    )
     parser.add_argument(
         "--params",
         metavar="K=V,...",
@@ -125,13 +129,16 @@ def _source(args: argparse.Namespace) -> SavedFit:
         raise ValueError("give --fit PATH (a saved fit) or --params K=V,... (published parameters), not both")
     if args.fit is not None:
         return load_fit(args.fit)
+    if args.law not in PARAMETER_NAMES:
+        raise ValueError(f"--law must be one of {', '.join(PARAMETER_NAMES)}, got {args.law!r}")
+    names = PARAMETER_NAMES[args.law]
     params: dict[str, float] = {}
     for item in args.params.split(","):
         key, sep, value = item.partition("=")
         key = key.strip()
-        if not sep or key not in PARAMETER_NAMES:
+        if not sep or key not in names:
             raise ValueError(
-                f"--params: {item.strip()!r} is not NAME=VALUE with NAME one of {', '.join(PARAMETER_NAMES)}"
+                f"--params: {item.strip()!r} is not NAME=VALUE with NAME one of {', '.join(names)}"
             )
         if key in params:
             raise ValueError(f"--params: {key} is given twice")

@@ -1,8 +1,11 @@
-"""Fitting the Chinchilla law L(N, D) = E + A / N^alpha + B / D^beta (Hoffmann et al. 2022, Approach 3).
+"""Fitting a scaling law: by default the Chinchilla law L(N, D) = E + A / N^alpha + B / D^beta
+(Hoffmann et al. 2022, Approach 3), or any law of ``scalinglaw.law.LAWS``, with parameters fixed or tied.
 
-The objective is Hoffmann et al.'s: the sum over runs of Huber_delta(r_i), with log-space residuals
-r_i = logsumexp(a - alpha log N_i, b - beta log D_i, e) - log L_i and A = e^a, B = e^b, E = e^e. The C++
-core minimises it by Levenberg-Marquardt from every start, in parallel, and keeps the best.
+The objective is Hoffmann et al.'s: the sum over runs of w_i Huber_delta(r_i), with log-space residuals
+r_i = log L_pred(N_i, D_i) - log L_i (for the Chinchilla law logsumexp(a - alpha log N_i, b - beta log D_i,
+e) - log L_i with A = e^a, B = e^b, E = e^e) and weights w_i = 1 unless given (taken as given, not
+normalised: an integer weight k counts a run k times). The C++ core minimises it by Levenberg-Marquardt
+from every start, in parallel, and keeps the best.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import itertools
 import math
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +27,7 @@ from ._core import FitOptions
 from .frames import runs_of
 from .frontier import GOPHER_FLOPS, Allocation, FrontierCoefficients
 from .io import Runs
-from .law import Law
+from .law import Chinchilla, Law, ScalingLaw, law_class
 from .summary import format_html, format_summary, pandas, report
 from .trust import SENSITIVITY_SETTINGS
 from .warnings import ConvergenceWarning, IllConditionedWarning, ScalingLawWarning, warn
@@ -54,7 +57,29 @@ ILL_CONDITIONED = 1e8
 #: A term whose share of every predicted loss is below this has vanished: the optimum lies on a
 #: boundary of the law (its log-amplitude -> -inf), where its amplitude and exponent mean nothing.
 VANISHED_SHARE = 1e-6
-_TERMS = ("A / N^alpha", "B / D^beta", "E")
+#: Optima of other starts within this fraction of the best objective count as equally good fits.
+NEAR_BEST = 0.005
+
+
+def _far_apart(low: float, high: float) -> bool:
+    """Whether two values of a parameter differ by more than a factor 2 (or, across 0, at all)."""
+    if low > 0 and high > 0:
+        return high > 2 * low
+    return bool(high - low > 0.5 * max(abs(low), abs(high)))
+
+
+#: Each law's terms, in the order of FitResult.term_shares.
+_TERMS = {
+    "chinchilla": ("A / N^alpha", "B / D^beta", "E"),
+    "kaplan": ("(N_c / N)^(alpha_N / alpha_D)", "D_c / D"),
+    "data_constrained": ("A / N'^alpha", "B / D'^beta", "E"),
+}
+#: Each law's exponents, which must be > 0 for the loss to fall, and with what.
+_EXPONENTS = {
+    "chinchilla": (("alpha", "model size"), ("beta", "tokens")),
+    "kaplan": (("alpha_N", "model size"), ("alpha_D", "tokens")),
+    "data_constrained": (("alpha", "model size"), ("beta", "tokens")),
+}
 #: The names of the C++ FitStatus values, indexed by value.
 STATUS_NAMES = np.array(list(_core.FitStatus.__members__))
 
@@ -102,7 +127,7 @@ class FitResult:
     """The best fit of the Chinchilla law (``law``), with how it was reached. It predicts and plans
     through its law: ``result.compute_optimal(C)`` is ``result.law.compute_optimal(C)``."""
 
-    law: Law  #: the fitted parameters
+    law: ScalingLaw  #: the fitted law (a ``Chinchilla`` unless another law was asked for)
     objective: float  #: sum of Huber losses of the log-residuals at the optimum
     status: str  #: the best start's: "converged", "max_iterations", "numerical_failure"
     message: str
@@ -113,42 +138,79 @@ class FitResult:
     #: Condition number of the objective's Hessian at the optimum, scaled to unit diagonal (inf when it
     #: is not positive definite): large means some parameter combination is barely determined.
     hessian_condition: float
-    #: Largest share, over the runs, of each term (A / N^alpha, B / D^beta, E) in the predicted loss.
-    term_shares: tuple[float, float, float]
+    #: Largest share, over the runs, of each term of the law in the predicted loss (Chinchilla:
+    #: A / N^alpha, B / D^beta, E; see ``term_names``); NaN where it is not computed.
+    term_shares: tuple[float, ...]
     starts: StartOutcomes = field(compare=False)
     options: FitOptions = field(compare=False)  #: the solver options of the fit
     #: The runs fitted, with what was read (source, columns, notes), for ``summary()`` and the displays.
     data: Runs | None = field(default=None, compare=False)
+    #: Each parameter's role in the fit, "free", "fixed" or "tied" (empty: every parameter free).
+    roles: Mapping[str, str] = field(default_factory=dict)
+    #: For each tied parameter, the parameter whose value it shares (the first of its group).
+    tied_to: Mapping[str, str] = field(default_factory=dict)
+    weighted: bool = False  #: whether the runs carried weights
+    #: For each free parameter, its (lowest, highest) value over the optima of the starts that ended
+    #: within NEAR_BEST of the best objective (empty for the unconstrained Chinchilla fit): a wide span
+    #: says the data barely tell those optima apart (a flat objective or several near-equal minima).
+    near_best: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def free(self) -> tuple[str, ...]:
+        """The parameters fitted freely (a tie group counts by its first parameter)."""
+        return tuple(name for name in self.law.names() if self.roles.get(name, "free") == "free")
+
+    @property
+    def fixed(self) -> dict[str, float]:
+        """The parameters pinned, with their values."""
+        return {name: value for name, value in self.law.params.items() if self.roles.get(name) == "fixed"}
+
+    @property
+    def tied(self) -> tuple[tuple[str, str], ...]:
+        """(first, other) for each parameter tied to the first of its group."""
+        return tuple((first, name) for name, first in self.tied_to.items())
+
+    @property
+    def term_names(self) -> tuple[str, ...]:
+        return _TERMS.get(self.law.KIND, ())
+
+    def _parameter(self, name: str) -> float:
+        params = self.law.params
+        if name not in params:
+            raise AttributeError(
+                f"the {self.law.KIND} law has no parameter {name} (it has {', '.join(params)})"
+            )
+        return params[name]
 
     # The law's parameters and methods, forwarded.
     @property
     def E(self) -> float:
-        return self.law.E
+        return self._parameter("E")
 
     @property
     def A(self) -> float:
-        return self.law.A
+        return self._parameter("A")
 
     @property
     def B(self) -> float:
-        return self.law.B
+        return self._parameter("B")
 
     @property
     def alpha(self) -> float:
-        return self.law.alpha
+        return self._parameter("alpha")
 
     @property
     def beta(self) -> float:
-        return self.law.beta
+        return self._parameter("beta")
 
     @property
     def params(self) -> dict[str, float]:
-        """E, A, B, alpha, beta."""
+        """The law's parameters by name (Chinchilla: E, A, B, alpha, beta)."""
         return self.law.params
 
-    def predict(self, N: Any, D: Any, *, threads: int = 0) -> FloatArray:
+    def predict(self, N: Any, D: Any, unique_tokens: Any = None, *, threads: int = 0) -> FloatArray:
         """L(N, D), with numpy broadcasting of N and D; see ``Law.predict``."""
-        return self.law.predict(N, D, threads=threads)
+        return self.law.predict(N, D, unique_tokens, threads=threads)
 
     def loss_grid(
         self,
@@ -172,6 +234,8 @@ class FitResult:
         threads: int = 0,
     ) -> NDArray[Any]:
         """L on the grid of model sizes x token counts; see ``scalinglaw.grid.loss_grid_nd``."""
+        if not isinstance(self.law, Chinchilla):
+            raise ValueError(f"loss_grid_nd is offered for the chinchilla law, not {self.law.KIND}")
         return self.law.loss_grid_nd(N_axis, D_axis, out=out, dtype=dtype, threads=threads)
 
     def frontier_coefficients(self) -> FrontierCoefficients:
@@ -220,15 +284,23 @@ class FitResult:
         """Why the parameters should not be read as a clean fit (empty when there is no such reason):
         an ill-conditioned optimum, a vanished term, an exponent that is not positive."""
         found = []
-        for term, share in zip(_TERMS, self.term_shares):
+        for term, share in zip(self.term_names, self.term_shares):
             if share < VANISHED_SHARE:
                 found.append(
                     f"the term {term} has vanished (at most {share:.1e} of any predicted loss): the optimum "
                     "lies on a boundary of the law and the data do not determine that term"
                 )
-        for name, value, what in (("alpha", self.alpha, "model size"), ("beta", self.beta, "tokens")):
-            if not value > 0:
+        for name, what in _EXPONENTS[self.law.KIND]:
+            value = self.law.params[name]
+            if self.roles.get(name) != "fixed" and not value > 0:
                 found.append(f"{name} = {value:.4g} is not > 0: the fitted loss does not fall with {what}")
+        for name, (low, high) in self.near_best.items():
+            if _far_apart(low, high):
+                found.append(
+                    f"{name} is poorly determined: optima within {NEAR_BEST:.1%} of the best objective put "
+                    f"it anywhere from {low:.4g} to {high:.4g} (the objective is flat or has several "
+                    "near-equal minima in it)"
+                )
         # Only an optimum has a conditioning worth reporting; an early stop is reported on its own.
         if self.converged and not self.hessian_condition <= ILL_CONDITIONED:
             found.append(
@@ -239,8 +311,16 @@ class FitResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything but the per-start arrays, as plain Python values (for JSON)."""
+        constraints = (
+            {"free": list(self.free), "fixed": self.fixed, "tied": [list(pair) for pair in self.tied]}
+            if self.roles
+            else {}
+        )
         return {
+            "law": self.law.KIND,
             **self.params,
+            **constraints,
+            **({"weighted": True} if self.weighted else {}),
             "objective": self.objective,
             "status": self.status,
             "message": self.message,
@@ -255,19 +335,31 @@ class FitResult:
             "problems": list(self.problems),
         }
 
-    def sensitivity(self) -> dict[str, Law]:
+    def sensitivity(self) -> dict[str, ScalingLaw]:
         """The laws of these runs refitted under each other reasonable setting of
-        ``trust.SENSITIVITY_SETTINGS`` (e.g. delta = 0.1), by label: how far a plan moves under them
-        says how firmly the data pin it down. Empty without the runs (``data``); a setting whose fit
-        fails is left out."""
+        ``trust.SENSITIVITY_SETTINGS`` (delta = 0.1; tied exponents alpha = beta), keeping this fit's
+        law, pinned and tied parameters, by label: how far a plan moves under them says how firmly the
+        data pin it down. Empty without the runs (``data``); a setting that does not apply (a law
+        without alpha and beta, exponents already tied) or whose fit fails is left out."""
         if self.data is None:
             return {}
         laws = {}
         for label, setting in SENSITIVITY_SETTINGS.items():
+            tied = [*self.tied, *setting.get("tied", ())]
+            if len(set(map(frozenset, tied))) == len(self.tied) and "tied" in setting:
+                continue  # already so constrained: the same fit
+            options = {**setting, "tied": tied or None}
             with warnings.catch_warnings():  # the other fit's own problems are not this fit's news
                 warnings.simplefilter("ignore", ScalingLawWarning)
                 try:
-                    other = fit(*self.data, options=self.options, threads=self.options.threads, **setting)
+                    other = fit(
+                        data=self.data,
+                        law=self.law.KIND,
+                        fixed=self.fixed or None,
+                        options=self.options,
+                        threads=self.options.threads,
+                        **options,
+                    )
                 except ValueError:
                     continue
             laws[label] = other.law
@@ -292,9 +384,10 @@ class FitResult:
         return frame
 
     def __repr__(self) -> str:
+        law = f"law={self.law.KIND!r}, " if self.law.KIND != "chinchilla" else ""
+        params = ", ".join(f"{name}={value:.6g}" for name, value in self.params.items())
         return (
-            f"FitResult(E={self.E:.6g}, A={self.A:.6g}, B={self.B:.6g}, alpha={self.alpha:.6g}, "
-            f"beta={self.beta:.6g}, objective={self.objective:.12g}, status={self.status!r}, "
+            f"FitResult({law}{params}, objective={self.objective:.12g}, status={self.status!r}, "
             f"starts_at_best={self.starts_at_best}/{self.n_starts}, n_runs={self.n_runs}"
             + (f", problems={len(self.problems)})" if self.problems else ")")
         )
@@ -320,13 +413,13 @@ def _starts_array(starts: Any) -> FloatArray:
     return array
 
 
-def runs_arrays(N: Any, D: Any, loss: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Checked float64 copies of the three arrays of runs."""
+def runs_arrays(N: Any, D: Any, loss: Any, *, minimum: int = 5) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Checked float64 copies of the three arrays of runs (at least `minimum` of them)."""
     n = _checks.positive_1d(N, "N", what="model size")
     d = _checks.positive_1d(D, "D", what="token count")
     l_ = _checks.positive_1d(loss, "loss", what="loss")
     count = _checks.same_length(N=n, D=d, loss=l_)
-    if count < 5:
+    if count < minimum:
         raise ValueError(f"the fit needs at least 5 runs (one per parameter of the law), got {count}")
     for name, values, what in (("N", n, "model size"), ("D", d, "token count")):
         if (values == values[0]).all():
@@ -379,8 +472,14 @@ def fit(
     threads: int | None = None,
     max_iterations: int | None = None,
     options: FitOptions | None = None,
+    law: str | type[ScalingLaw] = "chinchilla",
+    fixed: Mapping[str, float] | None = None,
+    tied: Sequence[tuple[str, str]] | None = None,
+    weights: Any = None,
+    unique_tokens: Any = None,
 ) -> FitResult:
-    """Fit L(N, D) = E + A / N^alpha + B / D^beta to runs by Hoffmann et al.'s Huber objective.
+    """Fit a law (by default L(N, D) = E + A / N^alpha + B / D^beta) to runs by Hoffmann et al.'s Huber
+    objective.
 
     Parameters
     ----------
@@ -401,7 +500,8 @@ def fit(
         Hoffmann et al.).
     starts
         (k, 5) starting points, columns (a, b, e, alpha, beta) with A = e^a, B = e^b, E = e^e;
-        default: Hoffmann et al.'s 4500-point grid (``default_starts()``).
+        default: Hoffmann et al.'s 4500-point grid (``default_starts()``). For another law, one column
+        per coordinate of ``start_columns(law)`` (its default grid: ``law_default_starts(law)``).
     threads
         Worker threads (``options.threads``); 0, the default, uses every core. The result is
         bit-identical for any value.
@@ -411,6 +511,18 @@ def fit(
         The solver options (``FitOptions``: Huber threshold, iterations, tolerances, step, threads);
         default ``FitOptions()``, the C++ core's defaults. ``delta``, ``threads`` and
         ``max_iterations`` replace the fields they name.
+    law
+        ``"chinchilla"`` (default), ``"kaplan"`` or ``"data_constrained"`` (``scalinglaw.law.LAWS``), or
+        the law's class.
+    fixed
+        Parameters pinned by name, e.g. ``{"E": 1.69}`` (R_D, R_N may be ``math.inf``: no decay).
+    tied
+        Pairs of parameters that share one value, e.g. ``[("alpha", "beta")]``.
+    weights
+        Per-run weights w_i >= 0 (not all 0): the objective is sum_i w_i Huber(r_i), the weights taken as
+        given (not normalised), so that an integer weight k counts a run k times.
+    unique_tokens
+        Unique tokens U_D <= D of each run: needed by the data-constrained law, ignored by the others.
 
     Returns
     -------
@@ -420,6 +532,26 @@ def fit(
         vanished term, an exponent that is not positive).
     """
     runs = runs_of(N, D, loss, data=data, C=C, nan_policy=nan_policy)
+    cls = law_class(law)
+    if runs is not None and weights is None:
+        weights = runs.weight
+    if cls is not Chinchilla or fixed or tied or weights is not None:
+        return _fit_law(
+            cls,
+            runs,
+            N,
+            D,
+            loss,
+            starts,
+            options,
+            delta,
+            threads,
+            max_iterations,
+            fixed=fixed,
+            tied=tied,
+            weights=weights,
+            unique_tokens=unique_tokens,
+        )
     n, d, l_ = runs_arrays(N, D, loss) if runs is None else runs_arrays(*runs)
     solver = solver_options(options, delta=delta, threads=threads, max_iterations=max_iterations)
     start_array = _starts_array(starts)
@@ -460,6 +592,269 @@ def fit(
     return result
 
 
+def start_columns(law: str | type[ScalingLaw]) -> tuple[str, ...]:
+    """The columns of a start of `law`: the fit's coordinates (logs of the positive parameters), for the
+    Chinchilla law in the order (a, b, e, alpha, beta) of ``default_starts()``."""
+    cls = law_class(law)
+    return START_COLUMNS if cls is Chinchilla else tuple(cls.info().coordinates)
+
+
+def law_default_starts(law: str | type[ScalingLaw]) -> FloatArray:
+    """The law's default grid of starts, columns ``start_columns(law)``."""
+    cls = law_class(law)
+    if cls is Chinchilla:
+        return default_starts()
+    return np.asarray(_core.law_default_starts(_core.law_kind(cls.KIND)))
+
+
+#: Chinchilla's start columns (a, b, e, alpha, beta) in the core's coordinate order (e, a, b, alpha, beta).
+_TO_CORE = [2, 0, 1, 3, 4]
+_FROM_CORE = [1, 2, 0, 3, 4]
+
+
+def _law_starts(cls: type[ScalingLaw], starts: Any) -> FloatArray:
+    """The starts in the core's coordinates, checked."""
+    columns = start_columns(cls)
+    if starts is None:
+        array = law_default_starts(cls)
+    else:
+        array = _checks.as_float_array(starts, "starts")
+        if array.ndim == 1 and array.size == len(columns):
+            array = array.reshape(1, -1)
+        if array.ndim != 2 or array.shape[1] != len(columns) or array.shape[0] == 0:
+            raise ValueError(
+                f"starts must have shape (k, {len(columns)}) with columns ({', '.join(columns)}) and k >= 1, "
+                f"got shape {array.shape}"
+            )
+        bad = ~np.isfinite(array)
+        if bad.any():
+            row, col = (int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"starts[{row}, {col}] ({columns[col]}) = {float(array[row, col])!r} is not finite"
+            )
+    return np.ascontiguousarray(array[:, _TO_CORE] if cls is Chinchilla else array)
+
+
+def parameter_map(
+    cls: type[ScalingLaw], fixed: Mapping[str, float] | None, tied: Sequence[tuple[str, str]] | None
+) -> _core.ParameterMap:
+    """The fixed and tied parameters of a fit of `cls`, checked by name and value."""
+    info = cls.info()
+    names = list(info.parameters)
+    known = f"the {cls.KIND} law's parameters are {', '.join(names)}"
+    pinned: dict[str, float] = {}
+    for name, value in (fixed or {}).items():
+        if name not in names:
+            raise ValueError(f"fixed names an unknown parameter {name!r}: {known}")
+        index = names.index(name)
+        infinite = isinstance(value, (float, np.floating)) and value == math.inf
+        number = math.inf if infinite else _checks.real_number(value, f"fixed[{name!r}]")
+        if number == math.inf and info.may_be_infinite[index]:
+            pass
+        elif not math.isfinite(number) or (info.log_scale[index] and not number > 0):
+            need = "finite and > 0" + (" (or inf)" if info.may_be_infinite[index] else "")
+            raise ValueError(f"fixed[{name!r}] = {number!r}: the parameter {name} must be {need}")
+        pinned[name] = number
+    pairs: list[tuple[str, str]] = []
+    for pair in tied or ():
+        if isinstance(pair, str) or len(pair) != 2:
+            raise ValueError(
+                f"tied must hold pairs of parameter names such as ('alpha', 'beta'), got {pair!r}"
+            )
+        first, second = pair
+        for name in (first, second):
+            if name not in names:
+                raise ValueError(f"tied names an unknown parameter {name!r}: {known}")
+            if name in pinned:
+                raise ValueError(
+                    f"tied names {name!r}, which is also fixed: a parameter is either fixed or tied"
+                )
+        if first == second:
+            raise ValueError(f"tied pairs {first!r} with itself: tie two different parameters")
+        if info.log_scale[names.index(first)] != info.log_scale[names.index(second)]:
+            raise ValueError(
+                f"{first} and {second} are fitted on different scales (log and linear): they cannot be tied"
+            )
+        pairs.append((str(first), str(second)))
+    if len(pinned) == len(names):
+        raise ValueError(
+            f"fixed pins every parameter of the {cls.KIND} law: nothing is left to fit (use objective())"
+        )
+    return _core.ParameterMap(pinned, pairs)
+
+
+def _optional_column(values: Any, name: str, count: int, *, what: str) -> FloatArray | None:
+    if values is None:
+        return None
+    array = _checks.as_float_array(values, name)
+    if array.ndim != 1 or len(array) != count:
+        raise ValueError(
+            f"{name} must be a 1-D array with one value per run ({count}), got shape {array.shape}"
+        )
+    return array
+
+
+def run_weights(weights: Any, count: int) -> FloatArray | None:
+    """Per-run weights: finite, >= 0, not all 0 (a ValueError names the first bad row)."""
+    w = _optional_column(weights, "weights", count, what="weight")
+    if w is None:
+        return None
+    bad = ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"weights[{row}] = {float(w[row])!r}: every weight must be finite and >= 0")
+    if not (w > 0).any():
+        raise ValueError("weights are all 0: at least one run must count")
+    return w
+
+
+def run_unique_tokens(unique_tokens: Any, d: FloatArray) -> FloatArray | None:
+    """Per-run unique tokens: finite, > 0 and <= D (a ValueError names the first bad row)."""
+    u = _optional_column(unique_tokens, "unique_tokens", len(d), what="unique token count")
+    if u is None:
+        return None
+    _checks.check_positive(u, "unique_tokens", what="unique token count")
+    above = u > d
+    if above.any():
+        row = int(np.argmax(above))
+        raise ValueError(
+            f"unique_tokens[{row}] = {float(u[row]):g} exceeds D[{row}] = {float(d[row]):g}: a run cannot "
+            "see more unique tokens than it trains on"
+        )
+    return u
+
+
+def _fit_law(
+    cls: type[ScalingLaw],
+    runs: Runs | None,
+    N: Any,
+    D: Any,
+    loss: Any,
+    starts: Any,
+    options: FitOptions | None,
+    delta: float | None,
+    threads: int | None,
+    max_iterations: int | None,
+    *,
+    fixed: Mapping[str, float] | None,
+    tied: Sequence[tuple[str, str]] | None,
+    weights: Any,
+    unique_tokens: Any,
+) -> FitResult:
+    """fit() of any law, constraints and weights: the core's law-generic path."""
+    info = cls.info()
+    kind = _core.law_kind(cls.KIND)
+    pmap = parameter_map(cls, fixed, tied)
+    n, d, l_ = runs_arrays(N, D, loss, minimum=1) if runs is None else runs_arrays(*runs, minimum=1)
+    if runs is not None and (weights is None or unique_tokens is None):
+        weights = runs.weight if weights is None else weights
+        unique_tokens = runs.unique_tokens if unique_tokens is None else unique_tokens
+    w = run_weights(weights, len(n))
+    u = run_unique_tokens(unique_tokens, d)
+    if info.needs_unique_tokens and u is None:
+        raise ValueError(
+            f"the {cls.KIND} law needs the unique tokens U_D of each run: pass unique_tokens= (the CLI's "
+            "--unique-tokens COLUMN)"
+        )
+    solver = solver_options(options, delta=delta, threads=threads, max_iterations=max_iterations)
+    start_array = _law_starts(cls, starts)
+    raw = _core.fit_law(kind, n, d, l_, u, w, start_array, pmap, solver)
+    status = raw.status.name
+    if status == "numerical_failure":
+        raise ValueError(f"the fit failed numerically: {raw.message} (are the starts on the data's scale?)")
+    fitted = cls(*(float(v) for v in raw.params))
+    _check_law_amplitudes(fitted, info)
+    names = list(info.parameters)
+    roles = {name: _core.ParameterRole(int(r)).name for name, r in zip(names, raw.roles)}
+    tied_to = {name: names[int(t)] for name, t in zip(names, raw.tied_to) if roles[name] == "tied"}
+    outcomes = raw.starts
+    order = _FROM_CORE if cls is Chinchilla else list(range(len(names)))
+    result = FitResult(
+        law=fitted,
+        objective=raw.objective,
+        status=status,
+        message=raw.message,
+        iterations=raw.iterations,
+        best_start=raw.best_start,
+        starts_at_best=raw.starts_at_best,
+        n_runs=len(n),
+        hessian_condition=raw.hessian_condition,
+        term_shares=_term_shares(fitted, n, d, u),
+        starts=StartOutcomes(
+            starts=start_array[:, order],
+            params=outcomes.coordinates[:, order],
+            objective=outcomes.objective,
+            status=STATUS_NAMES[outcomes.status],
+            iterations=outcomes.iterations,
+        ),
+        options=solver,
+        data=runs if runs is not None else _plain_runs(n, d, l_),
+        roles=roles,
+        tied_to=tied_to,
+        weighted=w is not None,
+        near_best=_near_best(cls, roles, outcomes.coordinates, outcomes.objective, raw.objective),
+    )
+    if not result.converged:
+        warn(f"the fit did not converge: {result.message}", ConvergenceWarning)
+    for problem in result.problems:
+        warn(problem, IllConditionedWarning)
+    return result
+
+
+def _near_best(
+    cls: type[ScalingLaw],
+    roles: Mapping[str, str],
+    coordinates: FloatArray,
+    objective: FloatArray,
+    best: float,
+) -> dict[str, tuple[float, float]]:
+    """Each free parameter's span over the optima within NEAR_BEST of the best objective."""
+    near = np.isfinite(objective) & (objective <= best * (1 + NEAR_BEST))
+    kind = _core.law_kind(cls.KIND)
+    params = np.array([_core.from_coordinates(kind, row) for row in coordinates[near]])
+    if params.size == 0:
+        return {}
+    return {
+        name: (float(params[:, j].min()), float(params[:, j].max()))
+        for j, name in enumerate(cls.names())
+        if roles[name] == "free"
+    }
+
+
+def _term_shares(law: ScalingLaw, n: FloatArray, d: FloatArray, u: FloatArray | None) -> tuple[float, ...]:
+    """Each term's largest share of the predicted loss over the runs (Kaplan: of the bracket). The
+    data-constrained law's A and B terms depend on N', D' inside the core: NaN (not computed)."""
+    p = law.params
+    with np.errstate(all="ignore"):
+        if law.KIND == "kaplan":
+            terms = [(p["N_c"] / n) ** (p["alpha_N"] / p["alpha_D"]), p["D_c"] / d]
+            total = terms[0] + terms[1]
+            return tuple(float(np.max(t / total)) for t in terms)
+        if law.KIND == "chinchilla":
+            terms = [p["A"] * n ** -p["alpha"], p["B"] * d ** -p["beta"], np.full(n.shape, p["E"])]
+            total = terms[0] + terms[1] + terms[2]
+            return tuple(float(np.max(t / total)) for t in terms)
+        predicted = law.predict(n, d, u)
+        return (math.nan, math.nan, float(np.max(p["E"] / predicted)))
+
+
+def _check_law_amplitudes(law: ScalingLaw, info: _core.LawInfo) -> None:
+    """Refuse an optimum with a positive parameter that is no normal double (0 or overflowing): a law
+    with B = 0 would predict and plan with a term that is not there."""
+    for (name, value), log_scale, may_be_infinite in zip(
+        law.params.items(), info.log_scale, info.may_be_infinite
+    ):
+        if not log_scale or (may_be_infinite and value == math.inf):
+            continue
+        if sys.float_info.min <= value <= sys.float_info.max:
+            continue
+        raise ValueError(
+            f"the best fit puts {name} = {value:.6g}, beyond double precision: the law's term lies on a "
+            "boundary where the data do not determine it (are the runs spread over several model sizes and "
+            "token counts?)"
+        )
+
+
 def _plain_runs(n: FloatArray, d: FloatArray, loss: FloatArray) -> Runs | None:
     """Arrays as Runs, for the summary; None where C = 6 N D is beyond double precision (which the
     fit itself does not need)."""
@@ -489,28 +884,53 @@ def objective(
     N: Any,
     D: Any,
     loss: Any,
+    law: ScalingLaw | None = None,
     *,
-    E: float,
-    A: float,
-    B: float,
-    alpha: float,
-    beta: float,
     delta: float | None = None,
+    unique_tokens: Any = None,
+    weights: Any = None,
+    E: float | None = None,
+    A: float | None = None,
+    B: float | None = None,
+    alpha: float | None = None,
+    beta: float | None = None,
 ) -> float:
-    """Hoffmann et al.'s objective (sum of Huber losses of log-residuals) at the given parameters."""
+    """Hoffmann et al.'s objective (sum of w_i Huber(r_i) of the log-residuals) at the parameters of
+    `law` (any law object, e.g. ``Kaplan(...)``), or of the Chinchilla law given by E, A, B, alpha, beta."""
     n = _checks.positive_1d(N, "N", what="model size")
     d = _checks.positive_1d(D, "D", what="token count")
     l_ = _checks.positive_1d(loss, "loss", what="loss")
     _checks.same_length(N=n, D=d, loss=l_)
     if len(n) == 0:
         raise ValueError("the objective needs at least one run")
-    for name, value in (("E", E), ("A", A), ("B", B)):
-        _checks.positive_number(value, name)
-    q = _core.LogParams(
-        math.log(A),
-        math.log(B),
-        math.log(E),
-        _checks.real_number(alpha, "alpha"),
-        _checks.real_number(beta, "beta"),
-    )
-    return _core.objective(n, d, l_, q, delta=solver_options(delta=delta).delta)
+    keywords = {"E": E, "A": A, "B": B, "alpha": alpha, "beta": beta}
+    if law is None:
+        missing = [name for name, value in keywords.items() if value is None]
+        if missing:
+            raise ValueError(
+                f"objective needs a law object or every one of E, A, B, alpha, beta (missing {missing})"
+            )
+        law = Chinchilla(**{name: float(value) for name, value in keywords.items() if value is not None})
+    elif any(value is not None for value in keywords.values()):
+        raise ValueError("objective takes a law object or E, A, B, alpha, beta, not both")
+    if not isinstance(law, ScalingLaw):
+        raise ValueError(f"law must be a law object such as scalinglaw.Kaplan(...), got {law!r}")
+    h = solver_options(delta=delta).delta
+    w = run_weights(weights, len(n))
+    u = run_unique_tokens(unique_tokens, d)
+    if isinstance(law, Chinchilla) and w is None:
+        p = law.params
+        for name in ("E", "A", "B"):
+            _checks.positive_number(p[name], name)
+        q = _core.LogParams(
+            math.log(p["A"]),
+            math.log(p["B"]),
+            math.log(p["E"]),
+            _checks.real_number(p["alpha"], "alpha"),
+            _checks.real_number(p["beta"], "beta"),
+        )
+        return _core.objective(n, d, l_, q, delta=h)
+    if law.needs_unique_tokens and u is None:
+        raise ValueError(f"the {law.KIND} law needs unique_tokens (U_D of each run)")
+    values = np.array([_checks.real_number(v, k) for k, v in law.params.items()], dtype=np.float64)
+    return _core.law_objective(_core.law_kind(law.KIND), n, d, l_, u, w, values, delta=h)

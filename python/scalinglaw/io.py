@@ -146,12 +146,31 @@ class Runs:
     budgets: tuple[float, ...] = field(default=())
     columns: dict[str, str] = field(default_factory=dict)
     set_aside: tuple[str, ...] = field(default=())
+    #: Optional: each run's unique tokens U_D <= D (the data-constrained law needs them).
+    unique_tokens: FloatArray | None = None
+    #: Optional: each run's weight in the fit (>= 0).
+    weight: FloatArray | None = None
 
     def __post_init__(self) -> None:
         n = positive_1d(self.N, "N", what="model size")
         d = positive_1d(self.D, "D", what="token count")
         loss = positive_1d(self.loss, "loss", what="loss")
         same_length(N=n, D=d, loss=loss)
+        for name in ("unique_tokens", "weight"):
+            values = getattr(self, name)
+            if values is not None:
+                array = np.array(values, dtype=np.float64)
+                if array.shape != n.shape:
+                    raise ValueError(
+                        f"{name} must have one value per run ({len(n)}), got shape {array.shape}"
+                    )
+                bad = ~np.isfinite(array) | (array < 0) | ((array == 0) & (name == "unique_tokens"))
+                if bad.any():
+                    i = int(np.argmax(bad))
+                    need = "> 0" if name == "unique_tokens" else ">= 0"
+                    raise ValueError(f"run [{i}]: {name} = {array[i]!r} must be finite and {need}")
+                array.setflags(write=False)
+                object.__setattr__(self, name, array)
         with np.errstate(over="ignore", under="ignore"):
             bad = ~(np.isfinite(6.0 * n * d) & (6.0 * n * d > 0))
         if bad.any():
@@ -194,8 +213,18 @@ class Runs:
         """The runs at ``rows`` (indices or a boolean mask), in their order."""
         picked = np.arange(len(self))[rows]
         notes = (*self.notes, note) if note else self.notes
+        optional = {
+            name: None if getattr(self, name) is None else getattr(self, name)[picked]
+            for name in ("unique_tokens", "weight")
+        }
         return dataclasses.replace(
-            self, N=self.N[picked], D=self.D[picked], loss=self.loss[picked], notes=notes
+            self,
+            N=self.N[picked],
+            D=self.D[picked],
+            loss=self.loss[picked],
+            notes=notes,
+            unique_tokens=optional["unique_tokens"],
+            weight=optional["weight"],
         )
 
     def split_highest_loss(self, count: int, *, why: str = "") -> tuple[Runs, Runs]:
@@ -478,6 +507,8 @@ def read_csv(
     loss: str | None = ...,
     on_bad_row: str = ...,
     group: None = ...,
+    unique_tokens: str | None = ...,
+    weight: str | None = ...,
 ) -> Runs: ...
 
 
@@ -491,6 +522,8 @@ def read_csv(
     loss: str | None = ...,
     on_bad_row: str = ...,
     group: str,
+    unique_tokens: str | None = ...,
+    weight: str | None = ...,
 ) -> dict[str, Runs]: ...
 
 
@@ -503,6 +536,8 @@ def read_csv(
     loss: str | None = None,
     on_bad_row: str = "raise",
     group: str | None = None,
+    unique_tokens: str | None = None,
+    weight: str | None = None,
 ) -> Runs | dict[str, Runs]:
     """Read runs from a table with a header row: CSV, TSV, semicolon-separated, compressed or Parquet.
 
@@ -535,6 +570,11 @@ def read_csv(
         A column of group names (corpora, datasets, architectures): the runs of each group are
         returned apart, to be fitted apart (an empty cell is a bad row). Without it, a text column of
         2 to 10 values that splits runs of one model size gets a ``PooledGroupsWarning``.
+    unique_tokens, weight
+        Optional columns of each run's unique tokens U_D (for the data-constrained law; by default a
+        column named as in ``UNIQUE_TOKEN_NAMES``, e.g. ``unique_tokens`` or ``U_D``, when there is one)
+        and of its weight in the fit (only when named). They become ``Runs.unique_tokens`` and
+        ``Runs.weight``; a bad cell is a bad row.
 
     Returns
     -------
@@ -560,7 +600,17 @@ def read_csv(
     OSError
         The file exists but cannot be read (e.g. PermissionError).
     """
-    return _read_csv(path, n=n, d=d, c=c, loss=loss, on_bad_row=on_bad_row, group=group)
+    return _read_csv(
+        path,
+        n=n,
+        d=d,
+        c=c,
+        loss=loss,
+        on_bad_row=on_bad_row,
+        group=group,
+        unique_tokens=unique_tokens,
+        weight=weight,
+    )
 
 
 def _read_csv(
@@ -572,6 +622,8 @@ def _read_csv(
     loss: str | None = None,
     on_bad_row: str = "raise",
     group: str | None = None,
+    unique_tokens: str | None = None,
+    weight: str | None = None,
     keywords: dict[str, str] = KEYWORDS,
 ) -> Runs | dict[str, Runs]:
     """read_csv, its messages naming the column options as `keywords` spells them (the command's:
@@ -587,6 +639,8 @@ def _read_csv(
         raise ValueError(f"{where}: duplicate column names {_listed(duplicates)}")
     choice = _columns(header, where, n, d, c, loss, keywords)
     columns = [(choice.n, True), (choice.tokens, not choice.flops), (choice.loss, False)]
+    extras = _extra_columns(header, where, unique_tokens, weight)
+    columns += [(col, name == "unique_tokens") for name, col in extras.items()]
     if choice.other is not None:
         columns.append((choice.other, choice.flops))
     read = {i for i, _ in columns}
@@ -598,7 +652,8 @@ def _read_csv(
     trackers = [groups] if groups is not None else watched
     numbers = _Numbers(table.delimiter)
     wanted = sorted(read | {tracker.col for tracker in trackers})
-    values, lines, problems = _cells(header, table.rows(wanted), columns, where, numbers, trackers)
+    compared = len(columns) - 1 if choice.other is not None else -1
+    values, lines, problems = _cells(header, table.rows(wanted), columns, where, numbers, trackers, compared)
     del table  # and with it the file's text, before the checks below make their temporaries
     if not len(lines):
         raise ValueError(f"{where}: the file has a header but no runs")
@@ -622,8 +677,9 @@ def _read_csv(
     if choice.other is not None:
         names = (header[choice.n], header[choice.tokens], header[choice.other])
         aside[choice.other] += _compare_flops(
-            names, choice.flops, model_size[keep], tokens[keep], values[3][keep], where
+            names, choice.flops, model_size[keep], tokens[keep], values[-1][keep], where
         )
+    extra = {name: values[3 + k] for k, name in enumerate(extras)}
     runs = Runs(
         model_size[keep],
         tokens[keep],
@@ -636,7 +692,11 @@ def _read_csv(
             "loss": header[choice.loss],
         },
         set_aside=tuple(f"{header[i]!r}: {why}" for i, why in sorted(aside.items())),
+        unique_tokens=extra["unique_tokens"][keep] if "unique_tokens" in extra else None,
+        weight=extra["weight"][keep] if "weight" in extra else None,
     )
+    for name, col in extras.items():
+        runs.columns[name] = header[col]
     if groups is not None:
         return _split(runs, groups, keep)
     pooled = [
@@ -646,6 +706,33 @@ def _read_csv(
     return runs
 
 
+#: Column names recognised (compared as for COLUMN_NAMES) for the unique tokens U_D of each run.
+UNIQUE_TOKEN_NAMES = ("uniquetokens", "ud", "uniquedata", "numuniquetokens", "nuniquetokens")
+
+
+def _normal(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch not in " _-./[]()")
+
+
+def _extra_columns(
+    header: Sequence[str], where: str, unique_tokens: str | None, weight: str | None
+) -> dict[str, int]:
+    """The columns of the optional unique tokens and weights: named, or U_D recognised by name."""
+    found: dict[str, int] = {}
+    for name, given in (("unique_tokens", unique_tokens), ("weight", weight)):
+        if given is not None:
+            if given not in header:
+                raise ValueError(
+                    f"{where}: no column {given!r} (for {name}); the columns are {_listed(header)}"
+                )
+            found[name] = header.index(given)
+        elif name == "unique_tokens":
+            matches = [i for i, h in enumerate(header) if _normal(h) in UNIQUE_TOKEN_NAMES]
+            if matches:
+                found[name] = matches[0]
+    return found
+
+
 def _cells(
     header: Sequence[str],
     records: Rows,
@@ -653,6 +740,7 @@ def _cells(
     where: str,
     numbers: _Numbers,
     trackers: Sequence[_Labels] = (),
+    compared: int = -1,
 ) -> tuple[list[FloatArray], NDArray[np.int64], dict[int, str]]:
     """The numbers in `columns` (index, whether SI suffixes are read) of every row (NaN where there is
     none), each row's line and, by row index, what is wrong with the rows that have a bad cell. A
@@ -674,7 +762,7 @@ def _cells(
             )
         for slot, (col, counts) in enumerate(columns):
             value = math.nan
-            if slot == 3:  # the other of D and C: for comparison only
+            if slot == compared:  # the other of D and C: for comparison only
                 try:
                     value = numbers.value(row[col], counts, header[col], line) if col < len(row) else value
                 except ValueError:

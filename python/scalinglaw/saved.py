@@ -20,14 +20,13 @@ from typing import Any, Union
 import numpy as np
 
 from ._checks import FloatArray
-from .law import Law
+from .law import LAWS, ScalingLaw
 from .trust import DataRange
 
 SCHEMA_VERSION = 1
-PARAMETER_NAMES = ("E", "A", "B", "alpha", "beta")
-#: The laws a document may name, by name.
-LAWS: dict[str, type[Law]] = {"chinchilla": Law}
-FORMULAS = {"chinchilla": "L(N, D) = E + A / N^alpha + B / D^beta"}
+#: Each law's parameters, by the law's name (a document names its law; see ``scalinglaw.law.LAWS``).
+PARAMETER_NAMES: dict[str, tuple[str, ...]] = {name: cls.names() for name, cls in LAWS.items()}
+FORMULAS = {name: cls.FORMULA for name, cls in LAWS.items()}
 UNITS = {
     "N": "parameters",
     "D": "training tokens",
@@ -42,9 +41,9 @@ PathLike = Union[str, "os.PathLike[str]"]
 class SavedFit:
     """A law with what is known of it: its bootstrap draws and the data it was fitted to, if saved."""
 
-    law: Law
+    law: ScalingLaw
     name: str  #: the law's name, e.g. "chinchilla"
-    draws: tuple[Law, ...]  #: converged bootstrap resamples' laws (empty without a bootstrap)
+    draws: tuple[ScalingLaw, ...]  #: converged bootstrap resamples' laws (empty without a bootstrap)
     confidence: float  #: of intervals from the draws
     data: DataRange | None  #: the region the runs cover (None for published parameters)
     scatter: FloatArray | None  #: log residuals of single runs, for predictive intervals
@@ -56,13 +55,15 @@ class SavedFit:
         return cls(_law(name, params, "params"), name, (), 0.95, None, None, "published parameters")
 
 
-def _law(name: str, params: Any, where: str) -> Law:
+def _law(name: str, params: Any, where: str) -> ScalingLaw:
     if name not in LAWS:
         raise ValueError(f"{where}: unknown law {name!r}; known: {', '.join(sorted(LAWS))}")
     if not isinstance(params, Mapping):
         raise ValueError(f"{where}: the parameters must be a mapping of names to numbers")
-    unknown = sorted(set(params) - set(PARAMETER_NAMES))
-    missing = [key for key in PARAMETER_NAMES if key not in params]
+    names = PARAMETER_NAMES[name]
+    info = LAWS[name].info()
+    unknown = sorted(set(params) - set(names))
+    missing = [key for key in names if key not in params]
     if unknown or missing:
         said = "; ".join(
             part
@@ -72,21 +73,25 @@ def _law(name: str, params: Any, where: str) -> Law:
             )
             if part
         )
-        raise ValueError(f"{where}: law {name!r} has parameters {', '.join(PARAMETER_NAMES)}: {said}")
+        raise ValueError(f"{where}: law {name!r} has parameters {', '.join(names)}: {said}")
     values = {}
-    for key in PARAMETER_NAMES:
+    for key, positive, may_be_infinite in zip(names, info.log_scale, info.may_be_infinite):
         value = params[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        infinite = may_be_infinite and isinstance(value, float) and value == math.inf
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not (math.isfinite(value) or infinite)
+        ):
             raise ValueError(f"{where}: {key} must be a finite number, got {value!r}")
+        if positive and not value > 0:
+            raise ValueError(f"{where}: {key} must be > 0, got {float(value)!r}")
         values[key] = float(value)
-    for key in ("E", "A", "B"):
-        if not values[key] > 0:
-            raise ValueError(f"{where}: {key} must be > 0, got {values[key]!r}")
     return LAWS[name](**values)
 
 
 def saved_fields(
-    law: Law,
+    law: ScalingLaw,
     *,
     options: Mapping[str, Any],
     data: DataRange,
@@ -97,7 +102,7 @@ def saved_fields(
     """The keys a fit's JSON document needs to be loaded back (merged into the document's top level)."""
     fields: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "law": {"name": "chinchilla", "formula": FORMULAS["chinchilla"], "params": dict(law.params)},
+        "law": {"name": law.KIND, "formula": law.FORMULA, "params": dict(law.params)},
         "units": dict(UNITS),
         "options": dict(options),
         "data_range": data.to_dict(),
@@ -107,7 +112,7 @@ def saved_fields(
     if draws is not None:
         fields["draws"] = {
             "confidence": confidence,
-            "params": {key: [float(v) for v in draws[key]] for key in PARAMETER_NAMES},
+            "params": {key: [float(v) for v in draws[key]] for key in law.names()},
         }
     if scatter is not None:
         fields["scatter"] = [float(v) for v in scatter]
@@ -147,17 +152,18 @@ def from_document(document: Any, where: str = "the document") -> SavedFit:
         raise ValueError(f"{where}: 'law' must name the law and its params")
     name = law_entry.get("name")
     law = _law(str(name), law_entry.get("params"), f"{where}: law")
-    draws: tuple[Law, ...] = ()
+    draws: tuple[ScalingLaw, ...] = ()
     confidence = 0.95
     if document.get("draws"):
         entry = document["draws"]
         confidence = float(entry["confidence"])
         columns = entry["params"]
-        count = len(columns[PARAMETER_NAMES[0]])
-        if any(len(columns[key]) != count for key in PARAMETER_NAMES):
+        names = PARAMETER_NAMES[str(name)]
+        count = len(columns[names[0]])
+        if any(len(columns[key]) != count for key in names):
             raise ValueError(f"{where}: draws: every parameter needs one value per resample")
         draws = tuple(
-            _law(str(name), {key: columns[key][r] for key in PARAMETER_NAMES}, f"{where}: draw {r}")
+            _law(str(name), {key: columns[key][r] for key in names}, f"{where}: draw {r}")
             for r in range(count)
         )
     data = None

@@ -18,6 +18,7 @@ from .frontier import GOPHER_FLOPS, compute_optimal, frontier_coefficients
 from .goodness import goodness_of_fit
 from .io import Runs
 from .isoflop import Approach2Result, approach2, group_by_budget, isoflop_design
+from .law import LAWS
 from .trust import DataRange, check_plans
 from .warnings import BudgetGroupingWarning, ScalingLawWarning
 
@@ -125,7 +126,8 @@ def record(
         "budgets": [],
     }
     try:
-        coefficients = frontier_coefficients(result)
+        law = _law_of(result)
+        coefficients = law.frontier_coefficients() if law is not None else frontier_coefficients(result)
     except ValueError as error:  # alpha or beta <= 0: the law has no compute-optimal frontier
         document["frontier_error"] = str(error)
     else:
@@ -223,11 +225,19 @@ def _robust_se(boot: dict[str, Any], key: str) -> str:
     return text
 
 
+def _law_of(result: Any) -> Any:
+    """The law object of a FitResult that is not the Chinchilla law's (None otherwise: the Chinchilla
+    functions take the result itself)."""
+    law = getattr(result, "law", None)
+    return law if law is not None and getattr(law, "KIND", "chinchilla") != "chinchilla" else None
+
+
 def plan_row(result: Any, budget: float) -> dict[str, Any]:
     """The compute-optimal allocation at one budget; a budget that cannot be planned (the allocation is
     beyond double precision) gets null values and its own ``reason``, and takes no other budget with it."""
     try:
-        plan = compute_optimal(result, [budget])
+        law = _law_of(result)
+        plan = law.compute_optimal([budget]) if law is not None else compute_optimal(result, [budget])
     except ValueError as error:
         empty: dict[str, Any] = dict.fromkeys(("N_opt", "D_opt", "tokens_per_parameter", "loss"))
         return {"C": float(budget), **empty, "reason": str(error)}
@@ -256,9 +266,14 @@ def format_summary(document: dict[str, Any]) -> str:
     """The summary of a ``record`` document."""
     data, fit, boot = document["data"], document["fit"], document["bootstrap"]
     at_best = f"{fit['starts_at_best']} of {fit['n_starts']} starts reached the best objective"
+    law = LAWS[fit.get("law", "chinchilla")]
+    headline = (
+        f"{law.FORMULA} (Hoffmann et al. 2022, Approach 3)"
+        if law.KIND == "chinchilla"
+        else f"the {law.KIND} law, {law.FORMULA}"
+    )
     lines = [
-        f"scalinglaw {document['scalinglaw_version']}: L(N, D) = E + A / N^alpha + B / D^beta "
-        "(Hoffmann et al. 2022, Approach 3)",
+        f"scalinglaw {document['scalinglaw_version']}: {headline}",
         f"Data:  {data['source'] + ': ' if data['source'] else ''}{data['n_runs']} runs",
         *_columns_read(data),
         *(f"       {note}" for note in data["notes"]),
@@ -303,11 +318,17 @@ def _parameters(fit: dict[str, Any], boot: dict[str, Any] | None, percent: str) 
     lines = [""]
     if boot is not None:
         lines.append(f"  {'':<5}   {'estimate':>12}   {'std. error':>10}   {percent} interval")
-    for name in ("E", "A", "B", "alpha", "beta"):
-        line = f"  {name:<5} = {fit[name]:12.6g}"
+    roles = {name: "fixed" for name in fit.get("fixed", {})}
+    roles |= {other: f"tied to {first}" for first, other in fit.get("tied", [])}
+    names = LAWS[fit.get("law", "chinchilla")].names()
+    width = max(5, *(len(name) for name in names))
+    for name in names:
+        line = f"  {name:<{width}} = {fit[name]:12.6g}"
         if boot is not None:
             line += f"   {boot['standard_error'][name]:10.4g}   {_interval(boot['interval'][name]):<22}"
-        meaning = _MEANINGS.get(name, "")
+        meaning = _MEANINGS.get(name, "") if fit.get("law", "chinchilla") != "kaplan" else ""
+        if name in roles:
+            meaning = f"({roles[name]}) {meaning}"
         lines.append(f"{line}   {meaning}".rstrip())
     lines.append(f"  objective = {fit['objective']:.11e}  (sum of Huber losses over {fit['n_runs']} runs)")
     return lines

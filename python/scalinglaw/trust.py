@@ -10,8 +10,9 @@ otherwise be misled, warnings, with these thresholds:
   past two decades the plan is the law's extrapolation, not the data's;
 * the recommended tokens per parameter lies outside the range the runs cover (the law then extrapolates
   in shape, not only in scale);
-* ``SENSITIVITY_FACTOR`` = 2: N_opt changes by more than 2x under another reasonable fit (e.g. the Huber
-  threshold delta = 0.1 instead of 1e-3): the data do not pin the plan down.
+* ``SENSITIVITY_FACTOR`` = 2: N_opt changes by more than 2x under another reasonable fit (the Huber
+  threshold delta = 0.1 instead of 1e-3, or tied exponents alpha = beta, which on real ladders often
+  extrapolates better than the free fit): the data do not pin the plan down.
 A plan inside these bounds gets no warning.
 """
 
@@ -164,5 +165,8 @@ def plan_warnings(
 
 
 #: The other reasonable fits a plan is checked against (``FitResult.sensitivity``), by label: the
-#: options that differ from the fit's own.
-SENSITIVITY_SETTINGS: dict[str, dict[str, Any]] = {"delta = 0.1": {"delta": 0.1}}
+#: options that differ from the fit's own (a setting that does not apply to a law is left out).
+SENSITIVITY_SETTINGS: dict[str, dict[str, Any]] = {
+    "delta = 0.1": {"delta": 0.1},
+    "alpha = beta": {"tied": [("alpha", "beta")]},
+}
