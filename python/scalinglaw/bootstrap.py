@@ -484,6 +484,52 @@ def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArra
         )
 
 
+def _summarised(
+    raw: Any,
+    estimate: FitResult,
+    point: dict[str, Any],
+    samples: dict[str, FloatArray],
+    rows: NDArray[np.int64],
+    seed: int | None,
+    starts: Any,
+    budgets: FloatArray,
+    confidence: float,
+    approach2: Approach2Result | None = None,
+    approach2_used: Any = None,
+) -> BootstrapResult:
+    """The statistics of the samples over the converged resamples (one BootstrapWarning naming what was
+    left out), and the result: the same for the Chinchilla core's bootstrap and the any-law one."""
+    status = STATUS_NAMES[raw.status]
+    converged = status == "converged"
+    standard_error: dict[str, Any] = {}
+    interval: dict[str, FloatArray] = {}
+    undefined: dict[str, int] = {}
+    for key, values in samples.items():
+        values.setflags(write=False)
+        standard_error[key], interval[key], left_out = _statistics(values, converged, confidence)
+        if left_out:
+            undefined[key] = left_out
+    _warn(status, undefined, standard_error)
+    return BootstrapResult(
+        estimate=estimate,
+        point=point,
+        samples=samples,
+        standard_error=standard_error,
+        interval=interval,
+        confidence=confidence,
+        budgets=budgets,
+        seed=seed,
+        objective=raw.objective,
+        status=status,
+        iterations=raw.iterations,
+        best_start=raw.best_start,
+        starts=starts,
+        approach2=approach2,
+        approach2_used=approach2_used,
+        indices=rows,
+    )
+
+
 def _law_result(
     raw: _core.LawBootstrapResult,
     estimate: FitResult,
@@ -524,35 +570,7 @@ def _law_result(
         "D_opt": plan.D,
         "tokens_per_parameter": plan.tokens_per_parameter,
     }
-    status = STATUS_NAMES[raw.status]
-    converged = status == "converged"
-    standard_error: dict[str, Any] = {}
-    interval: dict[str, FloatArray] = {}
-    undefined: dict[str, int] = {}
-    for key, values in samples.items():
-        values.setflags(write=False)
-        standard_error[key], interval[key], left_out = _statistics(values, converged, confidence)
-        if left_out:
-            undefined[key] = left_out
-    _warn(status, undefined, standard_error)
-    return BootstrapResult(
-        estimate=estimate,
-        point=point,
-        samples=samples,
-        standard_error=standard_error,
-        interval=interval,
-        confidence=confidence,
-        budgets=budgets,
-        seed=seed,
-        objective=raw.objective,
-        status=status,
-        iterations=raw.iterations,
-        best_start=raw.best_start,
-        starts=starts,
-        approach2=None,
-        approach2_used=None,
-        indices=rows,
-    )
+    return _summarised(raw, estimate, point, samples, rows, seed, starts, budgets, confidence)
 
 
 def _result(
@@ -593,34 +611,9 @@ def _result(
         samples["approach2_a"], samples["approach2_b"] = raw.approach2_a, raw.approach2_b
         point["approach2_a"], point["approach2_b"] = full_approach2.a, full_approach2.b
 
-    status = STATUS_NAMES[raw.status]
-    converged = status == "converged"
-    standard_error: dict[str, Any] = {}
-    interval: dict[str, FloatArray] = {}
-    undefined: dict[str, int] = {}
-    for key, values in samples.items():
-        values.setflags(write=False)
-        standard_error[key], interval[key], left_out = _statistics(values, converged, confidence)
-        if left_out:
-            undefined[key] = left_out
-    _warn(status, undefined, standard_error)
-    return BootstrapResult(
-        estimate=estimate,
-        point=point,
-        samples=samples,
-        standard_error=standard_error,
-        interval=interval,
-        confidence=confidence,
-        budgets=budgets,
-        seed=seed,
-        objective=raw.objective,
-        status=status,
-        iterations=raw.iterations,
-        best_start=raw.best_start,
-        starts=starts,
-        approach2=full_approach2,
-        approach2_used=None if full_approach2 is None else raw.approach2_used,
-        indices=rows,
+    used = None if full_approach2 is None else raw.approach2_used
+    return _summarised(
+        raw, estimate, point, samples, rows, seed, starts, budgets, confidence, full_approach2, used
     )
 
 
