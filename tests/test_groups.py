@@ -60,7 +60,7 @@ def alone(tmp_path_factory: pytest.TempPathFactory) -> dict[str, scalinglaw.FitR
 def test_three_corpora_give_three_fits_equal_to_each_alone(tmp_path, alone, capsys):
     path = write(tmp_path / "runs.csv", list(LAWS))
     out = tmp_path / "fit.json"
-    assert main(["fit", str(path), "--group", "corpus", "--json", str(out)]) == 0
+    assert main(["fit", str(path), "--group", "corpus", "--bootstrap", "0", "--json", str(out)]) == 0
     printed = capsys.readouterr()
     assert "warning" not in printed.err
     document = json.loads(out.read_text())

@@ -137,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
         "--seed",
         type=int,
         default=None,
-        help="seed of the bootstrap's resamples (default: a fresh one, printed)",
+        help="seed of the bootstrap's resamples (default 0: the same command gives the same intervals)",
     )
     fit_cmd.add_argument(
         "--confidence",
@@ -333,7 +333,7 @@ def _run_fit(args: argparse.Namespace) -> int:
                     *runs,
                     **law,
                     n_resamples=args.bootstrap,
-                    seed=args.seed,
+                    seed=_seed(args),
                     delta=args.delta,
                     threads=args.threads,
                     # a budget beyond planning has its reason in the summary, and no interval
@@ -401,6 +401,11 @@ def _run_fit(args: argparse.Namespace) -> int:
     for failure in filter(None, failures):
         print(f"scalinglaw: error: {failure}", file=sys.stderr)
     return EXIT_USER_ERROR if any(failures) else 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    """The bootstrap's seed: --seed, else 0, so that the command's output does not change between runs."""
+    return 0 if args.seed is None else int(args.seed)
 
 
 def _saved(result: FitResult, runs: Runs, resampled: BootstrapResult | None) -> dict[str, Any]:
@@ -519,7 +524,7 @@ def _fit_group(args: argparse.Namespace, runs: Runs, budgets: list[float]) -> tu
             data=runs,
             **law,
             n_resamples=args.bootstrap,
-            seed=args.seed,
+            seed=_seed(args),
             delta=args.delta,
             threads=args.threads,
             budgets=[budget for budget in budgets if not plan_row(result, budget)["reason"]],
