@@ -321,37 +321,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         try:
             runs, excluded = _load(args)
             _print_warnings(caught)
-            law = _law_options(args)
-            law |= {"weights": runs.weight, "unique_tokens": runs.unique_tokens}
-            result = fit(*runs, delta=args.delta, threads=args.threads, **law)
-            found, note, isoflop_budgets = approach2_for(runs)
-            if law["law"] != "chinchilla" or law["fixed"] or law["tied"] or law["weights"] is not None:
-                isoflop_budgets = None  # Approach 2 per resample: the unconstrained Chinchilla law only
-            resampled: BootstrapResult | None = None
-            if args.bootstrap:
-                resampled = bootstrap(
-                    *runs,
-                    **law,
-                    n_resamples=args.bootstrap,
-                    seed=_seed(args),
-                    delta=args.delta,
-                    threads=args.threads,
-                    # a budget beyond planning has its reason in the summary, and no interval
-                    budgets=[budget for budget in budgets if not plan_row(result, budget)["reason"]],
-                    isoflop_budgets=isoflop_budgets,
-                    confidence=args.confidence,
-                    estimate=result,
-                )
-            document = record(
-                result,
-                runs,
-                budgets,
-                n_excluded=0 if excluded is None else len(excluded),
-                approach2=found,
-                approach2_note=note,
-                bootstrap=resampled,
-                sensitivity=result.sensitivity(),
-            )
+            _, _, result, found, resampled, document = _fit_runs(args, runs, excluded, budgets)
             document.update(_saved(result, runs, resampled))
             # with --json -, standard output carries the JSON alone and the text goes to stderr
             print(format_summary(document), file=sys.stderr if args.json == "-" else sys.stdout)
@@ -513,6 +483,14 @@ def _fit_group(args: argparse.Namespace, runs: Runs, budgets: list[float]) -> tu
                 f"(there are {len(runs)})"
             )
         runs, excluded = runs.split_highest_loss(args.exclude_highest_loss)
+    return _fit_runs(args, runs, excluded, budgets)
+
+
+def _fit_runs(
+    args: argparse.Namespace, runs: Runs, excluded: Runs | None, budgets: list[float]
+) -> tuple[Any, ...]:
+    """(runs, excluded, fit, Approach 2, bootstrap, document) of the runs: the fit, Approach 2, the
+    bootstrap and the record, for the command and for each --group alike."""
     law = _law_options(args)
     result = fit(data=runs, delta=args.delta, threads=args.threads, **law)
     found, note, isoflop_budgets = approach2_for(runs)
