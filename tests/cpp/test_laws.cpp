@@ -160,7 +160,7 @@ TEST_CASE("laws: the analytic Jacobian and Hessian match central differences") {
                         const detail::Jet<K> gu = Law::log_predict(ju, ln, ld, lu);
                         const detail::Jet<K> gd = Law::log_predict(jd, ln, ld, lu);
                         for (int i = 0; i < K; ++i)
-                            CHECK(jet.h[j][i] ==
+                            CHECK(jet.hessian(j, i) ==
                                   doctest::Approx((gu.g[i] - gd.g[i]) / (2 * h)).epsilon(1e-5).scale(1.0));
                     }
                 }

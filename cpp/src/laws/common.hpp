@@ -38,16 +38,26 @@ using std::log1p;
 
 /// log(e^u1 + e^u2 + e^u3), shifted by the largest so that nothing overflows.
 template <class T>
-T logsumexp(const T& u1, const T& u2, const T& u3) {
+SCALINGLAW_ALWAYS_INLINE T logsumexp(const T& u1, const T& u2, const T& u3) {
     const double top = std::max({value(u1), value(u2), value(u3)});
     if (!std::isfinite(top)) return u1 + u2 + u3;  // inf or NaN: the objective refuses the point
-    return log(exp(u1 - top) + exp(u2 - top) + exp(u3 - top)) + top;
+    if constexpr (IsJet<T>::value) {
+        const T* const u[3] = {&u1, &u2, &u3};
+        return logsumexp_below(u, top);
+    } else {
+        return log(exp(u1 - top) + exp(u2 - top) + exp(u3 - top)) + top;
+    }
 }
 template <class T>
-T logsumexp(const T& u1, const T& u2) {
+SCALINGLAW_ALWAYS_INLINE T logsumexp(const T& u1, const T& u2) {
     const double top = std::max(value(u1), value(u2));
     if (!std::isfinite(top)) return u1 + u2;
-    return log(exp(u1 - top) + exp(u2 - top)) + top;
+    if constexpr (IsJet<T>::value) {
+        const T* const u[2] = {&u1, &u2};
+        return logsumexp_below(u, top);
+    } else {
+        return log(exp(u1 - top) + exp(u2 - top)) + top;
+    }
 }
 
 }  // namespace scalinglaw::detail

@@ -3,16 +3,26 @@
 // template over its number type, and gives its value (double), its analytic Jacobian and the Hessian
 // (Jet<K>: value, gradient and Hessian in K slots, carried through every operation by the chain rule).
 // Only what the laws use: + - * /, exp, log, expm1, log1p. Branches read value().
+//
+// Cost: the solver differentiates every run at every accepted point, so the jets are its hot loop. The
+// Hessian is symmetric and kept as its upper triangle (K(K+1)/2 entries, not K^2); an operation with a
+// plain double touches only what it changes; and everything is inlined, so that the compiler sees
+// through the temporaries. The solver sizes K to the free coordinates only (solver/generic.hpp).
 
 #include <cmath>
+#include <type_traits>
+#include <utility>
+
+#include "../fast_math.hpp"
 
 namespace scalinglaw::detail {
 
 template <int K>
 struct Jet {
+    static constexpr int packed = K * (K + 1) / 2;
     double v = 0.0;
     double g[K] = {};
-    double h[K][K] = {};
+    double h[packed] = {};  ///< the Hessian's upper triangle, row by row: (0,0), (0,1), ..., (1,1), ...
 
     Jet() = default;
     Jet(double value) : v(value) {}  // NOLINT: constants mix with jets implicitly
@@ -21,6 +31,11 @@ struct Jet {
         Jet out(value);
         if (slot >= 0) out.g[slot] = 1.0;
         return out;
+    }
+    /// d^2 / dx_i dx_j, either order.
+    double hessian(int i, int j) const {
+        if (i > j) std::swap(i, j);
+        return h[i * K - i * (i - 1) / 2 + (j - i)];
     }
 };
 
@@ -32,101 +47,141 @@ double value(const Jet<K>& x) {
 
 // f(x) from f, f', f'' at x.v.
 template <int K>
-Jet<K> chain(const Jet<K>& x, double f0, double f1, double f2) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> chain(const Jet<K>& x, double f0, double f1, double f2) {
     Jet<K> out(f0);
     for (int i = 0; i < K; ++i) out.g[i] = f1 * x.g[i];
-    for (int i = 0; i < K; ++i)
-        for (int j = 0; j < K; ++j) out.h[i][j] = f1 * x.h[i][j] + f2 * x.g[i] * x.g[j];
+    for (int i = 0, k = 0; i < K; ++i)
+        for (int j = i; j < K; ++j, ++k) out.h[k] = f1 * x.h[k] + f2 * x.g[i] * x.g[j];
+    return out;
+}
+// x times a constant, in every component.
+template <int K>
+SCALINGLAW_ALWAYS_INLINE Jet<K> scaled(const Jet<K>& x, double c) {
+    Jet<K> out(x.v * c);
+    for (int i = 0; i < K; ++i) out.g[i] = c * x.g[i];
+    for (int k = 0; k < Jet<K>::packed; ++k) out.h[k] = c * x.h[k];
     return out;
 }
 
 template <int K>
-Jet<K> operator+(const Jet<K>& a, const Jet<K>& b) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator+(const Jet<K>& a, const Jet<K>& b) {
     Jet<K> out(a.v + b.v);
     for (int i = 0; i < K; ++i) out.g[i] = a.g[i] + b.g[i];
-    for (int i = 0; i < K; ++i)
-        for (int j = 0; j < K; ++j) out.h[i][j] = a.h[i][j] + b.h[i][j];
+    for (int k = 0; k < Jet<K>::packed; ++k) out.h[k] = a.h[k] + b.h[k];
     return out;
 }
 template <int K>
-Jet<K> operator-(const Jet<K>& a) {
-    return chain(a, -a.v, -1.0, 0.0);
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator-(const Jet<K>& a) {
+    return scaled(a, -1.0);
 }
 template <int K>
-Jet<K> operator-(const Jet<K>& a, const Jet<K>& b) {
-    return a + (-b);
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator-(const Jet<K>& a, const Jet<K>& b) {
+    Jet<K> out(a.v - b.v);
+    for (int i = 0; i < K; ++i) out.g[i] = a.g[i] - b.g[i];
+    for (int k = 0; k < Jet<K>::packed; ++k) out.h[k] = a.h[k] - b.h[k];
+    return out;
 }
 template <int K>
-Jet<K> operator*(const Jet<K>& a, const Jet<K>& b) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator*(const Jet<K>& a, const Jet<K>& b) {
     Jet<K> out(a.v * b.v);
     for (int i = 0; i < K; ++i) out.g[i] = a.g[i] * b.v + a.v * b.g[i];
-    for (int i = 0; i < K; ++i)
-        for (int j = 0; j < K; ++j)
-            out.h[i][j] = a.h[i][j] * b.v + a.v * b.h[i][j] + a.g[i] * b.g[j] + b.g[i] * a.g[j];
+    for (int i = 0, k = 0; i < K; ++i)
+        for (int j = i; j < K; ++j, ++k)
+            out.h[k] = a.h[k] * b.v + a.v * b.h[k] + a.g[i] * b.g[j] + b.g[i] * a.g[j];
     return out;
 }
 template <int K>
-Jet<K> reciprocal(const Jet<K>& x) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> reciprocal(const Jet<K>& x) {
     const double r = 1.0 / x.v;
     return chain(x, r, -r * r, 2.0 * r * r * r);
 }
 template <int K>
-Jet<K> operator/(const Jet<K>& a, const Jet<K>& b) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator/(const Jet<K>& a, const Jet<K>& b) {
     return a * reciprocal(b);
 }
-// Mixed with double (a constant): through the jet operations, which treat it as a jet without slots.
+// Mixed with double (a constant): only the components the constant changes.
 template <int K>
-Jet<K> operator+(const Jet<K>& a, double b) {
-    return chain(a, a.v + b, 1.0, 0.0);
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator+(Jet<K> a, double b) {
+    a.v += b;
+    return a;
 }
 template <int K>
-Jet<K> operator+(double a, const Jet<K>& b) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator+(double a, const Jet<K>& b) {
     return b + a;
 }
 template <int K>
-Jet<K> operator-(const Jet<K>& a, double b) {
-    return a + (-b);
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator-(Jet<K> a, double b) {
+    a.v -= b;
+    return a;
 }
 template <int K>
-Jet<K> operator-(double a, const Jet<K>& b) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator-(double a, const Jet<K>& b) {
     return (-b) + a;
 }
 template <int K>
-Jet<K> operator*(const Jet<K>& a, double b) {
-    return chain(a, a.v * b, b, 0.0);
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator*(const Jet<K>& a, double b) {
+    return scaled(a, b);
 }
 template <int K>
-Jet<K> operator*(double a, const Jet<K>& b) {
-    return b * a;
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator*(double a, const Jet<K>& b) {
+    return scaled(b, a);
 }
 template <int K>
-Jet<K> operator/(const Jet<K>& a, double b) {
-    return a * (1.0 / b);
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator/(const Jet<K>& a, double b) {
+    return scaled(a, 1.0 / b);
 }
 template <int K>
-Jet<K> operator/(double a, const Jet<K>& b) {
-    return reciprocal(b) * a;
+SCALINGLAW_ALWAYS_INLINE Jet<K> operator/(double a, const Jet<K>& b) {
+    return scaled(reciprocal(b), a);
 }
 
 template <int K>
-Jet<K> exp(const Jet<K>& x) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> exp(const Jet<K>& x) {
     const double e = std::exp(x.v);
     return chain(x, e, e, e);
 }
 template <int K>
-Jet<K> expm1(const Jet<K>& x) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> expm1(const Jet<K>& x) {
     const double e = std::exp(x.v);
     return chain(x, std::expm1(x.v), e, e);
 }
 template <int K>
-Jet<K> log(const Jet<K>& x) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> log(const Jet<K>& x) {
     const double r = 1.0 / x.v;
     return chain(x, std::log(x.v), r, -r * r);
 }
 template <int K>
-Jet<K> log1p(const Jet<K>& x) {
+SCALINGLAW_ALWAYS_INLINE Jet<K> log1p(const Jet<K>& x) {
     const double r = 1.0 / (1.0 + x.v);
     return chain(x, std::log1p(x.v), r, -r * r);
+}
+
+template <class T>
+struct IsJet : std::false_type {};
+template <int K>
+struct IsJet<Jet<K>> : std::true_type {};
+
+/// log(sum_m e^{u_m}) with every u_m.v <= top (finite), in one pass: with the softmax weights p_m, the
+/// gradient is sum p_m grad u_m and the Hessian sum p_m (Hess u_m + grad u_m grad u_m^T) - grad grad^T
+/// (cheaper than the chain through exp, sum and log).
+template <int K, int M>
+SCALINGLAW_ALWAYS_INLINE Jet<K> logsumexp_below(const Jet<K>* const (&u)[M], double top) {
+    double p[M], total = 0.0;
+    for (int m = 0; m < M; ++m) total += p[m] = std::exp(u[m]->v - top);
+    Jet<K> out(std::log(total) + top);
+    for (int m = 0; m < M; ++m) p[m] /= total;
+    for (int i = 0; i < K; ++i) {
+        double gi = 0.0;
+        for (int m = 0; m < M; ++m) gi += p[m] * u[m]->g[i];
+        out.g[i] = gi;
+    }
+    for (int i = 0, k = 0; i < K; ++i)
+        for (int j = i; j < K; ++j, ++k) {
+            double hij = 0.0;
+            for (int m = 0; m < M; ++m) hij += p[m] * (u[m]->h[k] + u[m]->g[i] * u[m]->g[j]);
+            out.h[k] = hij - out.g[i] * out.g[j];
+        }
+    return out;
 }
 
 }  // namespace scalinglaw::detail

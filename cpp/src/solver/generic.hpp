@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "../laws/jet.hpp"
@@ -162,6 +163,19 @@ public:
         current_x_ = trial_x_;
     }
 
+    /// A log-scale coordinate (an amplitude such as log N_c) beyond the doubles: the start is walking
+    /// off along a valley where a term has lost its dependence on N or D (e.g. alpha_N -> 0 with
+    /// N_c -> 0), toward an answer no double can hold. solve_generic refuses such a point at the end
+    /// anyway; ending here saves the hundreds of ever-smaller improvements on the way.
+    bool stranded() const {
+        double full[size];
+        map_.expand(current_x_, full);
+        map_.from_solver(full);
+        for (int j = 0; j < size; ++j)
+            if (map_.slot[j] >= 0 && map_.log_scale[j] && !(std::fabs(full[j]) <= largest_log_)) return true;
+        return false;
+    }
+
     Derivatives<size> derivatives() {
         Derivatives<size> out;
         derivatives_at(current_x_, out, reweighted_);
@@ -171,52 +185,75 @@ public:
 
     /// Gradient, exact Hessian and reweighted model at x, in the solver's slots.
     void derivatives_at(const V& x, Derivatives<size>& out, M& reweighted) const {
+        with_count<size>(map_.free_count,
+                         [&](auto free) { derivatives_in<decltype(free)::value>(x, out, reweighted); });
+    }
+
+private:
+    /// f(std::integral_constant<int, count>{}) for 1 <= count <= K: jets sized to the free coordinates.
+    template <int N, class F>
+    static void with_count(int count, F&& f) {
+        if constexpr (N > 1)
+            if (count < N) return with_count<N - 1>(count, f);
+        f(std::integral_constant<int, N>{});
+    }
+
+    /// derivatives_at with jets in F slots, one per free coordinate (their representatives, in order):
+    /// a fixed or tied coordinate costs nothing in the runs' loop.
+    template <int F>
+    void derivatives_in(const V& x, Derivatives<size>& out, M& reweighted) const {
         double full[size];
         map_.expand(x, full);
-        Jet<size> jx[size];
-        for (int j = 0; j < size; ++j) jx[j] = Jet<size>::variable(full[j], map_.slot[j]);
-        V g = V::Zero(), diagonal = V::Zero();
-        M exact = M::Zero(), model = M::Zero();
+        int slot_of[F] = {}, seed[size] = {};  // the solver's slot of free index a; coordinate j's free index
+        for (int j = 0, a = 0; j < size; ++j)
+            if (map_.slot[j] == j) slot_of[a++] = j;
+        for (int j = 0; j < size; ++j) {
+            seed[j] = -1;
+            for (int a = 0; a < F; ++a)
+                if (map_.slot[j] == slot_of[a]) seed[j] = a;
+        }
+        Jet<F> jx[size];
+        for (int j = 0; j < size; ++j) jx[j] = Jet<F>::variable(full[j], seed[j]);
+        double g[F] = {}, exact[Jet<F>::packed] = {}, model[Jet<F>::packed] = {};
         const double delta = runs_.delta;
         for (std::size_t i = 0; i < runs_.size(); ++i) {
             const double w = runs_.weight.empty() ? 1.0 : runs_.weight[i];
             if (w == 0.0) continue;
-            const Jet<size> lp = Law::log_predict(jx, runs_.log_n[i], runs_.log_d[i], runs_.log_u[i]);
+            const Jet<F> lp = Law::log_predict(jx, runs_.log_n[i], runs_.log_d[i], runs_.log_u[i]);
             const double z = lp.v - runs_.log_loss[i];
             const double psi = z > delta ? delta : (z < -delta ? -delta : z);
             const double inside = std::fabs(z) <= delta ? 1.0 : 0.0;    // psi'
             const double irls = delta / std::max(std::fabs(z), delta);  // psi / z
-            for (int a = 0; a < size; ++a) {
-                g[a] += w * psi * lp.g[a];
-                for (int b = 0; b < size; ++b) {
+            for (int a = 0; a < F; ++a) g[a] += w * psi * lp.g[a];
+            for (int a = 0, k = 0; a < F; ++a)
+                for (int b = a; b < F; ++b, ++k) {
                     const double jj = lp.g[a] * lp.g[b];
-                    exact(a, b) += w * (inside * jj + psi * lp.h[a][b]);
-                    model(a, b) += w * irls * jj;
+                    exact[k] += w * (inside * jj + psi * lp.h[k]);
+                    model[k] += w * irls * jj;
                 }
+        }
+        // Into the K slots; the slots that are not free are held by a unit diagonal.
+        V gradient = V::Zero();
+        M exact_k = M::Identity(), model_k = M::Identity();
+        for (int a = 0, k = 0; a < F; ++a) {
+            gradient[slot_of[a]] = g[a];
+            for (int b = a; b < F; ++b, ++k) {
+                exact_k(slot_of[a], slot_of[b]) = exact_k(slot_of[b], slot_of[a]) = exact[k];
+                model_k(slot_of[a], slot_of[b]) = model_k(slot_of[b], slot_of[a]) = model[k];
             }
         }
-        for (int j = 0; j < size; ++j) {
-            if (map_.slot[j] == j) continue;  // not a free slot: held by a unit diagonal
-            g[j] = 0.0;
-            exact.row(j).setZero();
-            exact.col(j).setZero();
-            model.row(j).setZero();
-            model.col(j).setZero();
-            exact(j, j) = model(j, j) = 1.0;
-        }
-        diagonal = model.diagonal();
-        out.gradient = g;
-        out.exact = exact;
-        out.reweighted_diagonal = diagonal;
-        reweighted = model;
+        out.gradient = gradient;
+        out.exact = exact_k;
+        out.reweighted_diagonal = model_k.diagonal();
+        reweighted = model_k;
     }
 
-private:
     const GenericRuns& runs_;
     const CoordinateMap<size>& map_;
     double* current_r_;
     double* trial_r_;
     V current_x_ = V::Zero(), trial_x_ = V::Zero();
+    const double largest_log_ = std::log(std::numeric_limits<double>::max());
     M reweighted_ = M::Identity();
 };
 

@@ -22,10 +22,14 @@
 //   void accept();                                  the trial point becomes the current one
 //   Derivatives<K> derivatives();                   at the current point
 //   Matrix<K> reweighted_model();                   sum w J J^T at the current point, after derivatives()
+// and optionally
+//   bool stranded() const;                          the current point is no answer and no step can
+//                                                   make it one (the loop then ends in failure)
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "factor.hpp"
 #include "scalinglaw/fit.hpp"
@@ -97,6 +101,12 @@ double damping_for_length(const Model<K>& model, const Vector<K>& gradient, doub
     return lambda;
 }
 
+template <class Objective, class = void>
+struct CanStrand : std::false_type {};
+template <class Objective>
+struct CanStrand<Objective, std::void_t<decltype(std::declval<const Objective&>().stranded())>>
+    : std::true_type {};
+
 /// How the loop ended.
 struct LmEnd {
     FitStatus status;
@@ -149,6 +159,8 @@ LmEnd levenberg_marquardt(Objective& objective, Vector<K>& x, double& f, const F
             x = x_trial;
             f = f_trial;
             objective.accept();
+            if constexpr (CanStrand<Objective>::value)
+                if (objective.stranded()) return {FitStatus::numerical_failure, iteration};
             dv = objective.derivatives();
             const bool was_newton = model.newton;
             model = model_at(objective, dv);
