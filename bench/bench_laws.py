@@ -6,6 +6,8 @@ same starts.
 Data: the built-in Chinchilla runs (240, Epoch's exclusion); for the data-constrained law the same runs
 with unique tokens U_D = D / k, k cycling through 1, 2, 4, ..., 32 repetitions, fitted as Muennighoff et
 al. fit it (the base E, A, B, alpha, beta pinned, here at the Chinchilla fit's values; R_D, R_N free).
+The data-constrained law is also fitted to Muennighoff et al.'s own 182 runs (tests/data/muennighoff_c4.csv,
+copied from huggingface/datablations), base pinned at the paper's C4 values, as the paper fits it.
 Starts: each law's default grid (``law_default_starts``), reduced by the constraints (pinned entries
 set, tied entries set equal, duplicates dropped, as the core does). scalinglaw.fit is timed once (one
 run, all cores); scipy (minimize, L-BFGS-B, defaults, jac=True, the objective and its exact gradient in
@@ -21,7 +23,9 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 
 import argparse  # noqa: E402
+import csv  # noqa: E402
 import math  # noqa: E402
+import pathlib  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -133,6 +137,25 @@ def run_scipy(f, info, fixed, tied, starts, logs, u, every):
     return seconds / len(subset) * len(unique), best, len(unique)
 
 
+# Muennighoff et al.'s C4 base (their utils/parametric_fit.ipynb): E, A, B as exponentials of their fit.
+PAPER_BASE = {
+    "E": math.exp(0.6254804),
+    "A": math.exp(6.255414),
+    "B": math.exp(7.3049974),
+    "alpha": 0.3526596,
+    "beta": 0.3526596,
+}
+
+
+def muennighoff_runs():
+    """(N, D, loss) and U_D of the paper's 182 runs."""
+    path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "muennighoff_c4.csv"
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    n, d, u, loss = (np.array([float(r[k]) for r in rows]) for k in ("N", "D", "unique_tokens", "loss"))
+    return (n, d, loss), u
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=int, default=20, help="scipy runs every k-th reduced start")
@@ -142,6 +165,7 @@ def main() -> None:
     base = scalinglaw.fit(*runs).law
     unique_tokens = runs.D / 2.0 ** (np.arange(len(runs.N)) % 6)
     base_fixed = dict(base.params)
+    paper_runs, paper_u = muennighoff_runs()
     cases = [
         ("chinchilla", {}, [], chinchilla_core),
         ("chinchilla", {}, [("alpha", "beta")], chinchilla_core),
@@ -149,6 +173,7 @@ def main() -> None:
         ("kaplan", {}, [], kaplan),
         ("kaplan", {}, [("alpha_N", "alpha_D")], kaplan),
         ("data_constrained", base_fixed, [], data_constrained_decay(list(base_fixed.values()))),
+        ("data_constrained", PAPER_BASE, [], data_constrained_decay(list(PAPER_BASE.values()))),
     ]
     print(
         f"{len(runs)} runs, Huber delta {DELTA:g}; {os.cpu_count()} cores; scipy L-BFGS-B with exact "
@@ -161,16 +186,19 @@ def main() -> None:
     for law, fixed, tied, f in cases:
         cls = scalinglaw.LAWS[law]
         info = cls.info()
-        u = unique_tokens if info.needs_unique_tokens else None
+        paper = fixed is PAPER_BASE
+        data = paper_runs if paper else tuple(runs)
+        data_logs = tuple(np.log(x) for x in paper_runs) if paper else logs
+        u = (paper_u if paper else unique_tokens) if info.needs_unique_tokens else None
         starts = scalinglaw.law_default_starts(law)
         core_starts = starts[:, [2, 0, 1, 3, 4]] if law == "chinchilla" else starts
         begin = time.perf_counter()
-        result = scalinglaw.fit(*runs, law=law, fixed=fixed or None, tied=tied or None, unique_tokens=u)
+        result = scalinglaw.fit(*data, law=law, fixed=fixed or None, tied=tied or None, unique_tokens=u)
         ours = time.perf_counter() - begin
-        seconds, best, count = run_scipy(f, info, fixed, tied, core_starts, logs, u, args.every)
+        seconds, best, count = run_scipy(f, info, fixed, tied, core_starts, data_logs, u, args.every)
         said = ", ".join([*(f"{k} fixed" for k in fixed), *(f"{a} = {b}" for a, b in tied)]) or "free"
         if law == "data_constrained":
-            said = "base fixed (5)"
+            said = "paper's 182 runs, base fixed" if paper else "base fixed (5)"
         print(
             f"{law:<18} {said:<28} {count:>6} {ours:9.3f} {seconds:10.2f} {seconds / ours:6.0f}x "
             f"{result.objective:14.8e} {best:14.8e}"
