@@ -8,7 +8,8 @@ its place against the data the law was fitted to.
 * any of these with ``inference_tokens=T`` (a target loss, or a total budget C of training plus
   inference FLOPs): the model that minimises 6 N D + 2 N T (``inference.inference_optimal``);
 * ``predict(source, N, D)``: the loss, with a predictive interval (the draws' laws plus the scatter of
-  single runs) when the source has both.
+  single runs) when the source has both; ``predict(source, points)`` for the points of a file read by
+  ``io.read_points``, each record naming its file row.
 
 Intervals are percentiles of the same answer computed from every draw; draws for which the answer does
 not exist (a target loss at or below a draw's E) are counted in ``undefined_draws`` and left out.
@@ -22,9 +23,10 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .inference import inference_optimal
-from .law import Chinchilla, ScalingLaw
+from .io import Points
+from .law import ScalingLaw
 from .saved import SavedFit
 from .trust import FAR_BEYOND, plan_warnings
 
@@ -100,9 +102,7 @@ def _allocation(law: ScalingLaw, question: str, value: float) -> Record:
 
 
 def _inference(law: ScalingLaw, question: str, value: float, tokens: float) -> Record:
-    if not isinstance(law, Chinchilla):
-        raise ValueError(f"inference-aware plans are offered for the chinchilla law, not {law.KIND}")
-    found = inference_optimal(law, tokens, **{question: value})
+    found = law.inference_optimal(tokens, **{question: value})
     record = found.to_dict()
     record["C"] = found.training_flops
     return record
@@ -156,23 +156,45 @@ def plan(
     return records
 
 
-def predict(source: SavedFit, N: Sequence[float], D: Sequence[float], *, seed: int = 0) -> list[Record]:
-    """The loss at each (N, D), with a predictive interval when the source has draws and scatter (a
-    parameter-only interval, labelled so, with draws alone)."""
+def predict(
+    source: SavedFit,
+    N: ArrayLike | Points,
+    D: ArrayLike | None = None,
+    *,
+    unique_tokens: ArrayLike | None = None,
+    seed: int = 0,
+) -> list[Record]:
+    """The loss at each (N, D) (U_D = ``unique_tokens`` for the data-constrained law, default D), with a
+    predictive interval when the source has draws and scatter (a parameter-only interval, labelled so,
+    with draws alone). ``N`` may instead be the ``Points`` of a file (``io.read_points``): then each
+    record also names its ``row`` in the file."""
+    rows = None
+    if isinstance(N, Points):
+        if D is not None or unique_tokens is not None:
+            raise ValueError("give the points of a file, or N and D (and unique_tokens), not both")
+        points = N
+        N, D, unique_tokens, rows = points.N, points.D, points.unique_tokens, points.rows
+    if D is None:
+        raise ValueError("give D, the training tokens at each N")
     n = np.asarray(N, dtype=np.float64)
     d = np.asarray(D, dtype=np.float64)
     if n.shape != d.shape or n.ndim != 1:
         raise ValueError(f"N and D must be equally long lists, got {n.shape} and {d.shape}")
-    for name, values in (("N", n), ("D", d)):
+    u = None if unique_tokens is None else np.asarray(unique_tokens, dtype=np.float64)
+    if u is not None and u.shape != n.shape:
+        raise ValueError(f"unique_tokens must have one value per point ({n.size}), got shape {u.shape}")
+    for name, values in (("N", n), ("D", d), ("unique_tokens", u)):
+        if values is None:
+            continue
         bad = ~(np.isfinite(values) & (values > 0))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"{name}[{i}] = {values[i]!r} is not a finite number > 0")
-    loss = source.law.predict(n, d)
+    loss = source.law.predict(n, d, u)
     low = high = None
     kind = None
     if source.draws:
-        drawn = np.log(np.stack([law.predict(n, d) for law in source.draws]))
+        drawn = np.log(np.stack([law.predict(n, d, u) for law in source.draws]))
         if source.scatter is not None and source.scatter.size:
             picks = np.random.default_rng(seed).integers(0, source.scatter.size, size=drawn.shape)
             drawn = drawn + source.scatter[picks]
@@ -183,12 +205,11 @@ def predict(source: SavedFit, N: Sequence[float], D: Sequence[float], *, seed: i
         low, high = np.exp(np.percentile(drawn, [tail, 100 - tail], axis=0))
     records = []
     for i in range(n.size):
-        record: Record = {
-            "N": float(n[i]),
-            "D": float(d[i]),
-            "C": float(6.0 * n[i] * d[i]),
-            "loss": float(loss[i]),
-        }
+        record: Record = {} if rows is None else {"row": int(rows[i])}
+        record.update({"N": float(n[i]), "D": float(d[i])})
+        if u is not None:
+            record["unique_tokens"] = float(u[i])
+        record.update({"C": float(6.0 * n[i] * d[i]), "loss": float(loss[i])})
         if low is not None and high is not None:
             record.update(
                 {
