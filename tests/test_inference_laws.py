@@ -1,6 +1,7 @@
 """Inference-aware sizing for every law, against an independent numeric optimisation: scipy over ln N from
 many starts, with D solved from the loss constraint (or the budget) through the law's own prediction."""
 
+import json
 import math
 
 import numpy as np
@@ -17,7 +18,9 @@ LAWS = {
     # Kaplan et al. (2020), Table 2's L(N, D) fit: N_c, D_c, alpha_N, alpha_D.
     "kaplan": Kaplan(N_c=6.4e13, D_c=1.8e13, alpha_N=0.076, alpha_D=0.103),
     # Muennighoff et al. (2023)'s fitted data-constrained law.
-    "data_constrained": DataConstrained(E=1.87, A=521.0, B=1488.0, alpha=0.353, beta=0.353, R_D=15.4, R_N=5.3),
+    "data_constrained": DataConstrained(
+        E=1.87, A=521.0, B=1488.0, alpha=0.353, beta=0.353, R_D=15.4, R_N=5.3
+    ),
 }
 #: ln N from 1e6 to 1e15 parameters: where the feasible region is looked for.
 LOW, HIGH = math.log(1e6), math.log(1e15)
@@ -144,7 +147,9 @@ def test_the_method_the_function_and_the_fit_agree(name, fit_240):
     assert law.inference_optimal(2e12, C=1e23) == inference_optimal(law, 2e12, C=1e23)
     assert fit_240.inference_optimal(2e12, loss=2.1) == fit_240.law.inference_optimal(2e12, loss=2.1)
     mapping = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.336, "beta": 0.283}
-    assert inference_optimal(mapping, 2e12, loss=1.947) == LAWS["chinchilla"].inference_optimal(2e12, loss=1.947)
+    assert inference_optimal(mapping, 2e12, loss=1.947) == LAWS["chinchilla"].inference_optimal(
+        2e12, loss=1.947
+    )
 
 
 @pytest.mark.parametrize("name", list(LAWS))
@@ -169,12 +174,8 @@ DATA_CONSTRAINED = "E=1.87,A=521,B=1488,alpha=0.353,beta=0.353,R_D=15.4,R_N=5.3"
 
 @pytest.mark.parametrize(("law", "params"), [("kaplan", KAPLAN), ("data_constrained", DATA_CONSTRAINED)])
 def test_plan_with_inference_tokens_for_every_law(law, params, capsys):
-    import json
-
-    status = main(
-        ["plan", "--law", law, "--params", params, "--target-loss", "2.3", "--flops", "1e23"]
-        + ["--inference-tokens", "2e12", "--json", "-"]
-    )
+    asked = ["--target-loss", "2.3", "--flops", "1e23", "--inference-tokens", "2e12"]
+    status = main(["plan", "--law", law, "--params", params, *asked, "--json", "-"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
     answers = {a["question"]: a for a in json.loads(captured.out)["answers"]}
@@ -185,7 +186,9 @@ def test_plan_with_inference_tokens_for_every_law(law, params, capsys):
 
 
 def test_sardana_numbers_hold_through_the_method():
-    plan = scalinglaw.Law(E=1.69, A=406.4, B=410.7, alpha=0.336, beta=0.283).inference_optimal(2e12, loss=1.947)
+    plan = scalinglaw.Law(E=1.69, A=406.4, B=410.7, alpha=0.336, beta=0.283).inference_optimal(
+        2e12, loss=1.947
+    )
     assert plan.N == pytest.approx(2.41836e10, rel=5e-6) and plan.D == pytest.approx(2.65705e12, rel=5e-6)
     assert round(100 * plan.N_ratio, 2) == 70.96 and round(100 * plan.D_ratio, 2) == 146.77
     assert round(100 * plan.flops_ratio, 2) == 95.22

@@ -173,7 +173,11 @@ def predict(
         if D is not None or unique_tokens is not None:
             raise ValueError("give the points of a file, or N and D (and unique_tokens), not both")
         points = N
-        N, D, unique_tokens, rows = points.N, points.D, points.unique_tokens, points.rows
+        N, D, rows = points.N, points.D, points.rows
+        # A file's unique-token column is read for the law that needs it, and left for the others.
+        unique_tokens = points.unique_tokens if source.law.needs_unique_tokens else None
+    elif unique_tokens is not None and not source.law.needs_unique_tokens:
+        raise ValueError(f"the {source.name} law does not use unique tokens: give them for data_constrained")
     if D is None:
         raise ValueError("give D, the training tokens at each N")
     n = np.asarray(N, dtype=np.float64)

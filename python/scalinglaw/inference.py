@@ -19,8 +19,9 @@ are those of the sum: L = l is S = g^-1(l), and minimising L minimises S.
   wherever N <= N_opt(D) (then U_N = N and N' = N), and above it elsewhere (N' <= N). The optimum of the
   sum has N <= N_opt(D) (its first-order condition, alpha A / N^alpha = beta B / D^beta (1 + 2 N T /
   (6 N D)) >= beta B / D^beta, puts it on the side of more tokens per parameter than the frontier), so it
-  is the law's optimum too. Under a budget of unique tokens the effective N' and D' bend the curves and
-  the problem is no longer the sum's; it is not offered.
+  is the law's optimum too. Under a budget of unique tokens N' and D' saturate (with a kink at
+  N = N_opt(U_D)): the law is no longer a function of the sum, the cost along a target loss need not
+  have a single minimum, and no answer is offered.
 
 Both derivatives change sign exactly once on their interval (from minus to plus), so bisection on the sign
 finds the optimum to the last bit of x, with no tolerance to choose. With T = 0 both reduce to the
@@ -257,9 +258,11 @@ def inference_optimal(
         raise ValueError("give exactly one of loss (a target loss) and C (a total budget in FLOPs)")
     if unique_tokens is not None:
         raise ValueError(
-            "inference-aware sizing under a budget of unique tokens is not offered: repetition bends the "
-            "loss away from the form whose optimum is found exactly; leave unique_tokens out to size "
-            "without repetition (U_D = D)"
+            "inference-aware sizing under a budget of unique tokens is not offered: with repeated data "
+            "the data-constrained law is no longer an increasing function of E + A / N^alpha + B / D^beta "
+            "(N' and D' saturate, with a kink at N = N_opt(U_D)), so the cost along the target loss need "
+            "not have a single minimum to find exactly; leave unique_tokens out to size without "
+            "repetition (U_D = D)"
         )
     s = _sum(law, kind)
     name, given = ("loss", loss) if loss is not None else ("C", C)
