@@ -1,6 +1,7 @@
 """predict at the points of a file: io.read_points reads them as read_csv reads runs, the command and
 answers.predict give one record per point, named by its file row."""
 
+import dataclasses
 import gzip
 import io
 import json
@@ -176,3 +177,20 @@ def test_unique_tokens_must_pair_with_the_points_and_need_the_law_that_uses_them
     document, _ = run_json(capsys, "predict", "--params", PAPER, "--points", str(path))
     (record,) = document["predictions"]
     assert "unique_tokens" not in record and record["loss"] == LAW.predict(7e10, 1.4e12)
+
+
+def test_many_points_are_predicted_in_blocks(saved, monkeypatch):
+    source = load_fit(saved)
+    n = np.geomspace(1e8, 1e11, 50)
+    d = 20 * n
+    whole = answers.predict(source, n, d)
+    monkeypatch.setattr(answers, "DRAWN_CELLS", 3 * len(source.draws))  # blocks of 3 points
+    blocks = answers.predict(source, n, d)
+    assert [r["loss"] for r in blocks] == [r["loss"] for r in whole]
+    assert all(r["loss_interval"][0] < r["loss"] < r["loss_interval"][1] for r in blocks)
+    # Without the scatter the intervals are the draws' alone: the blocks change nothing.
+    plain = dataclasses.replace(source, scatter=None)
+    monkeypatch.setattr(answers, "DRAWN_CELLS", 1 << 22)
+    one = answers.predict(plain, n, d)
+    monkeypatch.setattr(answers, "DRAWN_CELLS", 3 * len(source.draws))
+    assert answers.predict(plain, n, d) == one and one[0]["interval"] == "parameters only"

@@ -31,6 +31,8 @@ from .saved import SavedFit
 from .trust import FAR_BEYOND, plan_warnings
 
 Record = dict[str, Any]
+#: How many (draw, point) predictions ``predict`` holds at once (8 bytes each, a few copies).
+DRAWN_CELLS = 1 << 22
 
 
 def _interval(values: Sequence[float], confidence: float) -> list[float] | None:
@@ -198,15 +200,22 @@ def predict(
     low = high = None
     kind = None
     if source.draws:
-        drawn = np.log(np.stack([law.predict(n, d, u) for law in source.draws]))
-        if source.scatter is not None and source.scatter.size:
-            picks = np.random.default_rng(seed).integers(0, source.scatter.size, size=drawn.shape)
-            drawn = drawn + source.scatter[picks]
-            kind = "predictive (parameters and the scatter of single runs)"
-        else:
-            kind = "parameters only"
+        scatter = source.scatter if source.scatter is not None and source.scatter.size else None
+        kind = (
+            "parameters only" if scatter is None else "predictive (parameters and the scatter of single runs)"
+        )
         tail = 50 * (1 - source.confidence)
-        low, high = np.exp(np.percentile(drawn, [tail, 100 - tail], axis=0))
+        rng = np.random.default_rng(seed)
+        low, high = np.empty_like(n), np.empty_like(n)
+        # Points in blocks of at most DRAWN_CELLS draws x points: a file of many points needs no more memory.
+        step = max(1, DRAWN_CELLS // len(source.draws))
+        for start in range(0, n.size, step):
+            block = slice(start, start + step)
+            ub = None if u is None else u[block]
+            drawn = np.log(np.stack([law.predict(n[block], d[block], ub) for law in source.draws]))
+            if scatter is not None:
+                drawn += scatter[rng.integers(0, scatter.size, size=drawn.shape)]
+            low[block], high[block] = np.exp(np.percentile(drawn, [tail, 100 - tail], axis=0))
     records = []
     for i in range(n.size):
         record: Record = {} if rows is None else {"row": int(rows[i])}
