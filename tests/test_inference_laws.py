@@ -192,3 +192,12 @@ def test_sardana_numbers_hold_through_the_method():
     assert plan.N == pytest.approx(2.41836e10, rel=5e-6) and plan.D == pytest.approx(2.65705e12, rel=5e-6)
     assert round(100 * plan.N_ratio, 2) == 70.96 and round(100 * plan.D_ratio, 2) == 146.77
     assert round(100 * plan.flops_ratio, 2) == 95.22
+
+
+@pytest.mark.parametrize("name", list(LAWS))
+def test_no_inference_is_the_frontier_for_every_law(name):
+    law = LAWS[name]
+    for C in (1e19, 1e23, 1e26):
+        plan, frontier = law.inference_optimal(0.0, C=C), law.compute_optimal(C)
+        assert plan.N == pytest.approx(frontier.N, rel=1e-9) and plan.D == pytest.approx(frontier.D, rel=1e-9)
+        assert plan.flops_saved == pytest.approx(0.0, abs=1e-9 * C)
