@@ -8,7 +8,8 @@ its place against the data the law was fitted to.
 * any of these with ``inference_tokens=T`` (a target loss, or a total budget C of training plus
   inference FLOPs): the model that minimises 6 N D + 2 N T (``inference.inference_optimal``);
 * ``predict(source, N, D)``: the loss, with a predictive interval (the draws' laws plus the scatter of
-  single runs) when the source has both.
+  single runs) when the source has both; ``predict(source, points)`` for the points of a file read by
+  ``io.read_points``, each record naming its file row.
 
 Intervals are percentiles of the same answer computed from every draw; draws for which the answer does
 not exist (a target loss at or below a draw's E) are counted in ``undefined_draws`` and left out.
@@ -22,13 +23,16 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .inference import inference_optimal
-from .law import Chinchilla, ScalingLaw
+from .io import Points
+from .law import ScalingLaw
 from .saved import SavedFit
 from .trust import FAR_BEYOND, plan_warnings
 
 Record = dict[str, Any]
+#: How many (draw, point) predictions ``predict`` holds at once (8 bytes each, a few copies).
+DRAWN_CELLS = 1 << 22
 
 
 def _interval(values: Sequence[float], confidence: float) -> list[float] | None:
@@ -100,9 +104,7 @@ def _allocation(law: ScalingLaw, question: str, value: float) -> Record:
 
 
 def _inference(law: ScalingLaw, question: str, value: float, tokens: float) -> Record:
-    if not isinstance(law, Chinchilla):
-        raise ValueError(f"inference-aware plans are offered for the chinchilla law, not {law.KIND}")
-    found = inference_optimal(law, tokens, **{question: value})
+    found = law.inference_optimal(tokens, **{question: value})
     record = found.to_dict()
     record["C"] = found.training_flops
     return record
@@ -156,39 +158,71 @@ def plan(
     return records
 
 
-def predict(source: SavedFit, N: Sequence[float], D: Sequence[float], *, seed: int = 0) -> list[Record]:
-    """The loss at each (N, D), with a predictive interval when the source has draws and scatter (a
-    parameter-only interval, labelled so, with draws alone)."""
+def predict(
+    source: SavedFit,
+    N: ArrayLike | Points,
+    D: ArrayLike | None = None,
+    *,
+    unique_tokens: ArrayLike | None = None,
+    seed: int = 0,
+) -> list[Record]:
+    """The loss at each (N, D) (U_D = ``unique_tokens`` for the data-constrained law, default D), with a
+    predictive interval when the source has draws and scatter (a parameter-only interval, labelled so,
+    with draws alone). ``N`` may instead be the ``Points`` of a file (``io.read_points``): then each
+    record also names its ``row`` in the file."""
+    rows = None
+    if isinstance(N, Points):
+        if D is not None or unique_tokens is not None:
+            raise ValueError("give the points of a file, or N and D (and unique_tokens), not both")
+        points = N
+        N, D, rows = points.N, points.D, points.rows
+        # A file's unique-token column is read for the law that needs it, and left for the others.
+        unique_tokens = points.unique_tokens if source.law.needs_unique_tokens else None
+    elif unique_tokens is not None and not source.law.needs_unique_tokens:
+        raise ValueError(f"the {source.name} law does not use unique tokens: give them for data_constrained")
+    if D is None:
+        raise ValueError("give D, the training tokens at each N")
     n = np.asarray(N, dtype=np.float64)
     d = np.asarray(D, dtype=np.float64)
     if n.shape != d.shape or n.ndim != 1:
         raise ValueError(f"N and D must be equally long lists, got {n.shape} and {d.shape}")
-    for name, values in (("N", n), ("D", d)):
+    u = None if unique_tokens is None else np.asarray(unique_tokens, dtype=np.float64)
+    if u is not None and u.shape != n.shape:
+        raise ValueError(f"unique_tokens must have one value per point ({n.size}), got shape {u.shape}")
+    for name, values in (("N", n), ("D", d), ("unique_tokens", u)):
+        if values is None:
+            continue
         bad = ~(np.isfinite(values) & (values > 0))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"{name}[{i}] = {values[i]!r} is not a finite number > 0")
-    loss = source.law.predict(n, d)
+    loss = source.law.predict(n, d, u)
     low = high = None
     kind = None
     if source.draws:
-        drawn = np.log(np.stack([law.predict(n, d) for law in source.draws]))
-        if source.scatter is not None and source.scatter.size:
-            picks = np.random.default_rng(seed).integers(0, source.scatter.size, size=drawn.shape)
-            drawn = drawn + source.scatter[picks]
-            kind = "predictive (parameters and the scatter of single runs)"
-        else:
-            kind = "parameters only"
+        scatter = source.scatter if source.scatter is not None and source.scatter.size else None
+        kind = (
+            "parameters only" if scatter is None else "predictive (parameters and the scatter of single runs)"
+        )
         tail = 50 * (1 - source.confidence)
-        low, high = np.exp(np.percentile(drawn, [tail, 100 - tail], axis=0))
+        rng = np.random.default_rng(seed)
+        low, high = np.empty_like(n), np.empty_like(n)
+        # Points in blocks of at most DRAWN_CELLS draws x points: a file of many points needs no more memory.
+        step = max(1, DRAWN_CELLS // len(source.draws))
+        for start in range(0, n.size, step):
+            block = slice(start, start + step)
+            ub = None if u is None else u[block]
+            drawn = np.log(np.stack([law.predict(n[block], d[block], ub) for law in source.draws]))
+            if scatter is not None:
+                drawn += scatter[rng.integers(0, scatter.size, size=drawn.shape)]
+            low[block], high[block] = np.exp(np.percentile(drawn, [tail, 100 - tail], axis=0))
     records = []
     for i in range(n.size):
-        record: Record = {
-            "N": float(n[i]),
-            "D": float(d[i]),
-            "C": float(6.0 * n[i] * d[i]),
-            "loss": float(loss[i]),
-        }
+        record: Record = {} if rows is None else {"row": int(rows[i])}
+        record.update({"N": float(n[i]), "D": float(d[i])})
+        if u is not None:
+            record["unique_tokens"] = float(u[i])
+        record.update({"C": float(6.0 * n[i] * d[i]), "loss": float(loss[i])})
         if low is not None and high is not None:
             record.update(
                 {

@@ -14,7 +14,7 @@ from typing import Any
 from . import answers
 from .backtest import DEFAULT_SPLITS, BacktestResult, compare
 from .frontier import GOPHER_FLOPS
-from .io import load_chinchilla, read_csv, write_json
+from .io import load_chinchilla, read_csv, read_points, write_json
 from .saved import PARAMETER_NAMES, SavedFit, load_fit
 from .summary import human
 
@@ -52,12 +52,26 @@ def add_commands(commands: Any) -> None:
     predict = commands.add_parser(
         "predict",
         help="the loss at given model sizes and token counts, from a saved fit or published parameters",
-        description="L(N, D) at each --n/--d pair (repeatable, in order), with a "
-        "predictive interval when the saved fit has bootstrap draws.",
+        description="L(N, D) at each --n/--d pair (repeatable, in order), or at each row of a --points "
+        "file, with a predictive interval when the saved fit has bootstrap draws.",
     )
     _add_source(predict)
     predict.add_argument("--n", type=float, action="append", default=[], metavar="N", help="model size")
     predict.add_argument("--d", type=float, action="append", default=[], metavar="D", help="training tokens")
+    predict.add_argument(
+        "--unique-tokens",
+        type=float,
+        action="append",
+        default=[],
+        metavar="U",
+        help="unique tokens U_D of each --n/--d pair (the data_constrained law; default U_D = D)",
+    )
+    predict.add_argument(
+        "--points",
+        metavar="CSV",
+        help="a table of points, one per row: N and D (or C) columns recognised by name as for 'fit', "
+        "optionally unique tokens; a loss column is not read ('-' reads standard input)",
+    )
     _add_json(predict)
     predict.set_defaults(run=run_predict)
 
@@ -258,24 +272,71 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def run_predict(args: argparse.Namespace) -> int:
     source = _source(args)
-    if not args.n or len(args.n) != len(args.d):
-        raise ValueError(f"give --n and --d in pairs (got {len(args.n)} --n and {len(args.d)} --d)")
-    n, d = _positive(args.n, "--n"), _positive(args.d, "--d")
-    found = answers.predict(source, n, d)
+    if args.points is not None:
+        if args.n or args.d or args.unique_tokens:
+            raise ValueError("give --points CSV or --n/--d pairs, not both")
+        found = answers.predict(source, read_points(args.points))
+    else:
+        if not args.n or len(args.n) != len(args.d):
+            raise ValueError(f"give --n and --d in pairs (got {len(args.n)} --n and {len(args.d)} --d)")
+        if args.unique_tokens and len(args.unique_tokens) != len(args.n):
+            raise ValueError(
+                f"give one --unique-tokens per --n/--d pair (got {len(args.unique_tokens)} for {len(args.n)})"
+            )
+        unique = _positive(args.unique_tokens, "--unique-tokens") or None
+        found = answers.predict(
+            source, _positive(args.n, "--n"), _positive(args.d, "--d"), unique_tokens=unique
+        )
     lines = _describe_source(source)
     lines.append("")
-    for record in found:
-        lines.append(
-            f"N {human(record['N'])}, D {human(record['D'])}: loss {record['loss']:.6f}"
-            f"{_span(record, 'loss', lambda v: f'{v:.6f}')}{_place(record)}"
-        )
-        lines += [f"Warning: {warning}" for warning in record.get("warnings", [])]
+    lines += _prediction_table(found) if args.points is not None else _prediction_lines(found)
     _emit(
         args,
         {"law": {"name": source.name, "params": source.law.params}, "predictions": found},
         "\n".join(lines),
     )
     return 0
+
+
+def _prediction_lines(found: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for record in found:
+        unique = f", U_D {human(record['unique_tokens'])}" if "unique_tokens" in record else ""
+        lines.append(
+            f"N {human(record['N'])}, D {human(record['D'])}{unique}: loss {record['loss']:.6f}"
+            f"{_span(record, 'loss', lambda v: f'{v:.6f}')}{_place(record)}"
+        )
+        lines += [f"Warning: {warning}" for warning in record.get("warnings", [])]
+    return lines
+
+
+def _prediction_table(found: list[dict[str, Any]]) -> list[str]:
+    """One line per point, named by its file row; the warnings after the table, by row."""
+    unique = any("unique_tokens" in record for record in found)
+    interval = any("loss_interval" in record for record in found)
+    placed = any(record.get("extrapolation") is not None for record in found)
+    head = f"{'row':>6} {'N':>8} {'D':>8}" + (f" {'U_D':>8}" if unique else "") + f" {'loss':>9}"
+    if interval:
+        confidence = next(record["confidence"] for record in found if "confidence" in record)
+        head += f"  {f'{100 * confidence:g}% interval':<21}"
+    if placed:
+        head += "  place"
+    lines = [head.rstrip()]
+    for record in found:
+        line = f"{record['row']:>6} {human(record['N']):>8} {human(record['D']):>8}"
+        if unique:
+            line += f" {human(record['unique_tokens']):>8}"
+        line += f" {record['loss']:>9.6f}"
+        if interval:
+            low, high = record["loss_interval"]
+            line += f"  {f'{low:.6f} - {high:.6f}':<21}"
+        if placed:
+            line += "  " + _place(record).removeprefix("; ")
+        lines.append(line.rstrip())
+    lines += [f"Warning: row {r['row']}: {warning}" for r in found for warning in r.get("warnings", [])]
+    if interval:
+        lines.append(f"Intervals: {found[0]['interval']}")
+    return lines
 
 
 def _setting(text: str) -> tuple[str, dict[str, Any]]:

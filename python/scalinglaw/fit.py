@@ -16,7 +16,7 @@ import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
@@ -26,6 +26,7 @@ from ._checks import FloatArray
 from ._core import FitOptions
 from .frames import runs_of
 from .frontier import GOPHER_FLOPS, Allocation, FrontierCoefficients
+from .inference import InferenceAllocation
 from .io import Runs
 from .law import Chinchilla, Law, ScalingLaw, law_class
 from .summary import format_html, format_summary, pandas, report
@@ -208,8 +209,14 @@ class FitResult:
         """The law's parameters by name (Chinchilla: E, A, B, alpha, beta)."""
         return self.law.params
 
-    def predict(self, N: Any, D: Any, unique_tokens: Any = None, *, threads: int = 0) -> FloatArray:
-        """L(N, D), with numpy broadcasting of N and D; see ``Law.predict``."""
+    @overload
+    def predict(
+        self, N: float, D: float, unique_tokens: float | None = None, *, threads: int = 0
+    ) -> float: ...
+    @overload
+    def predict(self, N: Any, D: Any, unique_tokens: Any = None, *, threads: int = 0) -> FloatArray: ...
+    def predict(self, N: Any, D: Any, unique_tokens: Any = None, *, threads: int = 0) -> Any:
+        """L(N, D), with numpy broadcasting of N and D (a float for scalars); see ``Law.predict``."""
         return self.law.predict(N, D, unique_tokens, threads=threads)
 
     def loss_grid(
@@ -242,17 +249,35 @@ class FitResult:
         """a, b, G of N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b; see ``Law.frontier_coefficients``."""
         return self.law.frontier_coefficients()
 
-    def compute_optimal(self, C: Any) -> Allocation:
+    @overload
+    def compute_optimal(self, C: float) -> Allocation[float]: ...
+    @overload
+    def compute_optimal(self, C: Any) -> Allocation[FloatArray]: ...
+    def compute_optimal(self, C: Any) -> Allocation[Any]:
         """Compute-optimal allocations at budgets C (FLOPs); see ``Law.compute_optimal``."""
         return self.law.compute_optimal(C)
 
-    def budget_for_loss(self, loss: Any) -> Allocation:
+    @overload
+    def budget_for_loss(self, loss: float) -> Allocation[float]: ...
+    @overload
+    def budget_for_loss(self, loss: Any) -> Allocation[FloatArray]: ...
+    def budget_for_loss(self, loss: Any) -> Allocation[Any]:
         """The smallest budgets reaching the target losses; see ``Law.budget_for_loss``."""
         return self.law.budget_for_loss(loss)
 
-    def optimal_for_size(self, N: Any) -> Allocation:
+    @overload
+    def optimal_for_size(self, N: float) -> Allocation[float]: ...
+    @overload
+    def optimal_for_size(self, N: Any) -> Allocation[FloatArray]: ...
+    def optimal_for_size(self, N: Any) -> Allocation[Any]:
         """Tokens (and budget) at which N parameters are compute-optimal; see ``Law.optimal_for_size``."""
         return self.law.optimal_for_size(N)
+
+    def inference_optimal(
+        self, inference_tokens: float, *, loss: Any = None, C: Any = None, unique_tokens: float | None = None
+    ) -> InferenceAllocation[Any]:
+        """The cheapest model once inference is counted; see ``Law.inference_optimal``."""
+        return self.law.inference_optimal(inference_tokens, loss=loss, C=C, unique_tokens=unique_tokens)
 
     @property
     def delta(self) -> float:

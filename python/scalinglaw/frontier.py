@@ -12,7 +12,7 @@ The closed forms are computed by the C++ core (``cpp/src/frontier.cpp``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 import numpy as np
 
@@ -29,27 +29,59 @@ class FrontierCoefficients(NamedTuple):
     G: float  #: N_opt = G (C/6)^a
 
 
-@dataclass(frozen=True)
-class Allocation:
-    """Compute-optimal allocations, one per requested value (arrays of the request's shape)."""
+#: What an allocation's fields are: floats for a scalar request, arrays of its shape for an array-like.
+V = TypeVar("V", float, FloatArray)
 
-    C: FloatArray  #: training FLOPs, C = 6 N D
-    N: FloatArray  #: parameters
-    D: FloatArray  #: tokens
-    loss: FloatArray  #: predicted loss L(N, D)
-    tokens_per_parameter: FloatArray  #: D / N
+
+def is_scalar(value: Any) -> bool:
+    """A Python or numpy scalar (not an array, not even a 0-d one): its answers are Python floats."""
+    return not isinstance(value, np.ndarray) and np.ndim(value) == 0
+
+
+def scalar_or_array(array: FloatArray, scalar: bool) -> Any:
+    """``array`` as a Python float when the request was a scalar, else unchanged."""
+    return float(array) if scalar else array
+
+
+def plain(value: float | FloatArray) -> Any:
+    """A float, or an array as nested lists: for JSON."""
+    return value.tolist() if isinstance(value, np.ndarray) else float(value)
+
+
+@dataclass(frozen=True)
+class Allocation(Generic[V]):
+    """Compute-optimal allocations, one per requested value: Python floats for a scalar request, arrays
+    of the request's shape for an array-like (a 0-d array stays one)."""
+
+    C: V  #: training FLOPs, C = 6 N D
+    N: V  #: parameters
+    D: V  #: tokens
+    loss: V  #: predicted loss L(N, D)
+    tokens_per_parameter: V  #: D / N
 
     def __len__(self) -> int:
         return int(np.size(self.C))
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "C": self.C.tolist(),
-            "N": self.N.tolist(),
-            "D": self.D.tolist(),
-            "loss": self.loss.tolist(),
-            "tokens_per_parameter": self.tokens_per_parameter.tolist(),
+            "C": plain(self.C),
+            "N": plain(self.N),
+            "D": plain(self.D),
+            "loss": plain(self.loss),
+            "tokens_per_parameter": plain(self.tokens_per_parameter),
         }
+
+
+def allocation(raw: Any, request: Any) -> Allocation[Any]:
+    """The core's allocations (fields C, N, D, loss, tokens_per_parameter) for ``request``: floats for
+    a scalar, arrays otherwise."""
+    scalar = is_scalar(request)
+    return Allocation(
+        *(
+            scalar_or_array(getattr(raw, name), scalar)
+            for name in ("C", "N", "D", "loss", "tokens_per_parameter")
+        )
+    )
 
 
 def _core_params(params: Any) -> _core.Params:
@@ -60,10 +92,6 @@ def _core_params(params: Any) -> _core.Params:
                 f"{key} must be > 0 for a compute-optimal frontier, got {_checks.short_float(law[key])}"
             )
     return _core.Params(**law)
-
-
-def _allocation(raw: _core.Allocations) -> Allocation:
-    return Allocation(raw.C, raw.N, raw.D, raw.loss, raw.tokens_per_parameter)
 
 
 def _positive(values: Any, name: str, what: str) -> FloatArray:
@@ -78,13 +106,21 @@ def frontier_coefficients(params: Any) -> FrontierCoefficients:
     return FrontierCoefficients(raw.a, raw.b, raw.G)
 
 
-def compute_optimal(params: Any, C: Any) -> Allocation:
+@overload
+def compute_optimal(params: Any, C: float) -> Allocation[float]: ...
+@overload
+def compute_optimal(params: Any, C: Any) -> Allocation[FloatArray]: ...
+def compute_optimal(params: Any, C: Any) -> Allocation[Any]:
     """For each budget C (FLOPs), the compute-optimal N and D, the loss there and tokens per parameter."""
     p = _core_params(params)
-    return _allocation(_core.compute_optimal(p, _positive(C, "C", "budget")))
+    return allocation(_core.compute_optimal(p, _positive(C, "C", "budget")), C)
 
 
-def budget_for_loss(params: Any, loss: Any) -> Allocation:
+@overload
+def budget_for_loss(params: Any, loss: float) -> Allocation[float]: ...
+@overload
+def budget_for_loss(params: Any, loss: Any) -> Allocation[FloatArray]: ...
+def budget_for_loss(params: Any, loss: Any) -> Allocation[Any]:
     """For each target loss (> E), the smallest budget that reaches it, and its N and D."""
     p = _core_params(params)
     target = _positive(loss, "loss", "target loss")
@@ -92,10 +128,14 @@ def budget_for_loss(params: Any, loss: Any) -> Allocation:
     if unreachable.any():
         first = float(target[unreachable].flat[0])
         raise ValueError(f"target loss {first!r} is not above E = {p.E!r}: no finite model reaches it")
-    return _allocation(_core.budget_for_loss(p, target))
+    return allocation(_core.budget_for_loss(p, target), loss)
 
 
-def optimal_for_size(params: Any, N: Any) -> Allocation:
+@overload
+def optimal_for_size(params: Any, N: float) -> Allocation[float]: ...
+@overload
+def optimal_for_size(params: Any, N: Any) -> Allocation[FloatArray]: ...
+def optimal_for_size(params: Any, N: Any) -> Allocation[Any]:
     """For each model size N, the tokens D (and budget C = 6 N D) at which N is compute-optimal."""
     p = _core_params(params)
-    return _allocation(_core.optimal_for_size(p, _positive(N, "N", "model size")))
+    return allocation(_core.optimal_for_size(p, _positive(N, "N", "model size")), N)

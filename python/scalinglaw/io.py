@@ -733,6 +733,94 @@ def _extra_columns(
     return found
 
 
+@dataclass(frozen=True)
+class Points:
+    """Where to predict: model sizes ``N`` and tokens ``D`` (float64, every value finite and > 0), each
+    point's unique tokens U_D when the file gives them, and ``rows``, each point's row in the file (the
+    header being row 1), to name it by."""
+
+    N: FloatArray
+    D: FloatArray
+    rows: NDArray[np.int64]
+    unique_tokens: FloatArray | None = None
+    source: str = ""
+    #: The column read for each of "N", "D" (or "C", when D = C / (6 N)) and "unique_tokens".
+    columns: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.N)
+
+
+def read_points(
+    path: Source,
+    *,
+    n: str | None = None,
+    d: str | None = None,
+    c: str | None = None,
+    unique_tokens: str | None = None,
+) -> Points:
+    """Read the points to predict at from a table with a header row, as ``read_csv`` reads runs (same
+    formats, compression, ``"-"`` for standard input, SI suffixes such as ``70M`` or ``1.4B``, columns
+    recognised by name or named with ``n``, ``d``, ``c``, ``unique_tokens``): one row per point, N and
+    D (or C, D = C / (6 N)), optionally U_D; a loss column, if any, is not read.
+
+    Raises
+    ------
+    FileNotFoundError
+        There is no such file.
+    ValueError
+        Anything else, naming the column, the row (the header being row 1) and the value.
+    """
+    table = open_table(path)
+    where, header = table.where, table.header
+    if not header:
+        raise ValueError(f"{where}: the file is empty (expected a header row, then one row per point)")
+    if d is not None and c is not None:
+        raise ValueError(f"{where}: give d= (tokens) or c= (FLOPs), not both")
+    n_col = _find_column(header, "N", n, where)
+    d_col = _find_column(header, "D", d, where) if c is None else None
+    c_col = _find_column(header, "C", c, where) if d_col is None else None
+    tokens_col = d_col if d_col is not None else c_col
+    if n_col is None or tokens_col is None:
+        missing = " and ".join(
+            what
+            for what, col in (("model size N", n_col), ("tokens D or FLOPs C", tokens_col))
+            if col is None
+        )
+        raise ValueError(f"{where}: no column for {missing} (columns: {_listed(header)})")
+    if n_col == tokens_col:
+        raise ValueError(
+            f"{where}: column {header[n_col]!r} cannot be both N and {'D' if c_col is None else 'C'}"
+        )
+    columns = [(n_col, True), (tokens_col, c_col is None)]
+    extra = _extra_columns(header, where, unique_tokens, None)
+    columns += [(col, True) for col in extra.values()]
+    values, lines, problems = _cells(
+        header, table.rows(sorted({col for col, _ in columns})), columns, where, _Numbers(table.delimiter)
+    )
+    del table
+    if not len(lines):
+        raise ValueError(f"{where}: the file has a header but no points")
+    model_size, tokens = values[:2]
+    if c_col is not None:
+        tokens = _tokens_from_flops(tokens, model_size, header[c_col], lines, problems)
+    unique = values[2] if extra else None
+    if unique is not None:
+        for bad in np.flatnonzero(unique > tokens).tolist():
+            problems.setdefault(
+                bad,
+                f"column {header[extra['unique_tokens']]!r}, row {lines[bad]}: U_D = {unique[bad]:g} exceeds "
+                f"D = {tokens[bad]:g} (a run cannot see more unique tokens than it trains on)",
+            )
+    if problems:
+        first = min(problems)
+        more = f"; {len(problems)} of {len(lines)} rows have such problems" if len(problems) > 1 else ""
+        raise ValueError(f"{where}: {problems[first]}{more}")
+    named = {"N": header[n_col], "D" if c_col is None else "C": header[tokens_col]}
+    named.update({name: header[col] for name, col in extra.items()})
+    return Points(model_size, tokens, lines, unique, where, named)
+
+
 def _cells(
     header: Sequence[str],
     records: Rows,

@@ -11,14 +11,15 @@ numeric frontier where no closed form exists.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from . import _checks, _core, frontier, grid
+from . import _checks, _core, frontier, grid, inference
 from ._checks import FloatArray
-from .frontier import Allocation, FrontierCoefficients
+from .frontier import Allocation, FrontierCoefficients, allocation, is_scalar, scalar_or_array
+from .inference import InferenceAllocation
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,19 @@ class ScalingLaw:
     def _values(self) -> FloatArray:
         return np.array(list(self.params.values()), dtype=np.float64)
 
-    def predict(self, N: Any, D: Any, unique_tokens: Any = None, *, threads: int = 0) -> FloatArray:
+    @overload
+    def predict(
+        self, N: float, D: float, unique_tokens: float | None = None, *, threads: int = 0
+    ) -> float: ...
+    @overload
+    def predict(self, N: Any, D: Any, unique_tokens: Any = None, *, threads: int = 0) -> FloatArray: ...
+    def predict(self, N: Any, D: Any, unique_tokens: Any = None, *, threads: int = 0) -> Any:
         """L(N, D) (with U_D = ``unique_tokens`` for the data-constrained law; default U_D = D, no
-        repetition), with numpy broadcasting."""
+        repetition), with numpy broadcasting: a Python float when every argument is a scalar."""
+        scalar = is_scalar(N) and is_scalar(D) and (unique_tokens is None or is_scalar(unique_tokens))
+        return scalar_or_array(self._predict(N, D, unique_tokens, threads), scalar)
+
+    def _predict(self, N: Any, D: Any, unique_tokens: Any, threads: int) -> FloatArray:
         n = _checks.as_float_array(N, "N")
         d = _checks.as_float_array(D, "D")
         _checks.check_positive(n, "N", what="model size")
@@ -109,18 +120,32 @@ class ScalingLaw:
         raw = _core.law_frontier_coefficients(_core.law_kind(self.KIND), self._values())
         return FrontierCoefficients(raw.a, raw.b, raw.G)
 
-    def compute_optimal(self, C: Any, unique_tokens: float | None = None) -> Allocation:
+    @overload
+    def compute_optimal(self, C: float, unique_tokens: float | None = None) -> Allocation[float]: ...
+    @overload
+    def compute_optimal(self, C: Any, unique_tokens: float | None = None) -> Allocation[FloatArray]: ...
+    def compute_optimal(self, C: Any, unique_tokens: float | None = None) -> Allocation[Any]:
         """Compute-optimal N, D, loss and tokens per parameter for budgets C (FLOPs, C = 6 N D); for the
-        data-constrained law, under a budget of ``unique_tokens`` (default none: U_D = D)."""
+        data-constrained law, under a budget of ``unique_tokens`` (default none: U_D = D). Python
+        floats for a scalar C, arrays of its shape otherwise."""
+        return allocation(self._compute_optimal(C, unique_tokens), C)
+
+    def _compute_optimal(self, C: Any, unique_tokens: float | None) -> Any:
         budget = _checks.as_float_array(C, "C")
         _checks.check_positive(budget, "C", what="budget")
         u = 0.0 if unique_tokens is None else _checks.positive_number(unique_tokens, "unique_tokens")
-        raw = _core.law_compute_optimal(_core.law_kind(self.KIND), self._values(), budget, u)
-        return Allocation(raw.C, raw.N, raw.D, raw.loss, raw.tokens_per_parameter)
+        return _core.law_compute_optimal(_core.law_kind(self.KIND), self._values(), budget, u)
 
-    def budget_for_loss(self, loss: Any) -> Allocation:
+    @overload
+    def budget_for_loss(self, loss: float) -> Allocation[float]: ...
+    @overload
+    def budget_for_loss(self, loss: Any) -> Allocation[FloatArray]: ...
+    def budget_for_loss(self, loss: Any) -> Allocation[Any]:
         """The smallest budgets whose compute-optimal models reach the target losses (the frontier's
         loss falls with C: bisection on log C in the core, to the last bit)."""
+        return allocation(self._budget_for_loss(loss), loss)
+
+    def _budget_for_loss(self, loss: Any) -> Any:
         target = _checks.as_float_array(loss, "loss")
         _checks.check_positive(target, "loss", what="target loss")
         raw = _core.law_budget_for_loss(_core.law_kind(self.KIND), self._values(), target)
@@ -130,15 +155,43 @@ class ScalingLaw:
             raise ValueError(
                 f"target loss {first!r} is above the {self.KIND} law's loss at any budget >= 6 FLOPs"
             )
-        return Allocation(raw.C, raw.N, raw.D, raw.loss, raw.tokens_per_parameter)
+        return raw
 
-    def optimal_for_size(self, N: Any) -> Allocation:
+    @overload
+    def optimal_for_size(self, N: float) -> Allocation[float]: ...
+    @overload
+    def optimal_for_size(self, N: Any) -> Allocation[FloatArray]: ...
+    def optimal_for_size(self, N: Any) -> Allocation[Any]:
         """The tokens (and budget) for which a model of N parameters is compute-optimal, from the
         frontier N_opt = G (C/6)^a."""
+        return allocation(self._optimal_for_size(N), N)
+
+    def _optimal_for_size(self, N: Any) -> Any:
         n = _checks.as_float_array(N, "N")
         _checks.check_positive(n, "N", what="model size")
-        raw = _core.law_optimal_for_size(_core.law_kind(self.KIND), self._values(), n)
-        return Allocation(raw.C, raw.N, raw.D, raw.loss, raw.tokens_per_parameter)
+        return _core.law_optimal_for_size(_core.law_kind(self.KIND), self._values(), n)
+
+    @overload
+    def inference_optimal(
+        self, inference_tokens: float, *, loss: float, C: None = None, unique_tokens: float | None = None
+    ) -> InferenceAllocation[float]: ...
+    @overload
+    def inference_optimal(
+        self, inference_tokens: float, *, loss: None = None, C: float, unique_tokens: float | None = None
+    ) -> InferenceAllocation[float]: ...
+    @overload
+    def inference_optimal(
+        self, inference_tokens: float, *, loss: Any = None, C: Any = None, unique_tokens: float | None = None
+    ) -> InferenceAllocation[FloatArray]: ...
+    def inference_optimal(
+        self, inference_tokens: float, *, loss: Any = None, C: Any = None, unique_tokens: float | None = None
+    ) -> InferenceAllocation[Any]:
+        """The cheapest model for a target ``loss``, or the best for a total budget ``C`` of training
+        plus inference FLOPs, when it will serve ``inference_tokens`` tokens (Sardana et al. 2024); see
+        ``scalinglaw.inference.inference_optimal``."""
+        return inference.inference_optimal(
+            self, inference_tokens, loss=loss, C=C, unique_tokens=unique_tokens
+        )
 
 
 @dataclass(frozen=True)
@@ -154,8 +207,8 @@ class Chinchilla(ScalingLaw):
     alpha: float
     beta: float
 
-    def predict(self, N: Any, D: Any, unique_tokens: Any = None, *, threads: int = 0) -> FloatArray:
-        """L(N, D), with numpy broadcasting of N and D (``unique_tokens`` does not enter this law)."""
+    def _predict(self, N: Any, D: Any, unique_tokens: Any, threads: int) -> FloatArray:
+        # unique_tokens does not enter this law
         return grid.predict(self, N, D, threads=threads)
 
     def loss_grid(
@@ -186,16 +239,14 @@ class Chinchilla(ScalingLaw):
         """a, b, G of N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b."""
         return frontier.frontier_coefficients(self)
 
-    def compute_optimal(self, C: Any, unique_tokens: float | None = None) -> Allocation:
-        """Compute-optimal N, D, loss and tokens per parameter for budgets C (FLOPs, C = 6 N D)."""
+    # The closed forms (scalinglaw.frontier).
+    def _compute_optimal(self, C: Any, unique_tokens: float | None) -> Any:
         return frontier.compute_optimal(self, C)
 
-    def budget_for_loss(self, loss: Any) -> Allocation:
-        """The smallest budgets (with their N, D) whose compute-optimal models reach the target losses."""
+    def _budget_for_loss(self, loss: Any) -> Any:
         return frontier.budget_for_loss(self, loss)
 
-    def optimal_for_size(self, N: Any) -> Allocation:
-        """The tokens (and budget) for which a model of N parameters is compute-optimal."""
+    def _optimal_for_size(self, N: Any) -> Any:
         return frontier.optimal_for_size(self, N)
 
 
