@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import lzma
+import os
 import subprocess
 import sys
 import warnings
@@ -456,3 +457,23 @@ def test_dash_on_a_terminal_is_refused_rather_than_waited_on(monkeypatch, capsys
         scalinglaw.read_csv("-")
     assert main(["fit", "-"]) == 2
     assert "pipe or redirect a file into it" in capsys.readouterr().err
+
+
+def test_a_repetition_study_is_not_taken_for_checkpoints():
+    # Muennighoff et al.'s runs: one size and token count on several unique-token budgets, and epochs
+    # of one data set at even steps, are separate runs of the design.
+    path = os.path.join(os.path.dirname(__file__), "data", "muennighoff_c4.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RepeatedRunsWarning)
+        runs = scalinglaw.read_csv(path)
+    assert len(runs) == 182 and runs.unique_tokens is not None
+    assert len(np.unique(np.c_[runs.N, runs.D], axis=0)) < 182  # without U_D, repeats
+    # The same (N, D) twice on the same unique tokens is still a repeat.
+    twice = scalinglaw.Runs(
+        N=np.r_[runs.N, runs.N[:1]],
+        D=np.r_[runs.D, runs.D[:1]],
+        loss=np.r_[runs.loss, runs.loss[:1] + 0.01],
+        unique_tokens=np.r_[runs.unique_tokens, runs.unique_tokens[:1]],
+    )
+    with pytest.warns(RepeatedRunsWarning, match=r"1 runs repeat the \(N, D\) of another run"):
+        scalinglaw.io.check_plausible(twice)

@@ -941,11 +941,14 @@ def check_plausible(runs: Runs, groups: NDArray[np.int64] | None = None) -> None
             f"{where}every run has fewer tokens than parameters (D < N): are N and D swapped?",
             UnitsWarning,
         )
-    if groups is None:
-        repeated = _repeated(runs.N, runs.D)
-    else:
-        found = (_repeated(runs.N[groups == code], runs.D[groups == code]) for code in np.unique(groups))
-        repeated = next((text for text in found if text), "")
+    # Runs of one size and token count on different unique data are separate runs, and a run's epochs of
+    # one data set at even steps are a repetition study's design: with U_D, only repeated (N, D, U_D).
+    parts = [np.ones(len(runs), dtype=bool)] if groups is None else [groups == c for c in np.unique(groups)]
+    if runs.unique_tokens is not None:
+        parts = [p & (runs.unique_tokens == u) for p in parts for u in np.unique(runs.unique_tokens[p])]
+    spacing = runs.unique_tokens is None
+    found = (_repeated(runs.N[p], runs.D[p], spacing=spacing) for p in parts)
+    repeated = next((text for text in found if text), "")
     if repeated:
         warn(
             f"{where}{repeated}: they look like checkpoints of one run (rows of a loss curve), while the law "
@@ -958,9 +961,9 @@ def check_plausible(runs: Runs, groups: NDArray[np.int64] | None = None) -> None
 CHECKPOINTS = 4
 
 
-def _repeated(n: FloatArray, d: FloatArray) -> str:
-    """What looks like checkpoints: runs repeating an (N, D) pair, or a model size whose token counts
-    are mostly evenly spaced (checkpoints every k steps); "" when nothing does."""
+def _repeated(n: FloatArray, d: FloatArray, *, spacing: bool = True) -> str:
+    """What looks like checkpoints: runs repeating an (N, D) pair, or (``spacing``) a model size whose
+    token counts are mostly evenly spaced (checkpoints every k steps); "" when nothing does."""
     sizes, inverse, per_size = np.unique(n, return_inverse=True, return_counts=True)
     inverse = inverse.ravel()
     shared = per_size[inverse] > 1  # only runs whose model size another run has can repeat a pair
@@ -973,6 +976,8 @@ def _repeated(n: FloatArray, d: FloatArray) -> str:
             f"{int((counts - 1).sum())} runs repeat the (N, D) of another run "
             f"(e.g. N = {first.real:.4g}, D = {first.imag:.4g})"
         )
+    if not spacing:
+        return ""
     by_size = d[np.lexsort((d, inverse))]  # token counts, grouped by model size, each group sorted
     ends = np.cumsum(per_size)
     for k in np.flatnonzero(per_size > CHECKPOINTS).tolist():
