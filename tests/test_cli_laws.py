@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -88,3 +89,20 @@ def test_group_fits_take_the_law_options(tmp_path, capsys, chinchilla_240):
         fitted = document["groups"][name]["fit"]
         expected = scalinglaw.fit(n[keep], d[keep], loss[keep], tied=[("alpha", "beta")])
         assert fitted["tied"] == [["alpha", "beta"]] and fitted["objective"] == expected.objective
+
+
+def test_fix_takes_a_comma_separated_list_as_the_paper_gives_its_base(tmp_path, capsys):
+    # Muennighoff et al.'s 182 runs with their C4 base pinned, as the README shows.
+    path = str(pathlib.Path(__file__).parent / "data" / "muennighoff_c4.csv")
+    base = {"E": 1.869, "A": 520.5, "B": 1487.0, "alpha": 0.3527, "beta": 0.3527}
+    out = tmp_path / "fit.json"
+    fix = ",".join(f"{k}={v}" for k, v in base.items())
+    argv = ["fit", path, "--law", "data_constrained", "--fix", fix, "--bootstrap", "0", "--json", str(out)]
+    with pytest.warns(scalinglaw.IllConditionedWarning, match="R_[DN] is poorly determined"):
+        assert main(argv) == 0
+        runs = scalinglaw.read_csv(path)
+        expected = scalinglaw.fit(data=runs, law="data_constrained", fixed=base)
+    document = json.loads(out.read_text())["fit"]
+    assert document["fixed"] == base
+    assert document["objective"] == pytest.approx(expected.objective, rel=1e-12)
+    assert document["R_D"] == pytest.approx(expected.law.R_D, rel=1e-9)

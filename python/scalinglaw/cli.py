@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="pin a parameter, e.g. E=1.69 (repeatable)",
+        help="pin parameters, e.g. E=1.69 or E=1.69,alpha=0.34 (repeatable)",
     )
     law_args.add_argument(
         "--tie",
@@ -216,7 +216,7 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
 def _law_options(args: argparse.Namespace) -> dict[str, Any]:
     """fit()'s law, fixed and tied from --law, --fix NAME=VALUE and --tie NAME=NAME."""
     fixed: dict[str, float] = {}
-    for text in args.fix:
+    for text in (item for given in args.fix for item in given.split(",")):
         name, equals, value = text.partition("=")
         if not equals or not name.strip():
             raise UserError(f"--fix must be NAME=VALUE, e.g. E=1.69, got {_given(text)}")
