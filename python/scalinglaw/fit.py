@@ -840,9 +840,10 @@ def _fit_law(
     status = raw.status.name
     if status == "numerical_failure":
         raise ValueError(f"the fit failed numerically: {raw.message} (are the starts on the data's scale?)")
-    fitted = cls(*(float(v) for v in raw.params))
-    _check_law_amplitudes(fitted, info)
     names = list(info.parameters)
+    given = {name: float(value) for name, value in (fixed or {}).items()}  # exactly, not exp(log(value))
+    fitted = cls(*(given.get(name, float(v)) for name, v in zip(names, raw.params)))
+    _check_law_amplitudes(fitted, info)
     roles = {name: _core.ParameterRole(int(r)).name for name, r in zip(names, raw.roles)}
     tied_to = {name: names[int(t)] for name, t in zip(names, raw.tied_to) if roles[name] == "tied"}
     outcomes = raw.starts
