@@ -788,7 +788,7 @@ def _fit_law(
             iterations=outcomes.iterations,
         ),
         options=solver,
-        data=runs if runs is not None else _plain_runs(n, d, l_),
+        data=runs if runs is not None else _plain_runs(n, d, l_, unique_tokens=u, weight=w),
         roles=roles,
         tied_to=tied_to,
         weighted=w is not None,
@@ -869,11 +869,19 @@ def _check_law_amplitudes(law: ScalingLaw, info: _core.LawInfo) -> None:
         )
 
 
-def _plain_runs(n: FloatArray, d: FloatArray, loss: FloatArray) -> Runs | None:
-    """Arrays as Runs, for the summary; None where C = 6 N D is beyond double precision (which the
-    fit itself does not need)."""
+def _plain_runs(
+    n: FloatArray,
+    d: FloatArray,
+    loss: FloatArray,
+    *,
+    unique_tokens: FloatArray | None = None,
+    weight: FloatArray | None = None,
+) -> Runs | None:
+    """Arrays as Runs (with their unique tokens and weights, which the summary's goodness of fit and
+    the sensitivity refits need), for the summary; None where C = 6 N D is beyond double precision
+    (which the fit itself does not need)."""
     try:
-        return Runs(n, d, loss)
+        return Runs(n, d, loss, unique_tokens=unique_tokens, weight=weight)
     except ValueError:
         return None
 

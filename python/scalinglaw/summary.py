@@ -138,7 +138,9 @@ def record(
         ]
     document["data_range"] = None if runs is None else DataRange.of(runs.N, runs.D).to_dict()
     document["goodness"] = (
-        None if runs is None else goodness_of_fit(result, runs.N, runs.D, runs.loss).to_dict()
+        None
+        if runs is None
+        else goodness_of_fit(result, runs.N, runs.D, runs.loss, unique_tokens=runs.unique_tokens).to_dict()
     )
     _check_plans(document, result, runs, bootstrap, sensitivity)
     document["approach2"] = None if approach2 is None else approach2.to_dict()
@@ -303,7 +305,12 @@ def _columns_read(data: dict[str, Any]) -> list[str]:
         return []
     tokens = f"D {columns['D']!r}" if "D" in columns else f"D = C / (6 N), C {columns['C']!r}"
     group = f", group {columns['group']!r}" if "group" in columns else ""
-    lines = [f"       columns: N {columns['N']!r}, {tokens}, loss {columns['loss']!r}{group}"]
+    extra = "".join(
+        f", {label} {columns[key]!r}"
+        for key, label in (("unique_tokens", "U_D"), ("weight", "weight"))
+        if key in columns
+    )
+    lines = [f"       columns: N {columns['N']!r}, {tokens}, loss {columns['loss']!r}{extra}{group}"]
     return lines + [f"       set aside {item}" for item in data.get("set_aside", [])]
 
 
@@ -338,9 +345,10 @@ def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: st
     frontier = document["frontier"]
     if frontier is None:
         return ["", f"Compute-optimal frontier: none ({document['frontier_error']})"]
+    unique = "; U_D = D, no repeated data" if document["fit"].get("law") == "data_constrained" else ""
     lines = [
         "",
-        "Compute-optimal frontier (C = 6 N D FLOPs): "
+        f"Compute-optimal frontier (C = 6 N D FLOPs{unique}): "
         f"N_opt = {frontier['G']:.4g} (C/6)^{frontier['a']:.5f},  "
         f"D_opt = {1 / frontier['G']:.4g} (C/6)^{frontier['b']:.5f}",
     ]
