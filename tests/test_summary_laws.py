@@ -78,3 +78,42 @@ def test_cli_names_the_unique_token_column(capsys):
     assert main(["fit", str(SOURCE), "--law", "data_constrained", *fixed, "--bootstrap", "0"]) == 0
     out = capsys.readouterr().out
     assert "columns: N 'N', D 'D', loss 'loss', U_D 'unique_tokens'" in out
+
+
+def kaplan_fit(n, d, loss, **options):
+    return scalinglaw.fit(
+        n, d, loss, law="kaplan", starts=scalinglaw.law_default_starts("kaplan")[::20], **options
+    )
+
+
+def test_notebook_display_of_any_law(repeated, chinchilla_240):
+    _, repeated_fit = repeated
+    kaplan = kaplan_fit(*chinchilla_240, tied=[("alpha_N", "alpha_D")])
+    for fitted in (repeated_fit, kaplan):
+        shown = fitted._repr_html_()
+        assert f"<b>The {fitted.law.KIND} law</b>" in shown
+        for name, value in fitted.params.items():
+            assert f"<td>{name}</td><td>{value:.6g}</td>" in shown
+    assert "<td>(tied to alpha_N)</td>" in kaplan._repr_html_()
+    assert "<td>(fixed) exponent of N (parameters)</td>" in repeated_fit._repr_html_()
+
+
+def test_groups_side_by_side_list_the_laws_parameters(chinchilla_240):
+    from scalinglaw.summary import format_groups, format_groups_html, group_record
+
+    n, d, loss = chinchilla_240
+    halves = {name: slice(k, None, 2) for k, name in enumerate("ab")}
+    with pytest.warns(IllConditionedWarning):  # half the runs leave Kaplan's D_c loose
+        fits = {name: kaplan_fit(n[half], d[half], loss[half]) for name, half in halves.items()}
+    document = group_record(
+        "corpus", {name: record(fit, fit.data, [scalinglaw.GOPHER_FLOPS]) for name, fit in fits.items()}
+    )
+    text = format_groups(document)
+    assert text.splitlines()[0].endswith(
+        "the kaplan law, L(N, D) = [(N_c / N)^(alpha_N / alpha_D) + D_c / D]^alpha_D"
+    )
+    for name in ("N_c", "D_c", "alpha_N", "alpha_D"):
+        side_by_side = text.split("\n== ")[0].splitlines()  # before each group's own summary
+        (row,) = [line for line in side_by_side if line.split()[:1] == [name]]
+        assert row.split()[1:] == [f"{fits[group].params[name]:.6g}" for group in "ab"]
+    assert "<td>alpha_D</td>" in format_groups_html(document)
