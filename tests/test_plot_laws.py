@@ -87,7 +87,7 @@ def check_budget_curves(ax, law, unique, budgets):
     [
         (KAPLAN, None, "Kaplan et al.'s law"),
         (REPEATED, None, "data-constrained law, U_D = D"),
-        (REPEATED, UNIQUE, "data-constrained law, U_D = min(D, 20B unique tokens)"),
+        (REPEATED, UNIQUE, "data-constrained law, U_D = min(D, 20B)"),
     ],
 )
 def test_figure4_draws_the_laws_own_contours_frontier_and_slices(runs, law, unique, title):
@@ -141,7 +141,7 @@ def test_each_panel_alone_takes_the_unique_token_budget(runs, draw):
 
     ax = Figure().subplots()
     draw(ax, REPEATED, runs, unique_token_budget=UNIQUE)
-    assert ax.get_title().endswith("U_D = min(D, 20B unique tokens)")
+    assert ax.get_title().endswith("U_D = min(D, 20B)")
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_bad_unique_token_budgets_are_value_errors(runs, law, options, message):
 def test_save_figure4_passes_the_unique_token_budget(tmp_path, runs):
     figure = save_figure4(tmp_path / "f.png", REPEATED, runs, unique_token_budget=UNIQUE)
     assert (tmp_path / "f.png").stat().st_size > 0
-    assert panels(figure)[0].get_title().endswith("20B unique tokens)")
+    assert panels(figure)[0].get_title().endswith("U_D = min(D, 20B)")
 
 
 def test_cli_draws_the_data_constrained_law_under_a_unique_token_budget(tmp_path, capsys):
@@ -170,4 +170,17 @@ def test_cli_draws_the_data_constrained_law_under_a_unique_token_budget(tmp_path
     path = tmp_path / "figure.svg"
     argv = ["fit", str(source), "--law", "data_constrained", *fixed, "--bootstrap", "0", "--plot", str(path)]
     assert main([*argv, "--unique-token-budget", "2e10", "--figsize", "7", "2.8"]) == 0
-    assert "min(D, 20B unique tokens)" in path.read_text()
+    assert "min(D, 20B)" in path.read_text()
+
+
+@pytest.mark.parametrize(("law", "unique"), [(KAPLAN, None), (REPEATED, UNIQUE)])
+@pytest.mark.parametrize("size", [(7.0, 2.8), (13.0, 5.2)])
+def test_the_laws_titles_collide_with_no_label(runs, law, unique, size):
+    from test_plot import text_boxes
+
+    figure = figure4(law, runs, figsize=size, unique_token_budget=unique)
+    boxes = text_boxes(figure)
+    for i, (text, box) in enumerate(boxes):
+        assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1 + 1, text  # nothing cut off
+        for other, other_box in boxes[i + 1 :]:
+            assert not box.overlaps(other_box), (text, other)

@@ -6,6 +6,10 @@ look is the paper's (``plot_style``): its loss colours, model sizes as 100M / 1B
 green, the Gopher budget as black dashed lines, legends clear of the data, text and markers scaled
 to the figure. Training compute is C = 6 N D FLOPs throughout.
 
+Any law of N and D is drawn from its own values (``loss_grid``, ``predict``, ``compute_optimal``):
+Kaplan et al.'s, and the data-constrained law at U_D = D or under a unique-token budget
+(``unique_token_budget``: U_D = min(D, budget)); the panels' titles name any law but the paper's.
+
 Given a ``BootstrapResult`` (``bootstrap=``), the left panel also shows the frontier's percentile
 band and the interval of N_opt at the Gopher budget; given an ``Approach2Result`` (``approach2=``),
 the right panel marks each budget's parabola minimum (``plot_extras``). Runs that are not an IsoFLOP

@@ -136,9 +136,10 @@ def vector_fonts() -> AbstractContextManager[None]:
 
 
 def law_label(kind: str, unique_tokens: float | None = None) -> str:
-    """The law's name for a title; the data-constrained law's with the unique tokens it is drawn at."""
+    """The law's name for a title; the data-constrained law's with the unique tokens it is drawn at:
+    "U_D = D" (no repeated data) or "U_D = min(D, 20B)" (a budget of 20B unique tokens)."""
     name = LAW_NAMES[kind]
     if kind != "data_constrained":
         return name
-    budget = "D" if unique_tokens is None else f"min(D, {human(unique_tokens)} unique tokens)"
+    budget = "D" if unique_tokens is None else f"min(D, {human(unique_tokens)})"
     return f"{name}, U_D = {budget}"
