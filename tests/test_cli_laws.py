@@ -64,7 +64,15 @@ def test_unique_tokens_column_is_recognised(tmp_path):
         (["fit", "--tie", "alpha=alpha"], "with itself"),
         (["fit", "--tie", "alpha"], "--tie must be NAME=NAME"),
         (["fit", "--weight", "w"], "give the CSV too"),
-        (["fit", "--law", "kaplan", "--plot", "figure.png"], "not offered for --law kaplan"),
+        (
+            ["fit", "--law", "kaplan", "--unique-token-budget", "1e10", "--plot", "f.png"],
+            "--law data_constrained",
+        ),
+        (["fit", "--unique-token-budget", "1e10"], "give --law data_constrained and --plot"),
+        (
+            ["fit", "--law", "data_constrained", "--plot", "f.png", "--unique-token-budget", "-1"],
+            "--unique-token-budget must be finite and > 0",
+        ),
     ],
 )
 def test_law_option_errors_print_one_line_and_exit_2(argv, message, capsys):

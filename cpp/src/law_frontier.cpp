@@ -104,14 +104,19 @@ Allocation budget_for_loss(LawKind kind, const std::vector<double>& params, doub
         detail::fail(detail::describe("target_loss ", target_loss,
                                       " is not reached by any budget up to 6e304 FLOPs",
                                       " (the law's frontier falls towards 0 too slowly)"));
-    if (excess(low) <= 0.0) {
-        high = low;
-    } else {
-        for (int i = 0; i < 200; ++i) {
-            const double mid = 0.5 * (low + high);
-            if (mid <= low || mid >= high) break;
-            (excess(mid) > 0.0 ? low : high) = mid;
-        }
+    // Above the frontier's loss at the smallest budget, every budget reaches the target: there is no
+    // smallest one to return (the budget 6 FLOPs would be a wrong answer, its loss not the target's).
+    const double at_smallest = excess(low);
+    if (at_smallest < 0.0)
+        detail::fail(detail::describe("target_loss ", target_loss, " is above the ", law_info(kind).name,
+                                      " law's loss at any budget >= 6 FLOPs (",
+                                      std::exp(at_smallest) * target_loss,
+                                      " at 6 FLOPs): every budget reaches it"));
+    if (at_smallest == 0.0) high = low;  // the target is the loss at 6 FLOPs
+    for (int i = 0; i < 200 && low < high; ++i) {
+        const double mid = 0.5 * (low + high);
+        if (mid <= low || mid >= high) break;
+        (excess(mid) > 0.0 ? low : high) = mid;
     }
     return compute_optimal(kind, params, 6.0 * std::exp(high));
 }

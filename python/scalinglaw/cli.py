@@ -146,6 +146,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit_cmd.add_argument("--plot", metavar="PATH", help="write Figure 4 (PNG, PDF or SVG by extension)")
     fit_cmd.add_argument(
+        "--unique-token-budget",
+        metavar="TOKENS",
+        help="draw Figure 4 of the data_constrained law with this many unique tokens, U_D = min(D, TOKENS) "
+        "(default U_D = D: no repeated data; the frontier's bootstrap band is then left out)",
+    )
+    fit_cmd.add_argument(
         "--diagnostics",
         metavar="PATH",
         help="write the residual figure: residuals against C, tokens per parameter and N; predicted "
@@ -299,9 +305,13 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.exclude_highest_loss is not None and args.exclude_highest_loss < 0:
         raise UserError(f"--exclude-highest-loss must be >= 0, got {args.exclude_highest_loss}")
     args.confidence = _number("--confidence", args.confidence, "between 0 and 1", accept=lambda x: 0 < x < 1)
-    if args.plot is not None and args.law != "chinchilla":
-        raise UserError(
-            f"--plot draws Figure 4 of the chinchilla law; it is not offered for --law {args.law} yet"
+    if args.unique_token_budget is not None:
+        if args.law != "data_constrained" or args.plot is None:
+            raise UserError(
+                "--unique-token-budget sets Figure 4's unique tokens: give --law data_constrained and --plot"
+            )
+        args.unique_token_budget = _number(
+            "--unique-token-budget", args.unique_token_budget, "finite and > 0"
         )
     if not all(math.isfinite(v) and v > 0 for v in (*args.figsize, args.dpi)):
         raise UserError(f"--figsize and --dpi must be finite and > 0, got {args.figsize} and {args.dpi!r}")
@@ -347,11 +357,12 @@ def _run_fit(args: argparse.Namespace) -> int:
                 result,
                 runs,
                 excluded=excluded,
-                bootstrap=resampled,
+                bootstrap=resampled if args.unique_token_budget is None else None,
                 approach2=found,
                 planned=budgets[1:] or None,
                 figsize=tuple(args.figsize),
                 dpi=args.dpi,
+                unique_token_budget=args.unique_token_budget,
             )
 
         failures.append(write_output("--plot", args.plot, draw))
@@ -453,11 +464,12 @@ def _run_groups(args: argparse.Namespace) -> int:
             runs, excluded, result, found, resampled, _ = done[name]
             options: dict[str, Any] = {
                 "excluded": excluded,
-                "bootstrap": resampled,
+                "bootstrap": resampled if args.unique_token_budget is None else None,
                 "approach2": found,
                 "planned": budgets[1:] or None,
                 "figsize": tuple(args.figsize),
                 "dpi": args.dpi,
+                "unique_token_budget": args.unique_token_budget,
             }
 
             def draw(

@@ -867,7 +867,7 @@ def _fit_law(
             iterations=outcomes.iterations,
         ),
         options=solver,
-        data=runs if runs is not None else _plain_runs(n, d, l_),
+        data=runs if runs is not None else _plain_runs(n, d, l_, unique_tokens=u, weight=w),
         roles=roles,
         tied_to=tied_to,
         weighted=w is not None,
@@ -901,20 +901,34 @@ def _near_best(
 
 
 def _term_shares(law: ScalingLaw, n: FloatArray, d: FloatArray, u: FloatArray | None) -> tuple[float, ...]:
-    """Each term's largest share of the predicted loss over the runs (Kaplan: of the bracket). The
-    data-constrained law's A and B terms depend on N', D' inside the core: NaN (not computed)."""
+    """Each term's largest share of the predicted loss over the runs (Kaplan: of the bracket)."""
     p = law.params
     with np.errstate(all="ignore"):
         if law.KIND == "kaplan":
             terms = [(p["N_c"] / n) ** (p["alpha_N"] / p["alpha_D"]), p["D_c"] / d]
-            total = terms[0] + terms[1]
-            return tuple(float(np.max(t / total)) for t in terms)
-        if law.KIND == "chinchilla":
+        else:
+            if law.KIND == "data_constrained":
+                n, d = _effective(p, n, d, d if u is None else u)
             terms = [p["A"] * n ** -p["alpha"], p["B"] * d ** -p["beta"], np.full(n.shape, p["E"])]
-            total = terms[0] + terms[1] + terms[2]
-            return tuple(float(np.max(t / total)) for t in terms)
-        predicted = law.predict(n, d, u)
-        return (math.nan, math.nan, float(np.max(p["E"] / predicted)))
+        total = np.sum(terms, axis=0)
+        return tuple(float(np.max(t / total)) for t in terms)
+
+
+def _effective(
+    p: Mapping[str, float], n: FloatArray, d: FloatArray, u: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """The data-constrained law's effective N', D' (laws.hpp; Muennighoff et al. 2023, eqs. 5-6), for
+    its terms' shares: the core returns only their sum, which tests/test_laws_terms.py checks these
+    against. An infinite R_D (R_N) means no decay: D' = D (N' = N)."""
+
+    def decayed(unique: FloatArray, repeats: FloatArray, r_star: float, plain: FloatArray) -> FloatArray:
+        return plain if math.isinf(r_star) else unique - unique * r_star * np.expm1(-repeats / r_star)
+
+    alpha, beta = p["alpha"], p["beta"]
+    g = (alpha * p["A"] / (beta * p["B"])) ** (1.0 / (alpha + beta))
+    u_n = np.minimum(g * (g * u) ** (beta / alpha), n)
+    n_eff = decayed(u_n, np.maximum(n / u_n - 1.0, 0.0), p["R_N"], n)
+    return n_eff, decayed(u, d / u - 1.0, p["R_D"], d)
 
 
 def _check_law_amplitudes(law: ScalingLaw, info: _core.LawInfo) -> None:
@@ -934,11 +948,19 @@ def _check_law_amplitudes(law: ScalingLaw, info: _core.LawInfo) -> None:
         )
 
 
-def _plain_runs(n: FloatArray, d: FloatArray, loss: FloatArray) -> Runs | None:
-    """Arrays as Runs, for the summary; None where C = 6 N D is beyond double precision (which the
-    fit itself does not need)."""
+def _plain_runs(
+    n: FloatArray,
+    d: FloatArray,
+    loss: FloatArray,
+    *,
+    unique_tokens: FloatArray | None = None,
+    weight: FloatArray | None = None,
+) -> Runs | None:
+    """Arrays as Runs (with their unique tokens and weights, which the summary's goodness of fit and
+    the sensitivity refits need), for the summary; None where C = 6 N D is beyond double precision
+    (which the fit itself does not need)."""
     try:
-        return Runs(n, d, loss)
+        return Runs(n, d, loss, unique_tokens=unique_tokens, weight=weight)
     except ValueError:
         return None
 

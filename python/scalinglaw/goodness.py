@@ -61,10 +61,11 @@ class GoodnessOfFit:
 
 
 def goodness_of_fit(
-    law: Any, N: Any, D: Any, loss: Any, *, worst: int = 5, rows: Any = None
+    law: Any, N: Any, D: Any, loss: Any, *, worst: int = 5, rows: Any = None, unique_tokens: Any = None
 ) -> GoodnessOfFit:
-    """Residual statistics of ``law`` (a Law or FitResult) on the runs; ``worst`` runs are listed,
-    ``rows`` (optional) gives each run's row in its file so that the listing can name it."""
+    """Residual statistics of ``law`` (a law object or FitResult) on the runs; ``worst`` runs are
+    listed, ``rows`` (optional) gives each run's row in its file so that the listing can name it.
+    ``unique_tokens``: each run's U_D, for the data-constrained law (default U_D = D)."""
     n = _checks.positive_1d(N, "N", what="model size")
     d = _checks.positive_1d(D, "D", what="token count")
     l_ = _checks.positive_1d(loss, "loss", what="loss")
@@ -75,7 +76,8 @@ def goodness_of_fit(
         row_array = np.asarray(rows, dtype=np.int64)
         if row_array.shape != n.shape:
             raise ValueError(f"rows must have one entry per run ({n.size}), got shape {row_array.shape}")
-    predicted = np.asarray(law.predict(n, d), dtype=np.float64)
+    by_law = law.predict(n, d) if unique_tokens is None else law.predict(n, d, unique_tokens)
+    predicted = np.asarray(by_law, dtype=np.float64)
     residuals = np.log(l_) - np.log(predicted)
     deviation = np.abs(residuals - np.median(residuals))
     scale = float(MAD_SCALE * np.median(deviation))

@@ -6,6 +6,10 @@ look is the paper's (``plot_style``): its loss colours, model sizes as 100M / 1B
 green, the Gopher budget as black dashed lines, legends clear of the data, text and markers scaled
 to the figure. Training compute is C = 6 N D FLOPs throughout.
 
+Any law of N and D is drawn from its own values (``loss_grid``, ``predict``, ``compute_optimal``):
+Kaplan et al.'s, and the data-constrained law at U_D = D or under a unique-token budget
+(``unique_token_budget``: U_D = min(D, budget)); the panels' titles name any law but the paper's.
+
 Given a ``BootstrapResult`` (``bootstrap=``), the left panel also shows the frontier's percentile
 band and the interval of N_opt at the Gopher budget; given an ``Approach2Result`` (``approach2=``),
 the right panel marks each budget's parabola minimum (``plot_extras``). Runs that are not an IsoFLOP
@@ -24,10 +28,10 @@ import numpy as np
 
 from . import _checks, plot_args, plot_style
 from .bootstrap import BootstrapResult
-from .frontier import GOPHER_FLOPS, compute_optimal
+from .frontier import GOPHER_FLOPS, Allocation
 from .io import Runs
 from .isoflop import Approach2Result, IsoflopDesign, isoflop_design
-from .law import Law
+from .law import ScalingLaw
 from .plot_extras import (
     OTHER_COLOR,
     check_approach2,
@@ -38,7 +42,7 @@ from .plot_extras import (
     group_of_minima,
     n_opt_interval,
 )
-from .plot_style import FRONTIER_COLOR, GOPHER_COLOR, SLICE_COLOR
+from .plot_style import FRONTIER_COLOR, GOPHER_COLOR, SLICE_COLOR, law_label
 from .summary import human
 
 if TYPE_CHECKING:
@@ -160,6 +164,37 @@ def _flops_label(budget: float) -> str:
     return f"{budget:.0e}".replace("e+", "e")
 
 
+def _optimal(law: ScalingLaw, C: Any, unique: float | None) -> Allocation:
+    """The law's compute-optimal allocations at budgets C (under `unique` tokens, if given)."""
+    return law.compute_optimal(C, unique_tokens=unique)
+
+
+def _along(law: ScalingLaw, N: Any, C: Any, unique: float | None) -> Any:
+    """L(N, D = C / 6N), broadcast, with U_D = min(D, `unique`) (None: U_D = D, no repetition)."""
+    d = C / (6.0 * N)
+    return law.predict(N, d, None if unique is None else np.minimum(d, unique))
+
+
+def _loss_grid(law: ScalingLaw, n_axis: Any, c_axis: Any, unique: float | None) -> Any:
+    """L on model sizes (rows) x budgets (columns): the law's own vectorised grid at U_D = D."""
+    if unique is None:
+        return law.loss_grid(n_axis, c_axis)
+    return _along(law, n_axis[:, None], c_axis[None, :], unique)
+
+
+def _title(title: str, law: ScalingLaw, unique: float | None) -> str:
+    """A panel's title, naming the law and its unique tokens unless it is the paper's (Chinchilla)."""
+    return title if law.KIND == "chinchilla" else f"{title}\n{law_label(law.KIND, unique)}"
+
+
+def _check_band(bootstrap: BootstrapResult | None, unique: float | None) -> None:
+    if bootstrap is not None and unique is not None:
+        raise ValueError(
+            "bootstrap: its band is the frontier's at U_D = D (no repetition), not under "
+            f"unique_token_budget = {unique:g}; draw one or the other"
+        )
+
+
 # --- left panel ---
 
 
@@ -176,6 +211,7 @@ def draw_isoloss(
     cmap: Any = None,
     colorbar: bool = True,
     bootstrap: BootstrapResult | None = None,
+    unique_token_budget: float | None = None,
 ) -> Axes:
     """Left panel: iso-loss contours of the law over (training FLOPs, model size), the runs coloured
     by loss on the same scale, the efficient frontier, one green dashed line per IsoFLOP slice, and
@@ -189,9 +225,16 @@ def draw_isoloss(
     With `bootstrap` (a ``BootstrapResult`` of this fit), the frontier also gets its percentile band
     (``frontier_band``), clipped to the panel, and the Gopher point an error bar from the
     bootstrap's N_opt interval, if ``bootstrap.budgets`` holds `gopher_flops`.
+
+    `params` may be any law of N and D (``Chinchilla``, ``Kaplan``, ``DataConstrained``, or a fit of
+    one): contours and frontier are the law's own (``loss_grid``, ``compute_optimal``), and the title
+    names it. The data-constrained law is drawn at U_D = D (no repeated data), or, given
+    `unique_token_budget`, with U_D = min(D, that budget), as the title says.
     """
     ax = plot_args.check_axes(ax, "ax")
     law = plot_args.checked_law(params)
+    unique = plot_args.unique_token_budget(unique_token_budget, law)
+    _check_band(bootstrap, unique)
     runs, excluded = plot_args.as_runs(runs, "runs"), plot_args.optional_runs(excluded, "excluded")
     gopher, plan = plot_args.gopher_budget(gopher_flops), plot_args.planned_budgets(planned)
     levels, colormap = plot_args.check_levels(levels), plot_style.as_colormap(cmap)
@@ -200,7 +243,18 @@ def draw_isoloss(
         check_bootstrap(bootstrap, law)
     norm = _loss_norm(runs, excluded)
     points = _draw_isoloss(
-        ax, law, runs, excluded, _design(runs, budgets), gopher, plan, levels, colormap, norm, bootstrap
+        ax,
+        law,
+        runs,
+        excluded,
+        _design(runs, budgets),
+        gopher,
+        plan,
+        levels,
+        colormap,
+        norm,
+        bootstrap,
+        unique,
     )
     if colorbar:
         _loss_colorbar(ax, norm, colormap, _size(ax))
@@ -210,7 +264,7 @@ def draw_isoloss(
 
 def _draw_isoloss(
     ax: Axes,
-    law: Law,
+    law: ScalingLaw,
     runs: Runs,
     excluded: Runs | None,
     design: IsoflopDesign,
@@ -220,12 +274,13 @@ def _draw_isoloss(
     cmap: Colormap,
     norm: Normalize,
     bootstrap: BootstrapResult | None,
+    unique: float | None,
 ) -> Any:
     """Draws the left panel but its legend; returns the (C, N) of the runs drawn, which the legend,
     placed once the figure is complete (``_legend_clear_of``), must not cover."""
     size = _size(ax)
     marked = np.concatenate([[gopher] if gopher else [], plan])
-    optimal = compute_optimal(law, marked) if len(marked) else None
+    optimal = _optimal(law, marked, unique) if len(marked) else None
     others = [excluded] if excluded else []
     all_c = np.concatenate([runs.C, marked, *(r.C for r in others)])
     all_n = np.concatenate([runs.N, [] if optimal is None else optimal.N, *(r.N for r in others)])
@@ -235,7 +290,7 @@ def _draw_isoloss(
 
     c_axis = np.geomspace(*c_range, 480)
     n_axis = np.geomspace(*n_range, 400)
-    grid = law.loss_grid(n_axis, c_axis)  # rows follow N, columns C: contour(x=C, y=N)
+    grid = _loss_grid(law, n_axis, c_axis, unique)  # rows follow N, columns C: contour(x=C, y=N)
     ax.contour(
         c_axis,
         n_axis,
@@ -271,7 +326,7 @@ def _draw_isoloss(
             zorder=3,
         )
 
-    frontier = compute_optimal(law, c_axis)
+    frontier = _optimal(law, c_axis, unique)
     ax.plot(
         c_axis, frontier.N, color=FRONTIER_COLOR, linewidth=2.2 * size, label="Efficient frontier", zorder=4
     )
@@ -331,7 +386,7 @@ def _draw_isoloss(
     plot_style.label_sizes(ax.yaxis, *n_range)
     ax.set_xlabel("Training FLOPs")
     ax.set_ylabel("Model size")
-    ax.set_title("IsoLoss contours")
+    ax.set_title(_title("IsoLoss contours", law, unique))
     _style_axes(ax, size)
     return np.column_stack(
         [np.concatenate([runs.C, *(r.C for r in others)]), np.concatenate([runs.N, *(r.N for r in others)])]
@@ -415,6 +470,7 @@ def draw_isoflop(
     cmap: Any = None,
     colorbar: bool = True,
     approach2: Approach2Result | None = None,
+    unique_token_budget: float | None = None,
 ) -> Axes:
     """Right panel: loss against model size for each IsoFLOP budget of the runs (the runs as points
     coloured by loss, the law along C = const as a dashed curve, darker as the budget grows), plus
@@ -426,10 +482,12 @@ def draw_isoflop(
     grouped by the same budgets), each used budget's parabola is drawn faintly over the budget's
     range of model sizes and its minimum (N_opt, loss there) as a diamond in the budget's colour; a
     minimum outside that range (``Approach2Result.inside``) is hollow, the parabola dotted on to it.
-    ValueError if one of its used budgets is none of the panel's budget groups.
+    ValueError if one of its used budgets is none of the panel's budget groups. Any law of N and D,
+    with `unique_token_budget` as for ``draw_isoloss``.
     """
     ax = plot_args.check_axes(ax, "ax")
     law = plot_args.checked_law(params)
+    unique = plot_args.unique_token_budget(unique_token_budget, law)
     runs, excluded = plot_args.as_runs(runs, "runs"), plot_args.optional_runs(excluded, "excluded")
     gopher, plan = plot_args.gopher_budget(gopher_flops), plot_args.planned_budgets(planned)
     colormap, colorbar = plot_style.as_colormap(cmap), plot_args.check_flag(colorbar, "colorbar")
@@ -449,13 +507,14 @@ def draw_isoflop(
         approach2,
         group_of,
         colorbar,
+        unique,
     )
     return ax
 
 
 def _draw_isoflop(
     ax: Axes,
-    law: Law,
+    law: ScalingLaw,
     runs: Runs,
     excluded: Runs | None,
     design: IsoflopDesign,
@@ -466,10 +525,11 @@ def _draw_isoflop(
     approach2: Approach2Result | None,
     group_of: Any,
     colorbar: bool,
+    unique: float | None,
 ) -> None:
     size = _size(ax)
     marked = np.concatenate([[gopher] if gopher else [], plan])
-    optimal = compute_optimal(law, marked) if len(marked) else None
+    optimal = _optimal(law, marked, unique) if len(marked) else None
     others = [excluded] if excluded else []
     all_n = np.concatenate([runs.N, [] if optimal is None else optimal.N, *(r.N for r in others)])
     n_range = (float(all_n.min()) / 1.5, float(all_n.max()) * 1.3)
@@ -483,7 +543,7 @@ def _draw_isoflop(
             budget = design.groups.budgets[group]
             ax.plot(
                 n_axis,
-                law.predict(n_axis, budget / (6.0 * n_axis)),
+                _along(law, n_axis, budget, unique),
                 color=color,
                 linestyle="--",
                 linewidth=1.2 * size,
@@ -535,7 +595,7 @@ def _draw_isoflop(
     if gopher is not None:
         ax.plot(
             n_axis,
-            law.predict(n_axis, gopher / (6.0 * n_axis)),
+            _along(law, n_axis, gopher, unique),
             color=GOPHER_COLOR,
             linestyle="--",
             linewidth=1.4 * size,
@@ -545,7 +605,7 @@ def _draw_isoflop(
     for budget in plan:
         ax.plot(
             n_axis,
-            law.predict(n_axis, budget / (6.0 * n_axis)),
+            _along(law, n_axis, budget, unique),
             color=PLANNED_COLOR,
             linestyle=":",
             linewidth=1.4 * size,
@@ -576,7 +636,7 @@ def _draw_isoflop(
     plot_style.label_sizes(ax.xaxis, *n_range)
     ax.set_xlabel("Model size")
     ax.set_ylabel("Loss")
-    ax.set_title(title)
+    ax.set_title(_title(title, law, unique))
     _style_axes(ax, size)
     entries, labels = ax.get_legend_handles_labels()
     entries = [handles.get(label, entry) for entry, label in zip(entries, labels)]
@@ -611,6 +671,7 @@ def figure4(
     cmap: Any = None,
     bootstrap: BootstrapResult | None = None,
     approach2: Approach2Result | None = None,
+    unique_token_budget: float | None = None,
 ) -> Figure:
     """Both panels of Hoffmann et al.'s Figure 4 for the law `params` (a FitResult, Law or mapping)
     fitted to `runs`; `excluded` runs are drawn and marked as excluded. Returns the Figure.
@@ -621,10 +682,16 @@ def figure4(
     frontier's interval band to the left panel, `approach2` (an ``Approach2Result`` of these runs)
     the parabola minima to the right one; the other options are those of ``draw_isoloss`` and
     ``draw_isoflop``. Everything is checked before anything is drawn.
+
+    Any law of N and D may be drawn (a ``Kaplan`` or ``DataConstrained`` law, or a fit of one), its
+    name in the panels' titles; the data-constrained law at U_D = D unless `unique_token_budget`
+    (unique tokens: U_D = min(D, budget)) is given.
     """
     from matplotlib.figure import Figure
 
     law = plot_args.checked_law(params)
+    unique = plot_args.unique_token_budget(unique_token_budget, law)
+    _check_band(bootstrap, unique)
     runs, excluded = plot_args.as_runs(runs, "runs"), plot_args.optional_runs(excluded, "excluded")
     gopher, plan = plot_args.gopher_budget(gopher_flops), plot_args.planned_budgets(planned)
     levels, colormap = plot_args.check_levels(levels), plot_style.as_colormap(cmap)
@@ -644,9 +711,13 @@ def figure4(
             raise ValueError("ax: both Axes must belong to one Figure")
         figure = _root(left)
     norm = _loss_norm(runs, excluded)
-    points = _draw_isoloss(left, law, runs, excluded, design, gopher, plan, levels, colormap, norm, bootstrap)
+    points = _draw_isoloss(
+        left, law, runs, excluded, design, gopher, plan, levels, colormap, norm, bootstrap, unique
+    )
     _loss_colorbar(left, norm, colormap, _size(left))
-    _draw_isoflop(right, law, runs, excluded, design, gopher, plan, colormap, norm, approach2, group_of, True)
+    _draw_isoflop(
+        right, law, runs, excluded, design, gopher, plan, colormap, norm, approach2, group_of, True, unique
+    )
     _legend_clear_of(left, points, plot_style.BASE_FONT_SIZE * _size(left))  # the layout is final now
     return figure
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _checks
 from .io import Runs
-from .law import Law, as_law
+from .law import ScalingLaw, as_law
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -31,6 +31,7 @@ FIGURE4_OPTIONS = frozenset(
         "cmap",
         "bootstrap",
         "approach2",
+        "unique_token_budget",
     }
 )
 
@@ -57,11 +58,31 @@ def as_runs(runs: Any, name: str) -> Runs:
     )
 
 
-def checked_law(params: Any) -> Law:
+def checked_law(params: Any) -> ScalingLaw:
+    """The law to draw: a law object (``Chinchilla``, ``Kaplan``, ``DataConstrained``), the law of a
+    FitResult or SavedFit, or the Chinchilla law of a mapping with keys E, A, B, alpha, beta."""
+    if isinstance(params, ScalingLaw):
+        return params
+    law = getattr(params, "law", None)
+    if isinstance(law, ScalingLaw):
+        return law
     try:
         return as_law(params)
     except (TypeError, AttributeError) as error:
-        raise ValueError(f"params must be a Law, a FitResult or a mapping: {error}") from error
+        raise ValueError(f"params must be a law, a FitResult or a mapping: {error}") from error
+
+
+def unique_token_budget(value: Any, law: ScalingLaw) -> float | None:
+    """The unique tokens a data-constrained law is drawn under (None: U_D = D, no repetition);
+    ValueError for a law the unique tokens do not enter."""
+    if value is None:
+        return None
+    if not law.needs_unique_tokens:
+        raise ValueError(
+            f"unique_token_budget applies to a law of repeated data (data_constrained); the {law.KIND} "
+            "law does not depend on unique tokens"
+        )
+    return _checks.positive_number(value, "unique_token_budget")
 
 
 def optional_runs(runs: Any, name: str) -> Runs | None:

@@ -9,10 +9,9 @@ import numpy as np
 
 from . import _checks
 from .bootstrap import BootstrapResult
-from .frontier import frontier_coefficients
 from .io import Runs
 from .isoflop import Approach2Result, BudgetGroups
-from .law import Law
+from .law import ScalingLaw
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -22,7 +21,7 @@ MINIMUM_MARKER = "D"  # Approach 2's parabola minima (right panel)
 BAND_ALPHA = 0.22  # opacity of the frontier's bootstrap band
 
 
-def check_bootstrap(bootstrap: Any, law: Law | None = None) -> BootstrapResult:
+def check_bootstrap(bootstrap: Any, law: ScalingLaw | None = None) -> BootstrapResult:
     """`bootstrap` if it is a BootstrapResult (with a band around the law drawn, when `law` is
     given); else ValueError."""
     if not isinstance(bootstrap, BootstrapResult):
@@ -39,7 +38,7 @@ def check_bootstrap(bootstrap: Any, law: Law | None = None) -> BootstrapResult:
         # The band is the spread of the bootstrap's own fit: drawn around another law's frontier it
         # would mislead. Both frontiers come from the same parameters by the same closed form, so
         # anything beyond rounding (e.g. parameters printed to 7 digits) is another fit.
-        drawn = frontier_coefficients(law)
+        drawn = law.frontier_coefficients()
         point = (bootstrap.point["a"], bootstrap.point["G"])
         if not np.allclose(point, (drawn.a, drawn.G), rtol=1e-6, atol=0.0):
             raise ValueError(

@@ -34,6 +34,12 @@ PAPER_SIZE_TICKS = (1e8, 1e9, 1e10, 4e10, 1e11)
 #: Text size (points) at the figure's reference width; smaller figures scale it down.
 BASE_FONT_SIZE = 10.0
 REFERENCE_WIDTH = 13.0  # inches
+#: How the figures name each law (the Chinchilla law's Figure 4 is the paper's and names none).
+LAW_NAMES = {
+    "chinchilla": "Chinchilla law",
+    "kaplan": "Kaplan et al.'s law",
+    "data_constrained": "data-constrained law",
+}
 #: Saving: TrueType (Type 42) fonts in PDF, since many venues refuse Type 3; text kept as text in SVG.
 VECTOR_RC: dict[str, Any] = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "none"}
 
@@ -127,3 +133,13 @@ def vector_fonts() -> AbstractContextManager[None]:
     from matplotlib import rc_context
 
     return rc_context(dict(VECTOR_RC))  # type: ignore[arg-type]
+
+
+def law_label(kind: str, unique_tokens: float | None = None) -> str:
+    """The law's name for a title; the data-constrained law's with the unique tokens it is drawn at:
+    "U_D = D" (no repeated data) or "U_D = min(D, 20B)" (a budget of 20B unique tokens)."""
+    name = LAW_NAMES[kind]
+    if kind != "data_constrained":
+        return name
+    budget = "D" if unique_tokens is None else f"min(D, {human(unique_tokens)})"
+    return f"{name}, U_D = {budget}"

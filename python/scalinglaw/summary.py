@@ -138,7 +138,9 @@ def record(
         ]
     document["data_range"] = None if runs is None else DataRange.of(runs.N, runs.D).to_dict()
     document["goodness"] = (
-        None if runs is None else goodness_of_fit(result, runs.N, runs.D, runs.loss).to_dict()
+        None
+        if runs is None
+        else goodness_of_fit(result, runs.N, runs.D, runs.loss, unique_tokens=runs.unique_tokens).to_dict()
     )
     _check_plans(document, result, runs, bootstrap, sensitivity)
     document["approach2"] = None if approach2 is None else approach2.to_dict()
@@ -266,14 +268,8 @@ def format_summary(document: dict[str, Any]) -> str:
     """The summary of a ``record`` document."""
     data, fit, boot = document["data"], document["fit"], document["bootstrap"]
     at_best = f"{fit['starts_at_best']} of {fit['n_starts']} starts reached the best objective"
-    law = LAWS[fit.get("law", "chinchilla")]
-    headline = (
-        f"{law.FORMULA} (Hoffmann et al. 2022, Approach 3)"
-        if law.KIND == "chinchilla"
-        else f"the {law.KIND} law, {law.FORMULA}"
-    )
     lines = [
-        f"scalinglaw {document['scalinglaw_version']}: {headline}",
+        f"scalinglaw {document['scalinglaw_version']}: {_headline(fit)}",
         f"Data:  {data['source'] + ': ' if data['source'] else ''}{data['n_runs']} runs",
         *_columns_read(data),
         *(f"       {note}" for note in data["notes"]),
@@ -296,6 +292,23 @@ def format_summary(document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _headline(fit: dict[str, Any]) -> str:
+    """The law a fit's document is of, with its formula."""
+    law = LAWS[fit.get("law", "chinchilla")]
+    if law.KIND == "chinchilla":
+        return f"{law.FORMULA} (Hoffmann et al. 2022, Approach 3)"
+    return f"the {law.KIND} law, {law.FORMULA}"
+
+
+def _meaning(fit: dict[str, Any], name: str) -> str:
+    """What a parameter is (the Chinchilla and data-constrained laws' E, alpha, beta), and whether it
+    was pinned or tied in the fit."""
+    roles = {pinned: "fixed" for pinned in fit.get("fixed", {})}
+    roles |= {other: f"tied to {first}" for first, other in fit.get("tied", [])}
+    meaning = _MEANINGS.get(name, "") if fit.get("law", "chinchilla") != "kaplan" else ""
+    return f"({roles[name]}) {meaning}".rstrip() if name in roles else meaning
+
+
 def _columns_read(data: dict[str, Any]) -> list[str]:
     """Which column gave N, D (or C) and loss, and which were set aside; nothing for arrays."""
     columns = data.get("columns") or {}
@@ -303,7 +316,12 @@ def _columns_read(data: dict[str, Any]) -> list[str]:
         return []
     tokens = f"D {columns['D']!r}" if "D" in columns else f"D = C / (6 N), C {columns['C']!r}"
     group = f", group {columns['group']!r}" if "group" in columns else ""
-    lines = [f"       columns: N {columns['N']!r}, {tokens}, loss {columns['loss']!r}{group}"]
+    extra = "".join(
+        f", {label} {columns[key]!r}"
+        for key, label in (("unique_tokens", "U_D"), ("weight", "weight"))
+        if key in columns
+    )
+    lines = [f"       columns: N {columns['N']!r}, {tokens}, loss {columns['loss']!r}{extra}{group}"]
     return lines + [f"       set aside {item}" for item in data.get("set_aside", [])]
 
 
@@ -318,18 +336,13 @@ def _parameters(fit: dict[str, Any], boot: dict[str, Any] | None, percent: str) 
     lines = [""]
     if boot is not None:
         lines.append(f"  {'':<5}   {'estimate':>12}   {'std. error':>10}   {percent} interval")
-    roles = {name: "fixed" for name in fit.get("fixed", {})}
-    roles |= {other: f"tied to {first}" for first, other in fit.get("tied", [])}
     names = LAWS[fit.get("law", "chinchilla")].names()
     width = max(5, *(len(name) for name in names))
     for name in names:
         line = f"  {name:<{width}} = {fit[name]:12.6g}"
         if boot is not None:
             line += f"   {boot['standard_error'][name]:10.4g}   {_interval(boot['interval'][name]):<22}"
-        meaning = _MEANINGS.get(name, "") if fit.get("law", "chinchilla") != "kaplan" else ""
-        if name in roles:
-            meaning = f"({roles[name]}) {meaning}"
-        lines.append(f"{line}   {meaning}".rstrip())
+        lines.append(f"{line}   {_meaning(fit, name)}".rstrip())
     lines.append(f"  objective = {fit['objective']:.11e}  (sum of Huber losses over {fit['n_runs']} runs)")
     return lines
 
@@ -338,9 +351,10 @@ def _frontier(document: dict[str, Any], boot: dict[str, Any] | None, percent: st
     frontier = document["frontier"]
     if frontier is None:
         return ["", f"Compute-optimal frontier: none ({document['frontier_error']})"]
+    unique = "; U_D = D, no repeated data" if document["fit"].get("law") == "data_constrained" else ""
     lines = [
         "",
-        "Compute-optimal frontier (C = 6 N D FLOPs): "
+        f"Compute-optimal frontier (C = 6 N D FLOPs{unique}): "
         f"N_opt = {frontier['G']:.4g} (C/6)^{frontier['a']:.5f},  "
         f"D_opt = {1 / frontier['G']:.4g} (C/6)^{frontier['b']:.5f}",
     ]
@@ -467,9 +481,13 @@ def _side_by_side(documents: Mapping[str, dict[str, Any]]) -> list[tuple[str, li
 
     docs = list(documents.values())
     frontier = [doc["frontier"] or {} for doc in docs]
+    names = LAWS[docs[0]["fit"].get("law", "chinchilla")].names()  # the groups are fitted with one law
     return [
         ("runs", [str(doc["data"]["n_runs"]) for doc in docs]),
-        *((name, [f"{doc['fit'][name]:.6g}" for doc in docs]) for name in ("E", "A", "B", "alpha", "beta")),
+        *(
+            (name, [f"{doc['fit'][name]:.6g}" if name in doc["fit"] else "n/a" for doc in docs])
+            for name in names
+        ),
         ("objective", [f"{doc['fit']['objective']:.4e}" for doc in docs]),
         ("status", [doc["fit"]["status"] for doc in docs]),
         ("problems", [str(len(doc["fit"]["problems"])) for doc in docs]),
@@ -486,9 +504,9 @@ def format_groups(document: dict[str, Any]) -> str:
     documents: dict[str, dict[str, Any]] = document["groups"]
     names = list(documents)
     width = max(12, *(len(name) + 2 for name in names))
+    first: dict[str, Any] = next(iter(documents.values()), {"fit": {}})
     lines = [
-        f"scalinglaw {document['scalinglaw_version']}: L(N, D) = E + A / N^alpha + B / D^beta "
-        "(Hoffmann et al. 2022, Approach 3)",
+        f"scalinglaw {document['scalinglaw_version']}: {_headline(first['fit'])}",
         f"Groups: {len(names)} values of column {document['group']!r}, each fitted apart",
         "",
         f"  {'':<16}" + "".join(f"{name:>{width}}" for name in names),
@@ -515,10 +533,15 @@ def format_html(document: dict[str, Any]) -> str:
     data, fit, boot = document["data"], document["fit"], document["bootstrap"]
     e = html.escape
     source = f"{data['source']}: " if data["source"] else ""
+    law = LAWS[fit.get("law", "chinchilla")]
+    headline = (
+        "<b>Chinchilla law</b> L(N, D) = E + A / N<sup>&alpha;</sup> + B / D<sup>&beta;</sup>"
+        if law.KIND == "chinchilla"
+        else f"<b>The {e(law.KIND)} law</b> {e(law.FORMULA)}"
+    )
     parts = [
         "<div>",
-        "<p><b>Chinchilla law</b> L(N, D) = E + A / N<sup>&alpha;</sup> + B / D<sup>&beta;</sup>, "
-        f"fitted to {e(source)}{data['n_runs']} runs: {e(fit['status'])} "
+        f"<p>{headline}, fitted to {e(source)}{data['n_runs']} runs: {e(fit['status'])} "
         f"({fit['starts_at_best']} of {fit['n_starts']} starts at the best objective "
         f"{fit['objective']:.6e}, Huber &delta; {fit['delta']:g})</p>",
     ]
@@ -544,11 +567,11 @@ def format_html(document: dict[str, Any]) -> str:
         parts.append(f"<p><b>Warnings</b></p><ul>{items}</ul>")
     header = ["parameter", "estimate"] + (["std. error", f"{percent} interval"] if boot else []) + ["meaning"]
     rows = []
-    for name in ("E", "A", "B", "alpha", "beta"):
+    for name in law.names():
         row = [name, f"{fit[name]:.6g}"]
         if boot is not None:
             row += [f"{boot['standard_error'][name]:.4g}", _interval(boot["interval"][name])]
-        rows.append([*row, _MEANINGS.get(name, "")])
+        rows.append([*row, _meaning(fit, name)])
     parts.append(_table(header, rows))
     if document["frontier"] is None:
         parts.append(f"<p>No compute-optimal frontier: {e(document['frontier_error'])}</p>")
