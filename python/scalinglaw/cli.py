@@ -373,7 +373,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         from .plot_trust import residual_figure
 
         def residuals(name: str) -> None:
-            found = goodness_of_fit(result, runs.N, runs.D, runs.loss)
+            found = goodness_of_fit(result, runs.N, runs.D, runs.loss, unique_tokens=runs.unique_tokens)
             residual_figure(found, runs.N, runs.D, runs.loss).savefig(name)
 
         failures.append(write_output("--diagnostics", args.diagnostics, residuals))
