@@ -118,13 +118,31 @@ def test_grouped_bootstrap_of_another_law_and_threads():
     assert one.bootstrap_by == "N" and len(one.resample_indices(0)) == 48
 
 
+def test_resamples_of_a_single_size_are_named():
+    """Three sizes grouped by size: a ninth of the resamples draw one size three times."""
+    n, d, loss = shared_error_ladder()
+    keep = n <= np.unique(n)[2]
+    n, d, loss = n[keep], d[keep], loss[keep]
+    with pytest.warns(scalinglaw.BootstrapWarning, match="resamples of whole groups") as caught:
+        r = scalinglaw.bootstrap(n, d, loss, n_resamples=40, seed=4, groups="N", budgets=())
+    single = sum(np.unique(n[r.resample_indices(k)]).size == 1 for k in range(40))
+    assert single > 0
+    assert f"{single} of 40 resamples of whole groups (3 groups) hold a single model size" in str(
+        caught[-1].message
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none when every resample spans several sizes
+        scalinglaw.bootstrap(*shared_error_ladder(), n_resamples=40, seed=4, groups="N", budgets=())
+
+
 @pytest.mark.parametrize(
     ("groups", "message"),
     [
         (np.arange(5), r"one group label per run \(48\), got shape \(5,\)"),
         (np.where(np.arange(48) == 7, np.nan, 1.0), r"groups\[7\] is nan: every run needs a group"),
         ([None] + ["a"] * 47, r"groups\[0\] is None"),
-        (np.zeros(48), r"at least 2 groups to resample, got 1"),
+        (np.zeros(48), r"at least 2 groups to resample, got 1 \(0.0 for all 48 runs\)"),
+        (np.array(["a"] * 48, dtype=object), r"got 1 \('a' for all 48 runs\)"),
         ("family", "names a column, but no data="),
         (np.zeros((48, 2)), "one group label per run"),
     ],

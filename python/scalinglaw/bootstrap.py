@@ -381,8 +381,9 @@ def _run_groups(groups: Any, n: FloatArray, data: Any) -> tuple[NDArray[np.int64
     except TypeError as error:  # labels that cannot be ordered, e.g. numbers mixed with text
         raise ValueError(f"groups must be labels of one kind (all numbers or all text): {error}") from None
     if len(names) < 2:
+        only = names[0].item() if isinstance(names[0], np.generic) else names[0]
         raise ValueError(
-            f"groups must hold at least 2 groups to resample, got 1 ({names[0]!r} for all {n_runs} runs)"
+            f"groups must hold at least 2 groups to resample, got 1 ({only!r} for all {n_runs} runs)"
         )
     return codes.reshape(-1).astype(np.int64), by
 
@@ -576,6 +577,7 @@ def bootstrap(
             law_raw = _core.law_bootstrap(
                 kind, n, d, l_, u, w, resamples, law_starts, pmap, budget_array, solver, report
             )
+        _warn_degenerate(n, d, resamples)
         return _law_result(law_raw, estimate, drawn, used_seed, law_starts, budget_array, level)
     start_array = None if starts is None else _starts_array(starts)
     isoflop = None
@@ -609,7 +611,29 @@ def bootstrap(
             solver,
             report,
         )
+    _warn_degenerate(n, d, resamples)
     return _result(raw, estimate, full_approach2, drawn, used_seed, start_array, budget_array, level)
+
+
+def _warn_degenerate(n: FloatArray, d: FloatArray, resamples: Any) -> None:
+    """A BootstrapWarning when resamples of whole groups hold a single model size or token count: with
+    few groups some do (with G sizes grouped by size, a fraction G^(1 - G) of them), and their refits
+    cannot tell the law's terms apart, so their parameters are noise that widens the intervals."""
+    if not isinstance(resamples, _core.Resampling) or len(resamples.groups) == 0:
+        return
+    count = resamples.resamples
+    single = 0
+    for k in range(count):
+        rows = _core.resample_indices(len(n), resamples, k)
+        single += bool(np.ptp(n[rows]) == 0 or np.ptp(d[rows]) == 0)
+    if single:
+        groups = int(resamples.groups.max()) + 1
+        warn(
+            f"bootstrap: {single} of {count} resamples of whole groups ({groups} groups) hold a single "
+            "model size or token count, from which the law cannot be fitted: their refits widen the "
+            "intervals; more groups (or groups=None) give steadier ones",
+            BootstrapWarning,
+        )
 
 
 def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArray, delta: float) -> None:
