@@ -175,12 +175,15 @@ def test_result_summarises_itself(epoch_bootstrap):
 MASK = 2**64 - 1
 
 
-def reference_indices(n_runs: int, n_resamples: int, seed: int) -> np.ndarray:
-    """xoshiro256** seeded by splitmix64, Lemire's bounded integers, from the papers' code."""
-    state, words = seed, []
-    for _ in range(4):
-        state = (state + 0x9E3779B97F4A7C15) & MASK
-        z = state
+GAMMA = 0x9E3779B97F4A7C15
+
+
+def reference_generator(seed: int, resample: int):
+    """Resample `resample`'s stream: xoshiro256** whose state is words 4r .. 4r + 3 of the seed's
+    splitmix64 stream (word k = mix(seed + (k + 1) * gamma)), written from the papers' code."""
+    words = []
+    for k in range(4 * resample, 4 * resample + 4):
+        z = (seed + (k + 1) * GAMMA) & MASK
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
         words.append(z ^ (z >> 31))
@@ -189,9 +192,7 @@ def reference_indices(n_runs: int, n_resamples: int, seed: int) -> np.ndarray:
     def rotl(x: int, k: int) -> int:
         return ((x << k) | (x >> (64 - k))) & MASK
 
-    out = []
-    threshold = (2**32 - n_runs) % n_runs
-    while len(out) < n_runs * n_resamples:
+    while True:
         result = (rotl((s1 * 5) & MASK, 7) * 9) & MASK
         t = (s1 << 17) & MASK
         s2 ^= s0
@@ -200,10 +201,34 @@ def reference_indices(n_runs: int, n_resamples: int, seed: int) -> np.ndarray:
         s0 ^= s3
         s2 ^= t
         s3 = rotl(s3, 45)
-        product = (result >> 32) * n_runs
+        yield result
+
+
+def below(stream, bound: int) -> int:
+    """Lemire's unbiased integer in [0, bound) from the top 32 bits of each draw."""
+    threshold = (2**32 - bound) % bound
+    while True:
+        product = (next(stream) >> 32) * bound
         if (product & 0xFFFFFFFF) >= threshold:
-            out.append(product >> 32)
-    return np.array(out).reshape(n_resamples, n_runs)
+            return product >> 32
+
+
+def reference_indices(n_runs: int, n_resamples: int, seed: int) -> np.ndarray:
+    """Each resample from its own generator: n_runs draws below n_runs."""
+    rows = []
+    for r in range(n_resamples):
+        stream = reference_generator(seed, r)
+        rows.append([below(stream, n_runs) for _ in range(n_runs)])
+    return np.array(rows)
+
+
+def reference_grouped(groups, seed: int, resample: int) -> np.ndarray:
+    """A grouped resample: G draws below G (G groups), each bringing its runs in input order."""
+    groups = np.asarray(groups)
+    count = int(groups.max()) + 1
+    stream = reference_generator(seed, resample)
+    drawn = [below(stream, count) for _ in range(count)]
+    return np.concatenate([np.flatnonzero(groups == g) for g in drawn])
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,13 @@ from scalinglaw.summary import format_summary, record, robust_spread
 @pytest.fixture(scope="module")
 def resampled(fit_240):
     runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
+    # Epoch's first 200 resamples (numpy's legacy RandomState(42)): fixed whatever our generator does
+    state = np.random.RandomState(42)
+    indices = np.array([state.choice(240, 240, replace=True) for _ in range(200)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", scalinglaw.BudgetGroupingWarning)
         return runs, scalinglaw.bootstrap(
-            *runs, n_resamples=200, seed=3, isoflop_budgets=runs.budgets, estimate=fit_240
+            *runs, n_resamples=200, indices=indices, isoflop_budgets=runs.budgets, estimate=fit_240
         )
 
 
@@ -40,9 +43,11 @@ def test_an_se_inflated_by_outliers_is_named_as_such(resampled, fit_240):
     (line,) = [line for line in text.splitlines() if line.startswith("  a: 95% interval")]
     spread = robust_spread(boot)["approach2_a"]
     low, high = boot.interval["approach2_a"]
-    # A few resamples with barely curved parabolas inflate the plain SE past the interval's width;
-    # the robust one lies within it, and the plain one is shown only with that explanation.
-    assert boot.standard_error["approach2_a"] > (high - low) > 2 * spread["robust_se"]
+    # A few resamples with barely curved parabolas inflate the plain SE past the 95% interval's half
+    # width (a normal spread has SE = half width / 1.96); the robust one lies within it, and the plain
+    # one is shown only with that explanation.
+    assert boot.standard_error["approach2_a"] > (high - low) / 2 > 2 * spread["robust_se"]
+    assert boot.standard_error["approach2_a"] > 3 * spread["robust_se"]
     assert f"robust SE {spread['robust_se']:.4f}" in line
     assert f"plain SE {boot.standard_error['approach2_a']:.4f}, inflated by {spread['outliers']}" in line
     assert spread["outliers"] > 0

@@ -47,6 +47,37 @@ py::tuple options_tuple(const FitOptions& o) {
                           o.parameter_tolerance, o.max_step, o.threads);
 }
 
+// Run indices (>= 0) from an int64 array, named in the message.
+std::vector<std::size_t> index_vector(const IndexArray& values, const char* name) {
+    std::vector<std::size_t> out(static_cast<std::size_t>(values.size()));
+    const std::int64_t* in = values.data();
+    for (std::size_t k = 0; k < out.size(); ++k) {
+        if (in[k] < 0)
+            throw std::invalid_argument(std::string(name) + " must be >= 0, got " + std::to_string(in[k]));
+        out[k] = static_cast<std::size_t>(in[k]);
+    }
+    return out;
+}
+
+Resampling make_resampling(std::size_t resamples, std::uint64_t seed, const IndexArray& groups) {
+    if (groups.ndim() != 1) throw std::invalid_argument("groups must be a 1-D array");
+    return {resamples, seed, index_vector(groups, "groups")};
+}
+
+// A bootstrap's resamples: drawn (a Resampling), or the caller's (R, n_runs) table of run indices.
+struct Resamples {
+    const Resampling* drawn = nullptr;
+    std::vector<std::size_t> table;
+};
+
+Resamples resamples_from(const py::object& given, py::ssize_t runs) {
+    if (py::isinstance<Resampling>(given)) return {&given.cast<const Resampling&>(), {}};
+    const auto indices = given.cast<IndexArray>();
+    if (indices.ndim() != 2 || indices.shape(1) != runs)
+        throw std::invalid_argument("indices must be a 2-D array with one column per run");
+    return {nullptr, index_vector(indices, "indices")};
+}
+
 // FitResult::starts, one array per field of StartOutcome over the starts.
 struct StartOutcomes {
     py::array_t<double> start, params, objective;
@@ -168,6 +199,13 @@ void bind_types(py::module_& m) {
         return as_array(r.optimal).reshape(std::vector<py::ssize_t>{rows, width, 5});
     });
 
+    py::class_<Resampling> resampling(m, "Resampling",
+                                      "How a bootstrap draws its resamples; see bootstrap.hpp.");
+    resampling.def(py::init(&make_resampling), py::arg("resamples"), py::arg("seed"),
+                   py::arg("groups") = IndexArray(0));
+    readonly(resampling, "resamples", &Resampling::resamples, "seed", &Resampling::seed, "groups",
+             &Resampling::groups);
+
     using BP = BudgetParabola;
     py::class_<BP> parabola(m, "BudgetParabola", "One budget's IsoFLOP profile; see isoflop.hpp.");
     readonly(parabola, "C", &BP::flops, "runs", &BP::runs, "sizes", &BP::sizes, "smallest_N", &BP::smallest_n,
@@ -202,17 +240,23 @@ void bind_functions(py::module_& m) {
     m.def(
         "fit_chinchilla",
         [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const DoubleArray& starts,
-           const FitOptions& options) {
+           const FitOptions& options, const py::object& progress) {
             const RunsView runs = runs_view(n, d, loss);
             const std::vector<LogParams> start_list = starts_from(starts);
-            return run_interruptible([&](const std::atomic<bool>& cancel) {
-                FitOptions with_cancel = options;
-                with_cancel.cancel = &cancel;
-                return fit_chinchilla(runs, start_list, with_cancel);
-            });
+            Progress report(progress);
+            return run_interruptible(
+                [&](const std::atomic<bool>& cancel) {
+                    FitOptions with_cancel = options;
+                    with_cancel.cancel = &cancel;
+                    with_cancel.progress = report.counter();
+                    return fit_chinchilla(runs, start_list, with_cancel);
+                },
+                &report);
         },
         py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("starts"), py::arg("options") = FitOptions(),
-        "Multi-start Levenberg-Marquardt fit from the starts (rows a, b, e, alpha, beta).");
+        py::arg("progress") = py::none(),
+        "Multi-start Levenberg-Marquardt fit from the starts (rows a, b, e, alpha, beta); progress(done) is "
+        "called with the starts finished.");
 
     m.def(
         "frontier_coefficients", [](const Params& p) { return frontier_coefficients(p); }, py::arg("params"),
@@ -290,35 +334,41 @@ void bind_functions(py::module_& m) {
         py::arg("n_runs"), py::arg("n_resamples"), py::arg("seed"),
         "(n_resamples, n_runs) run indices drawn with replacement; the same for a seed everywhere.");
     m.def(
+        "resample_indices",
+        [](std::size_t n_runs, const Resampling& resampling, std::size_t resample) {
+            return as_array(scalinglaw::resample_indices(n_runs, resampling, resample));
+        },
+        py::arg("n_runs"), py::arg("resampling"), py::arg("resample"),
+        "The run indices of one resample of a Resampling, regenerated.");
+    m.def(
         "bootstrap_starts",
         [](const LogParams& optimum) { return as_array(scalinglaw::bootstrap_starts(optimum)); },
         py::arg("optimum"), "The optimum and the documented extra starts, columns (a, b, e, alpha, beta).");
     m.def(
         "bootstrap",
-        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const IndexArray& indices,
+        [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const py::object& resamples,
            const DoubleArray& starts, const DoubleArray& budgets, const IntArray& group,
-           const DoubleArray& group_budgets, const FitOptions& fit) {
+           const DoubleArray& group_budgets, const FitOptions& fit, const py::object& progress) {
             const RunsView runs = runs_view(n, d, loss);
-            if (indices.ndim() != 2 || indices.shape(1) != n.size())
-                throw std::invalid_argument("indices must be a 2-D array with one column per run");
-            std::vector<std::size_t> rows(static_cast<std::size_t>(indices.size()));
-            const std::int64_t* in = indices.data();
-            for (std::size_t k = 0; k < rows.size(); ++k) {
-                if (in[k] < 0)
-                    throw std::invalid_argument("indices must be >= 0, got " + std::to_string(in[k]));
-                rows[k] = static_cast<std::size_t>(in[k]);
-            }
+            const Resamples given = resamples_from(resamples, n.size());
             const std::vector<LogParams> start_list = starts_from(starts);
             BootstrapOptions options{fit, as_vector(budgets, "budgets"), as_vector(group, "group"),
                                      as_vector(group_budgets, "group_budgets")};
-            return run_interruptible([&](const std::atomic<bool>& cancel) {
-                options.fit.cancel = &cancel;
-                return scalinglaw::bootstrap(runs, rows, start_list, options);
-            });
+            Progress report(progress);
+            return run_interruptible(
+                [&](const std::atomic<bool>& cancel) {
+                    options.fit.cancel = &cancel;
+                    options.fit.progress = report.counter();
+                    return given.drawn ? scalinglaw::bootstrap(runs, *given.drawn, start_list, options)
+                                       : scalinglaw::bootstrap(runs, given.table, start_list, options);
+                },
+                &report);
         },
-        py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("indices"), py::arg("starts"),
+        py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("resamples"), py::arg("starts"),
         py::arg("budgets"), py::arg("group"), py::arg("group_budgets"), py::arg("fit") = FitOptions(),
-        "Refits every resample (rows of indices) from the starts (BootstrapOptions as arguments).");
+        py::arg("progress") = py::none(),
+        "Refits every resample (a Resampling, or the rows of an index table) from the starts "
+        "(BootstrapOptions as arguments); progress(done) is called with the resamples finished.");
     m.def(
         "approach2",
         [](const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss, const IntArray& group,
@@ -536,18 +586,22 @@ void bind_laws(py::module_& m) {
         "fit_law",
         [](LawKind kind, const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss,
            const py::object& unique_tokens, const py::object& weights, const DoubleArray& starts,
-           const ParameterMap& map, const FitOptions& options) {
+           const ParameterMap& map, const FitOptions& options, const py::object& progress) {
             const LawRuns runs = law_runs(n, d, loss, unique_tokens, weights);
             const auto start_list = law_rows(kind, starts, "starts");
-            return run_interruptible([&](const std::atomic<bool>& cancel) {
-                FitOptions with_cancel = options;
-                with_cancel.cancel = &cancel;
-                return scalinglaw::fit(kind, runs.view, start_list, map, with_cancel);
-            });
+            Progress report(progress);
+            return run_interruptible(
+                [&](const std::atomic<bool>& cancel) {
+                    FitOptions with_cancel = options;
+                    with_cancel.cancel = &cancel;
+                    with_cancel.progress = report.counter();
+                    return scalinglaw::fit(kind, runs.view, start_list, map, with_cancel);
+                },
+                &report);
         },
         py::arg("law"), py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("unique_tokens"),
         py::arg("weights"), py::arg("starts"), py::arg("map") = ParameterMap(),
-        py::arg("options") = FitOptions(),
+        py::arg("options") = FitOptions(), py::arg("progress") = py::none(),
         "Multi-start fit of any law from the starts (one column per coordinate) under the parameter map.");
     m.def(
         "law_objective",
@@ -647,30 +701,30 @@ void bind_laws(py::module_& m) {
     m.def(
         "law_bootstrap",
         [](LawKind kind, const DoubleArray& n, const DoubleArray& d, const DoubleArray& loss,
-           const py::object& unique_tokens, const py::object& weights, const IndexArray& indices,
+           const py::object& unique_tokens, const py::object& weights, const py::object& resamples,
            const DoubleArray& starts, const ParameterMap& map, const DoubleArray& budgets,
-           const FitOptions& fit) {
+           const FitOptions& fit, const py::object& progress) {
             const LawRuns runs = law_runs(n, d, loss, unique_tokens, weights);
-            if (indices.ndim() != 2 || indices.shape(1) != n.size())
-                throw std::invalid_argument("indices must be a 2-D array with one column per run");
-            std::vector<std::size_t> rows(static_cast<std::size_t>(indices.size()));
-            const std::int64_t* in = indices.data();
-            for (std::size_t k = 0; k < rows.size(); ++k) {
-                if (in[k] < 0)
-                    throw std::invalid_argument("indices must be >= 0, got " + std::to_string(in[k]));
-                rows[k] = static_cast<std::size_t>(in[k]);
-            }
+            const Resamples given = resamples_from(resamples, n.size());
             const auto start_list = law_rows(kind, starts, "starts");
             BootstrapOptions options{fit, as_vector(budgets, "budgets"), {}, {}};
-            return run_interruptible([&](const std::atomic<bool>& cancel) {
-                options.fit.cancel = &cancel;
-                return scalinglaw::bootstrap(kind, runs.view, rows, start_list, map, options);
-            });
+            Progress report(progress);
+            return run_interruptible(
+                [&](const std::atomic<bool>& cancel) {
+                    options.fit.cancel = &cancel;
+                    options.fit.progress = report.counter();
+                    return given.drawn ? scalinglaw::bootstrap(kind, runs.view, *given.drawn, start_list, map,
+                                                               options)
+                                       : scalinglaw::bootstrap(kind, runs.view, given.table, start_list, map,
+                                                               options);
+                },
+                &report);
         },
         py::arg("law"), py::arg("N"), py::arg("D"), py::arg("loss"), py::arg("unique_tokens"),
-        py::arg("weights"), py::arg("indices"), py::arg("starts"), py::arg("map"), py::arg("budgets"),
-        py::arg("fit") = FitOptions(),
-        "Refits every resample (rows of indices) of any law from the starts under the parameter map.");
+        py::arg("weights"), py::arg("resamples"), py::arg("starts"), py::arg("map"), py::arg("budgets"),
+        py::arg("fit") = FitOptions(), py::arg("progress") = py::none(),
+        "Refits every resample (a Resampling, or the rows of an index table) of any law from the starts "
+        "under the parameter map; progress(done) is called with the resamples finished.");
 }
 
 }  // namespace

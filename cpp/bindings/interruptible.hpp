@@ -1,7 +1,8 @@
 #pragma once
 // Long C++ work called from Python, with the GIL released and Ctrl-C honoured. The work runs on a helper
 // thread while the calling thread polls for a pending signal every 50 ms; on one it raises the `cancel`
-// flag the core polls, waits for the work to stop, and re-raises the signal's exception in Python.
+// flag the core polls, waits for the work to stop, and re-raises the signal's exception in Python. At the
+// same polls it can hand a Python callable the count of items (starts, resamples) the core has finished.
 // Part of the binding (it holds the GIL at times), not of the embeddable core.
 
 #include <pybind11/pybind11.h>
@@ -31,6 +32,17 @@ inline bool interpreter_finalizing() {
 #endif
 }
 
+/// A Python callable progress(done), None for no report, fed by the counter the core increments
+/// (FitOptions::progress). The waiting thread calls it with the GIL held; an exception it raises stops the
+/// work as Ctrl-C does.
+struct Progress {
+    pybind11::object callback;
+    std::atomic<std::size_t> done{0};
+    explicit Progress(pybind11::object report) : callback(std::move(report)) {}
+    /// The counter for FitOptions::progress: null without a callback.
+    std::atomic<std::size_t>* counter() { return callback.is_none() ? nullptr : &done; }
+};
+
 /// Runs work(cancel) on a helper thread with the GIL released and returns its result; a pending signal
 /// (Ctrl-C) raises `cancel`, and its Python exception is re-raised once the work has stopped. An
 /// exception thrown by the work is rethrown on the calling thread. When no thread can be started, the
@@ -38,7 +50,8 @@ inline bool interpreter_finalizing() {
 /// Python thread waiting here, the work is cancelled and joined before the thread is ended: a joinable
 /// std::thread destroyed by that thread's unwinding would abort the whole process.
 template <class Work>
-auto run_interruptible(Work&& work) -> decltype(work(std::declval<const std::atomic<bool>&>())) {
+auto run_interruptible(Work&& work, Progress* progress = nullptr)
+    -> decltype(work(std::declval<const std::atomic<bool>&>())) {
     using Result = decltype(work(std::declval<const std::atomic<bool>&>()));
     std::atomic<bool> cancel{false};
     Result result{};
@@ -85,7 +98,16 @@ auto run_interruptible(Work&& work) -> decltype(work(std::declval<const std::ato
             lock.unlock();
             {
                 pybind11::gil_scoped_acquire acquire;
-                if (PyErr_CheckSignals() != 0) interrupted = true;  // keeps the exception set
+                if (PyErr_CheckSignals() != 0) {
+                    interrupted = true;  // keeps the exception set
+                } else if (progress != nullptr && progress->counter() != nullptr) {
+                    try {
+                        progress->callback(progress->done.load(std::memory_order_relaxed));
+                    } catch (pybind11::error_already_set& e) {
+                        e.restore();  // raised once the work has stopped, as a signal's exception
+                        interrupted = true;
+                    }
+                }
             }
             if (interrupted) cancel = true;
             lock.lock();

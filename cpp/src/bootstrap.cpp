@@ -1,4 +1,4 @@
-// The bootstrap: resamples from the portable generator (random.hpp), each refitted on the thread pool.
+// The bootstrap: resamples drawn one at a time (resampler.hpp), each refitted on the thread pool.
 
 #include "scalinglaw/bootstrap.hpp"
 
@@ -12,7 +12,7 @@
 #include "check.hpp"
 #include "isoflop_detail.hpp"
 #include "parallel.hpp"
-#include "random.hpp"
+#include "resampler.hpp"
 #include "solver.hpp"
 
 namespace scalinglaw {
@@ -23,17 +23,6 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 namespace detail {
 
 namespace {
-
-void check_indices(const std::vector<std::size_t>& indices, std::size_t runs) {
-    if (indices.empty()) fail("indices must hold at least one resample, got none");
-    if (indices.size() % runs != 0)
-        fail(describe("indices must hold whole resamples of ", runs, " draws (one per run), got ",
-                      indices.size(), " entries"));
-    for (std::size_t k = 0; k < indices.size(); ++k)
-        if (indices[k] >= runs)
-            fail(describe("indices[", k, "] (resample ", k / runs, ", draw ", k % runs,
-                          ") must be a run index below ", runs, ", got ", indices[k]));
-}
 
 // One worker's memory, reused from resample to resample.
 struct Scratch {
@@ -48,6 +37,17 @@ struct Scratch {
 }  // namespace
 }  // namespace detail
 
+std::vector<std::size_t> resample_indices(std::size_t n_runs, const Resampling& resampling,
+                                          std::size_t resample) {
+    const detail::Resampler resampler(n_runs, resampling);
+    if (resample >= resampling.resamples)
+        detail::fail(detail::describe("resample must be below the ", resampling.resamples, " resamples, got ",
+                                      resample));
+    std::vector<std::size_t> rows;
+    resampler.draw(resample, rows);
+    return rows;
+}
+
 std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_resamples, std::uint64_t seed) {
     if (n_runs < 1 || n_runs > std::numeric_limits<std::uint32_t>::max())
         detail::fail(detail::describe("n_runs must be between 1 and 2^32 - 1, got ", n_runs));
@@ -58,10 +58,12 @@ std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_res
     detail::check_memory(
         static_cast<double>(n_runs) * static_cast<double>(n_resamples) * sizeof(std::size_t),
         detail::describe("the index table of ", n_resamples, " resamples of ", n_runs, " runs"));
-    detail::Xoshiro256 generator(seed);
-    std::vector<std::size_t> indices(n_runs * n_resamples);
-    const auto range = static_cast<std::uint32_t>(n_runs);
-    for (std::size_t& index : indices) index = generator.below(range);
+    const detail::Resampler resampler(n_runs, Resampling{n_resamples, seed, {}});
+    std::vector<std::size_t> indices(n_runs * n_resamples), rows;
+    for (std::size_t r = 0; r < n_resamples; ++r) {
+        resampler.draw(r, rows);
+        std::copy(rows.begin(), rows.end(), indices.begin() + static_cast<std::ptrdiff_t>(r * n_runs));
+    }
     return indices;
 }
 
@@ -74,19 +76,19 @@ std::vector<LogParams> bootstrap_starts(const LogParams& optimum) {
     return {optimum, {10.0, 10.0, -1.0, 0.5, 0.5}, {5.0, 10.0, -0.5, 2.0, 0.5}};
 }
 
-BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& indices,
-                          const std::vector<LogParams>& starts, const BootstrapOptions& options) {
-    detail::check_runs(runs);
+namespace {
+
+BootstrapResult run_bootstrap(const RunsView& runs, const detail::Resampler& resampler,
+                              const std::vector<LogParams>& starts, const BootstrapOptions& options) {
     detail::check_options(options.fit);
     if (starts.empty()) detail::fail("starts must hold at least one start, got none");
     for (std::size_t i = 0; i < starts.size(); ++i) detail::check_start(starts[i], i);
-    detail::check_indices(indices, runs.size);
     detail::check_positive_array(options.budgets.data(), options.budgets.size(), "budgets");
     const bool isoflop = !options.group.empty() || !options.group_budgets.empty();
     if (isoflop)
         detail::check_groups(options.group, runs.size, options.group_budgets, "group", "group_budgets");
 
-    const std::size_t n = runs.size, count = indices.size() / n, budgets = options.budgets.size();
+    const std::size_t n = runs.size, count = resampler.resamples(), budgets = options.budgets.size();
     // (a resample's other fields take under 256 bytes)
     detail::check_memory(
         static_cast<double>(count) * (sizeof(Allocation) * static_cast<double>(budgets) + 256.0),
@@ -118,8 +120,7 @@ BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& 
         count, static_cast<int>(threads),
         [&](std::size_t r, std::size_t worker) {
             detail::Scratch& s = scratch[worker];
-            s.rows.assign(indices.begin() + static_cast<std::ptrdiff_t>(r * n),
-                          indices.begin() + static_cast<std::ptrdiff_t>((r + 1) * n));
+            resampler.draw(r, s.rows);
             const detail::Problem problem = detail::make_problem(runs, options.fit.huber_delta, &s.rows);
             // The starts run in order on this thread; the best as fit_chinchilla chooses it.
             s.outcomes.clear();
@@ -173,17 +174,32 @@ BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& 
                 out.approach2_used[r] = e.used;
             }
         },
-        options.fit.cancel);
+        options.fit.cancel, options.fit.progress);
     return out;
+}
+
+}  // namespace
+
+BootstrapResult bootstrap(const RunsView& runs, const Resampling& resampling,
+                          const std::vector<LogParams>& starts, const BootstrapOptions& options) {
+    detail::check_runs(runs);
+    return run_bootstrap(runs, detail::Resampler(runs.size, resampling), starts, options);
+}
+
+BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& indices,
+                          const std::vector<LogParams>& starts, const BootstrapOptions& options) {
+    detail::check_runs(runs);
+    return run_bootstrap(runs, detail::Resampler(runs.size, indices), starts, options);
 }
 
 BootstrapResult bootstrap(const RunsView& runs, std::size_t n_resamples, std::uint64_t seed,
                           const BootstrapOptions& options) {
-    const FitResult fit = fit_chinchilla(runs, default_starts(), options.fit);
+    FitOptions fit_options = options.fit;
+    fit_options.progress = nullptr;  // it counts the resamples
+    const FitResult fit = fit_chinchilla(runs, default_starts(), fit_options);
     if (fit.status == FitStatus::numerical_failure)
         throw std::runtime_error("scalinglaw: the full-data fit failed numerically: " + fit.message);
-    return bootstrap(runs, bootstrap_indices(runs.size, n_resamples, seed), bootstrap_starts(fit.log_params),
-                     options);
+    return bootstrap(runs, Resampling{n_resamples, seed, {}}, bootstrap_starts(fit.log_params), options);
 }
 
 }  // namespace scalinglaw

@@ -122,7 +122,7 @@ FitResult fit_chinchilla(const RunsView& runs, const std::vector<LogParams>& sta
         [&](std::size_t i, std::size_t worker) {
             outcomes[i] = detail::solve_from(problem, starts[i], options, workspaces[worker]);
         },
-        options.cancel);
+        options.cancel, options.progress);
 
     const detail::Best chosen = detail::best_outcome(outcomes);
     FitResult result;

@@ -10,6 +10,7 @@
 #include "law_fit_detail.hpp"
 #include "laws/dispatch.hpp"
 #include "parallel.hpp"
+#include "resampler.hpp"
 #include "scalinglaw/bootstrap.hpp"
 #include "solver.hpp"
 
@@ -41,12 +42,19 @@ std::vector<std::vector<double>> bootstrap_starts(LawKind kind, const std::vecto
     return out;
 }
 
-LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vector<std::size_t>& indices,
-                             const std::vector<std::vector<double>>& starts, const ParameterMap& map,
-                             const BootstrapOptions& options) {
+namespace {
+
+// The law's runs checked before the resampler is made (it needs their count).
+const RunsView& checked(LawKind kind, const RunsView& runs, const ParameterMap& map) {
+    detail::check_law_runs(kind, runs, static_cast<std::size_t>(detail::resolve(kind, map).free_count));
+    return runs;
+}
+
+LawBootstrapResult run_bootstrap(LawKind kind, const RunsView& runs, const detail::Resampler& resampler,
+                                 const std::vector<std::vector<double>>& starts, const ParameterMap& map,
+                                 const BootstrapOptions& options) {
     const LawInfo& info = law_info(kind);
     const detail::Resolved resolved = detail::resolve(kind, map);
-    detail::check_law_runs(kind, runs, static_cast<std::size_t>(resolved.free_count));
     detail::check_options(options.fit);
     if (starts.empty()) detail::fail("starts must hold at least one start, got none");
     const std::size_t p = info.parameters.size();
@@ -59,20 +67,12 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
                 detail::fail(detail::describe("starts[", i, "].", info.coordinates[j],
                                               " must be finite, got ", starts[i][j]));
     }
-    if (indices.empty()) detail::fail("indices must hold at least one resample, got none");
-    if (indices.size() % runs.size != 0)
-        detail::fail(detail::describe("indices must hold whole resamples of ", runs.size,
-                                      " draws (one per run), got ", indices.size(), " entries"));
-    for (std::size_t k = 0; k < indices.size(); ++k)
-        if (indices[k] >= runs.size)
-            detail::fail(detail::describe("indices[", k, "] must be a run index below ", runs.size, ", got ",
-                                          indices[k]));
     detail::check_positive_array(options.budgets.data(), options.budgets.size(), "budgets");
     if (!options.group.empty() || !options.group_budgets.empty())
         detail::fail(
             "group/group_budgets: Approach 2 is offered by the Chinchilla bootstrap(runs, ...) only");
 
-    const std::size_t n = runs.size, count = indices.size() / n, budgets = options.budgets.size();
+    const std::size_t count = resampler.resamples(), budgets = options.budgets.size();
     detail::check_memory(static_cast<double>(count) * (sizeof(Allocation) * static_cast<double>(budgets) +
                                                        8.0 * static_cast<double>(p) + 64.0),
                          detail::describe("the results of ", count, " resamples at ", budgets, " budgets"));
@@ -103,8 +103,7 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
         count, static_cast<int>(threads),
         [&](std::size_t r, std::size_t worker) {
             Scratch& s = scratch[worker];
-            s.rows.assign(indices.begin() + static_cast<std::ptrdiff_t>(r * n),
-                          indices.begin() + static_cast<std::ptrdiff_t>((r + 1) * n));
+            resampler.draw(r, s.rows);
             s.outcomes.clear();
             if (fast || constrained) {
                 const detail::Problem problem = detail::make_problem(runs, options.fit.huber_delta, &s.rows);
@@ -163,8 +162,24 @@ LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vect
                 }
             }
         },
-        options.fit.cancel);
+        options.fit.cancel, options.fit.progress);
     return out;
+}
+
+}  // namespace
+
+LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const Resampling& resampling,
+                             const std::vector<std::vector<double>>& starts, const ParameterMap& map,
+                             const BootstrapOptions& options) {
+    return run_bootstrap(kind, runs, detail::Resampler(checked(kind, runs, map).size, resampling), starts,
+                         map, options);
+}
+
+LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vector<std::size_t>& indices,
+                             const std::vector<std::vector<double>>& starts, const ParameterMap& map,
+                             const BootstrapOptions& options) {
+    return run_bootstrap(kind, runs, detail::Resampler(checked(kind, runs, map).size, indices), starts, map,
+                         options);
 }
 
 }  // namespace scalinglaw

@@ -202,7 +202,7 @@ LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<dou
             const std::size_t i = unique[u];
             solved[i] = solve_generic<Law>(problem, map, starts[i].data(), options, workspaces[worker]);
         },
-        options.cancel);
+        options.cancel, options.progress);
 
     LawFitResult result;
     result.law = Law::kind;
@@ -261,7 +261,7 @@ LawFitResult fit_chinchilla_constrained(const RunsView& runs, const std::vector<
             solved[i] =
                 solve_constrained_from(problem, map, log_params(starts[i]), options, workspaces[worker]);
         },
-        options.cancel);
+        options.cancel, options.progress);
     LawFitResult result;
     result.law = LawKind::chinchilla;
     for (std::size_t i = 0; i < starts.size(); ++i) {

@@ -30,9 +30,11 @@ inline std::size_t resolve_threads(int requested, std::size_t work) {
 }
 
 /// Calls body(i, worker) once for every i in [0, count); worker in [0, resolve_threads(threads, count))
-/// names the thread running it, so that per-worker scratch space needs no locking.
+/// names the thread running it, so that per-worker scratch space needs no locking. `progress`, when
+/// given, is incremented after each item (for a progress bar; nothing reads it here).
 template <class Body>
-void parallel_for(std::size_t count, int threads, Body&& body, const std::atomic<bool>* cancel = nullptr) {
+void parallel_for(std::size_t count, int threads, Body&& body, const std::atomic<bool>* cancel = nullptr,
+                  std::atomic<std::size_t>* progress = nullptr) {
     std::atomic<std::size_t> next{0};
     std::atomic<bool> stop{false};
     std::exception_ptr error;
@@ -46,6 +48,7 @@ void parallel_for(std::size_t count, int threads, Body&& body, const std::atomic
                 const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
                 if (i >= count) return;
                 body(i, worker_id);
+                if (progress != nullptr) progress->fetch_add(1, std::memory_order_relaxed);
             }
         } catch (...) {
             std::lock_guard<std::mutex> lock(error_mutex);

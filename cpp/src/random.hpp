@@ -1,16 +1,19 @@
 #pragma once
 // Private: the portable generator of bootstrap resamples. Every step is fixed by its reference code
 // (none is left to the standard library, whose distributions differ between implementations), so a
-// seed gives the same numbers on every platform.
+// seed gives the same numbers on every platform. Each resample has its own generator, made from (seed,
+// resample number) in O(1), so that resamples are drawn where and when they are refitted, in any order.
 
 #include <cstdint>
 
 namespace scalinglaw::detail {
 
+constexpr std::uint64_t splitmix64_gamma = 0x9e3779b97f4a7c15u;
+
 /// splitmix64 (Steele, Lea and Flood 2014): advances `state` and returns the next output. It turns one
 /// 64-bit seed into xoshiro's state: nearby seeds give unrelated streams, no seed the all-zero state.
 inline std::uint64_t splitmix64(std::uint64_t& state) {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15u);
+    std::uint64_t z = (state += splitmix64_gamma);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
     return z ^ (z >> 31);
@@ -21,6 +24,13 @@ class Xoshiro256 {
 public:
     explicit Xoshiro256(std::uint64_t seed) {
         for (std::uint64_t& word : s_) word = splitmix64(seed);
+    }
+
+    /// Resample r's generator: its state is words 4r to 4r + 3 of the seed's splitmix64 stream (word k
+    /// is the mix of seed + (k + 1) * gamma, so the stream can be entered at any word). Resample 0's
+    /// generator is Xoshiro256(seed); distinct resamples never share a state.
+    static Xoshiro256 for_resample(std::uint64_t seed, std::uint64_t resample) {
+        return Xoshiro256(seed + 4u * resample * splitmix64_gamma);
     }
 
     std::uint64_t next() {

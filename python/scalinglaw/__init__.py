@@ -7,7 +7,7 @@
 
 from ._core import __version__
 from .backtest import BacktestResult, backtest, compare
-from .bootstrap import BootstrapResult, bootstrap, bootstrap_indices, bootstrap_starts
+from .bootstrap import BootstrapResult, bootstrap, bootstrap_indices, bootstrap_starts, resample_indices
 from .fit import (
     FitOptions,
     FitResult,
@@ -113,6 +113,7 @@ __all__ = [
     "optimal_for_size",
     "predict",
     "read_csv",
+    "resample_indices",
     "start_columns",
     "start_grid",
 ]

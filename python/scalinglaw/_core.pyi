@@ -3,6 +3,7 @@
 # fields. Classes mirror the C++ structs of cpp/include/scalinglaw (their fields are documented there),
 # with Python's names (N, D, C, delta, term_shares for n, d, flops, huber_delta, largest_share);
 # defaults are the C++ ones, written here as `...` so that they are stated only once.
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -144,6 +145,15 @@ class Allocations:
     @property
     def tokens_per_parameter(self) -> NDArray[np.float64]: ...
 
+class Resampling:
+    def __init__(self, resamples: int, seed: int, groups: ArrayLike = ...) -> None: ...
+    @property
+    def resamples(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def groups(self) -> NDArray[np.int64]: ...
+
 class BootstrapResult:
     @property
     def resamples(self) -> int: ...
@@ -225,7 +235,12 @@ class Approach2Result:
 def default_starts() -> NDArray[np.float64]: ...
 def objective(N: ArrayLike, D: ArrayLike, loss: ArrayLike, q: LogParams, delta: float = ...) -> float: ...
 def fit_chinchilla(
-    N: ArrayLike, D: ArrayLike, loss: ArrayLike, starts: ArrayLike, options: FitOptions = ...
+    N: ArrayLike,
+    D: ArrayLike,
+    loss: ArrayLike,
+    starts: ArrayLike,
+    options: FitOptions = ...,
+    progress: Callable[[int], None] | None = None,
 ) -> FitResult: ...
 def frontier_coefficients(params: Params) -> FrontierCoefficients: ...
 def compute_optimal(params: Params, C: ArrayLike) -> Allocations: ...
@@ -239,17 +254,19 @@ def loss_grid_nd(
     params: Params, N_axis: ArrayLike, D_axis: ArrayLike, out: NDArray[Any], threads: int = 0
 ) -> NDArray[Any]: ...
 def bootstrap_indices(n_runs: int, n_resamples: int, seed: int) -> NDArray[np.int64]: ...
+def resample_indices(n_runs: int, resampling: Resampling, resample: int) -> NDArray[np.int64]: ...
 def bootstrap_starts(optimum: LogParams) -> NDArray[np.float64]: ...
 def bootstrap(
     N: ArrayLike,
     D: ArrayLike,
     loss: ArrayLike,
-    indices: ArrayLike,
+    resamples: Resampling | ArrayLike,
     starts: ArrayLike,
     budgets: ArrayLike,
     group: ArrayLike,
     group_budgets: ArrayLike,
     fit: FitOptions = ...,
+    progress: Callable[[int], None] | None = None,
 ) -> BootstrapResult: ...
 def approach2(
     N: ArrayLike, D: ArrayLike, loss: ArrayLike, group: ArrayLike, budgets: ArrayLike
@@ -383,6 +400,7 @@ def fit_law(
     starts: ArrayLike,
     map: ParameterMap = ...,
     options: FitOptions = ...,
+    progress: Callable[[int], None] | None = None,
 ) -> LawFitResult: ...
 def law_objective(
     law: LawKind,
@@ -425,9 +443,10 @@ def law_bootstrap(
     loss: ArrayLike,
     unique_tokens: ArrayLike | None,
     weights: ArrayLike | None,
-    indices: ArrayLike,
+    resamples: Resampling | ArrayLike,
     starts: ArrayLike,
     map: ParameterMap,
     budgets: ArrayLike,
     fit: FitOptions = ...,
+    progress: Callable[[int], None] | None = None,
 ) -> LawBootstrapResult: ...

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _checks
+from . import progress as _progress
 from ._checks import FloatArray
 from .bootstrap import BootstrapResult, bootstrap
 from .fit import FitResult, fit, runs_arrays
@@ -259,6 +260,7 @@ def backtest(
     seed: int = 0,
     confidence: float = 0.95,
     threads: int = 0,
+    progress: bool | None = None,
     **fit_options: Any,
 ) -> BacktestResult:
     """Fit each split's training runs, predict its held-out runs, and compare its plans with the
@@ -275,6 +277,9 @@ def backtest(
         Budgets (FLOPs) at which the plans are compared.
     n_resamples, seed, confidence
         The bootstrap of every training fit, which gives the predictive and plan intervals.
+    progress
+        A bar of the splits done on stderr: None (default) when stderr is a terminal and the backtest
+        lasts over 2 s, True always, False never (the fits inside show none). The result is the same.
     **fit_options
         Passed to ``fit`` and ``bootstrap`` for every fit (e.g. ``delta``), so that settings can be
         compared on the same splits.
@@ -291,10 +296,11 @@ def backtest(
         raise ValueError("splits must be a non-empty list of split names, e.g. ['compute:0.5', 'largest']")
     masks = {name: split_mask(name, n, c) for name in splits}
 
-    full = fit(n, d, l_, threads=threads, **fit_options)
+    _progress.checked(progress)
+    full = fit(n, d, l_, threads=threads, progress=False, **fit_options)
     full_plan = full.compute_optimal(budget_array)
     results, skipped = [], {}
-    for name, train in masks.items():
+    for name, train in _progress.each(progress, list(masks.items()), "backtest", "splits"):
         reason = _unusable(train, n, d)
         if reason:
             skipped[name] = reason
@@ -302,7 +308,7 @@ def backtest(
         with warnings.catch_warnings():
             # A training fit's own problems are part of what the backtest measures, not news.
             warnings.simplefilter("ignore")
-            part = fit(n[train], d[train], l_[train], threads=threads, **fit_options)
+            part = fit(n[train], d[train], l_[train], threads=threads, progress=False, **fit_options)
             boot = bootstrap(
                 n[train],
                 d[train],
@@ -313,10 +319,13 @@ def backtest(
                 confidence=level,
                 estimate=part,
                 threads=threads,
+                progress=False,
                 **fit_options,
             )
         held = ~train
-        scatter = residual_scatter(n[train], d[train], l_[train], part, name, threads=threads, **fit_options)
+        scatter = residual_scatter(
+            n[train], d[train], l_[train], part, name, threads=threads, progress=False, **fit_options
+        )
         low, high = predictive_interval(boot, n[held], d[held], scatter, seed=seed)
         plan = part.compute_optimal(budget_array)
         intervals = np.atleast_2d(boot.interval["N_opt"])

@@ -8,9 +8,13 @@ beta; the frontier's a, b, G (see ``frontier``); N_opt, D_opt and tokens per par
 budgets; and, given IsoFLOP budgets, Approach 2's exponents of the same resamples (see ``isoflop``).
 
 Resamples come from a portable generator (xoshiro256** seeded by splitmix64, Lemire's unbiased
-bounded integers; see ``bootstrap_indices``): a seed gives the same resamples on every platform, in
-C++ and in Python, and the result is bit-identical for any thread count. ``indices=`` replays
-anyone's resamples, e.g. Epoch's, drawn with numpy's legacy generator.
+bounded integers; see ``bootstrap_indices``), one generator per resample made from (seed, resample
+number): the core draws each resample on the thread that refits it, so a bootstrap holds O(threads x
+runs) indices, not O(resamples x runs), and ``BootstrapResult.resample_indices(k)`` regenerates any
+one. A seed gives the same resamples on every platform, in C++ and in Python, and the result is
+bit-identical for any thread count. ``indices=`` replays anyone's resamples, e.g. Epoch's, drawn with
+numpy's legacy generator. ``groups=`` draws whole groups of runs (e.g. all the runs of a model size)
+instead of single runs, for ladders whose runs of one group share errors.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _checks, _core
+from . import progress as _progress
 from ._checks import FloatArray
 from .fit import (
     START_COLUMNS,
@@ -48,7 +53,14 @@ from .law import Chinchilla, ScalingLaw, as_law, law_class
 from .summary import approach2_for, format_html, format_summary, pandas, record
 from .warnings import BootstrapWarning, warn
 
-__all__ = ["BootstrapResult", "BootstrapWarning", "bootstrap", "bootstrap_indices", "bootstrap_starts"]
+__all__ = [
+    "BootstrapResult",
+    "BootstrapWarning",
+    "bootstrap",
+    "bootstrap_indices",
+    "bootstrap_starts",
+    "resample_indices",
+]
 
 #: The law's parameters, then the frontier's coefficients: one sample of each per resample.
 SCALARS = ("E", "A", "B", "alpha", "beta", "a", "b", "G")
@@ -61,8 +73,10 @@ APPROACH2 = ("approach2_a", "approach2_b")
 def bootstrap_indices(n_runs: int, n_resamples: int, seed: int) -> NDArray[np.int64]:
     """The resamples of a seed: an (n_resamples, n_runs) array of indices drawn with replacement.
 
-    The same on every platform and in C++ (``scalinglaw::bootstrap_indices``): xoshiro256** seeded
-    by splitmix64, integers below n_runs by Lemire's multiply-and-reject, drawn row by row.
+    The same on every platform and in C++ (``scalinglaw::bootstrap_indices``): row r is
+    ``resample_indices(n_runs, seed, r)``, drawn by xoshiro256** whose state is words 4r to 4r + 3 of
+    the seed's splitmix64 stream, integers below n_runs by Lemire's multiply-and-reject. A bootstrap
+    from a seed never builds this table: it draws each row where it refits it.
     """
     count = _checks.whole_number(n_runs, "n_runs", minimum=1)
     if count >= 2**32:
@@ -73,6 +87,22 @@ def bootstrap_indices(n_runs: int, n_resamples: int, seed: int) -> NDArray[np.in
         16.0 * count * resamples, f"the index table of {resamples} resamples of {count} runs"
     )
     return np.asarray(_core.bootstrap_indices(count, resamples, _seed(seed)))
+
+
+def resample_indices(n_runs: int, seed: int, resample: int, *, groups: Any = None) -> NDArray[np.int64]:
+    """Resample ``resample`` (0-based) of a seed: the run indices it draws, regenerated in O(n_runs).
+
+    Without ``groups``, row ``resample`` of ``bootstrap_indices``. With ``groups`` (one group number
+    per run, 0 to G - 1, every number used, G >= 2), G groups drawn with replacement, each bringing
+    all its runs in input order: the resamples of ``bootstrap(..., groups=...)``, of varying length.
+    """
+    count = _checks.whole_number(n_runs, "n_runs", minimum=1)
+    if count >= 2**32:
+        raise ValueError(f"n_runs must be below 2^32, got {count}")
+    which = _checks.whole_number(resample, "resample", minimum=0)
+    codes = np.empty(0, np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    resampling = _core.Resampling(which + 1, _seed(seed), codes)
+    return np.asarray(_core.resample_indices(count, resampling, which))
 
 
 def bootstrap_starts(optimum: Any) -> FloatArray:
@@ -117,7 +147,13 @@ class BootstrapResult:
     starts: FloatArray  #: (k, 5) the starts of every refit, columns (a, b, e, alpha, beta)
     approach2: Approach2Result | None  #: Approach 2 on the full data, with IsoFLOP budgets
     approach2_used: NDArray[np.int64] | None  #: budgets each resample's exponents rest on
-    indices: NDArray[np.int64] = field(compare=False)  #: (n_resamples, n_runs) the resamples
+    #: the resamples given by ``indices=``, (n_resamples, n_runs); None when drawn from the seed (see
+    #: ``resample_indices``: they are regenerated, never stored)
+    given_indices: NDArray[np.int64] | None = field(default=None, compare=False)
+    #: in a grouped bootstrap, each run's group number (0 to G - 1); None when runs were drawn singly
+    groups: NDArray[np.int64] | None = field(default=None, compare=False)
+    #: what whole groups were drawn by: "N" (model size), a column's name, or "groups" (an array)
+    bootstrap_by: str | None = None
 
     @property
     def scalars(self) -> tuple[str, ...]:
@@ -127,6 +163,37 @@ class BootstrapResult:
     @property
     def n_resamples(self) -> int:
         return len(self.objective)
+
+    @property
+    def n_groups(self) -> int | None:
+        """Groups a grouped bootstrap drew from (None when it drew single runs)."""
+        return None if self.groups is None else int(self.groups.max()) + 1
+
+    def resample_indices(self, k: int) -> NDArray[np.int64]:
+        """The run indices (positions in the fitted runs) of resample ``k``, regenerated from the seed
+        (and groups) in O(runs), or row ``k`` of the given ``indices``."""
+        which = _checks.whole_number(k, "k", minimum=0)
+        if which >= self.n_resamples:
+            raise ValueError(f"k must be below the {self.n_resamples} resamples, got {k!r}")
+        if self.given_indices is not None:
+            row: NDArray[np.int64] = self.given_indices[which]
+            return row
+        assert self.seed is not None
+        return resample_indices(self.estimate.n_runs, self.seed, which, groups=self.groups)
+
+    @property
+    def indices(self) -> NDArray[np.int64]:
+        """All the resamples as one (n_resamples, n_runs) table (built on request: n_resamples x n_runs
+        integers; ``resample_indices(k)`` gives one). Not for a grouped bootstrap, whose resamples
+        differ in length."""
+        if self.given_indices is not None:
+            return self.given_indices
+        if self.groups is not None:
+            raise ValueError(
+                "a grouped bootstrap's resamples differ in length: use resample_indices(k) for each"
+            )
+        assert self.seed is not None
+        return bootstrap_indices(self.estimate.n_runs, self.n_resamples, self.seed)
 
     @property
     def n_converged(self) -> int:
@@ -148,6 +215,8 @@ class BootstrapResult:
             "n_converged": self.n_converged,
             "n_failed": self.n_failed,
             "seed": self.seed,
+            "bootstrap_by": self.bootstrap_by,
+            "n_groups": self.n_groups,
             "confidence": self.confidence,
             "delta": self.estimate.delta,
             "budgets": self.budgets.tolist(),
@@ -212,6 +281,8 @@ class BootstrapResult:
     def __repr__(self) -> str:
         percent = f"{100 * self.confidence:g}%"
         seed = "indices given" if self.seed is None else f"seed={self.seed}"
+        if self.bootstrap_by is not None:
+            seed += f", {self.n_groups} groups by {self.bootstrap_by}"
         lines = [
             f"BootstrapResult({self.n_resamples} resamples, {self.n_converged} converged, {seed}; "
             f"estimate, standard error, {percent} interval:"
@@ -265,6 +336,58 @@ def _indices(indices: Any, n_resamples: int, n_runs: int) -> NDArray[np.int64]:
     return np.ascontiguousarray(array, dtype=np.int64)
 
 
+def _run_groups(groups: Any, n: FloatArray, data: Any) -> tuple[NDArray[np.int64], str]:
+    """Each run's group number (0 to G - 1, in sorted order of the labels) and what the groups are
+    by: ``"N"`` (model size, ``n``), a column of ``data``, or "groups" (labels given)."""
+    n_runs = len(n)
+    keys = getattr(data, "keys", None)
+    if isinstance(groups, str) and groups == "N":
+        labels, by = n, "N"
+    elif isinstance(groups, str):
+        if not callable(keys):
+            raise ValueError(
+                f"groups={groups!r} names a column, but no data= with columns was given: pass "
+                "groups='N' (model size), a column of data=, or one group label per run"
+            )
+        columns = [str(key) for key in keys()]
+        if groups not in columns:
+            raise ValueError(f"groups={groups!r} is not a column of data (its columns: {', '.join(columns)})")
+        labels, by = data[groups], groups
+    else:
+        labels, by = groups, "groups"
+    try:
+        array = np.asarray(labels)
+    except Exception as error:  # ragged nested lists
+        raise ValueError(f"groups must give one group label per run: {error}") from None
+    if array.ndim != 1 or len(array) != n_runs:
+        raise ValueError(
+            f"groups must give one group label per run ({n_runs}), got shape {array.shape}"
+            + (" (rows left out by nan_policy='omit' count too)" if isinstance(groups, str) else "")
+        )
+    if array.dtype.kind in "fc":
+        missing = np.isnan(array)
+    elif array.dtype.kind == "O":
+        missing = np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in array], bool)
+    else:
+        missing = np.zeros(len(array), bool)
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        value = array[row].item() if isinstance(array[row], np.generic) else array[row]
+        raise ValueError(
+            f"groups[{row}] is {value!r}: every run needs a group ({int(missing.sum())} have none)"
+        )
+    try:
+        names, codes = np.unique(array, return_inverse=True)
+    except TypeError as error:  # labels that cannot be ordered, e.g. numbers mixed with text
+        raise ValueError(f"groups must be labels of one kind (all numbers or all text): {error}") from None
+    if len(names) < 2:
+        only = names[0].item() if isinstance(names[0], np.generic) else names[0]
+        raise ValueError(
+            f"groups must hold at least 2 groups to resample, got 1 ({only!r} for all {n_runs} runs)"
+        )
+    return codes.reshape(-1).astype(np.int64), by
+
+
 def _statistics(
     samples: FloatArray, usable: NDArray[np.bool_], confidence: float
 ) -> tuple[Any, FloatArray, int]:
@@ -316,6 +439,8 @@ def bootstrap(
     tied: Sequence[tuple[str, str]] | None = None,
     weights: Any = None,
     unique_tokens: Any = None,
+    groups: Any = None,
+    progress: bool | None = None,
 ) -> BootstrapResult:
     """Bootstrap the fit: refit ``n_resamples`` resamples of the runs and summarise their spread.
 
@@ -357,6 +482,17 @@ def bootstrap(
         and unique tokens travel with it into the resamples). Approach 2 (``isoflop_budgets``) is
         offered for the unconstrained Chinchilla law only; ``starts`` are then in the law's
         coordinates (``start_columns(law)``), by default the full-data optimum.
+    groups
+        Draw whole groups of runs instead of single runs, for ladders whose runs of one group share
+        errors (e.g. one model size trained once per budget): ``"N"`` groups the runs by model size,
+        another name a column of ``data``, or give one label per run (numbers or text). Each resample
+        draws as many groups as there are, with replacement, and takes all the runs of each, so it
+        varies in length. At least 2 groups; not with ``indices``. With one run per group numbered as
+        the runs (``groups=range(n)``) the resamples are the ungrouped ones.
+    progress
+        A bar of the resamples done on stderr: None (default) when stderr is a terminal and the work
+        lasts over 2 s, True always, False never (also for the full-data fit, when it is made here).
+        The result is the same either way.
 
     Returns
     -------
@@ -368,9 +504,9 @@ def bootstrap(
     ------
     ValueError
         For bad runs or arguments (n_resamples < 1, malformed ``indices``, both ``seed`` and
-        ``indices``, IsoFLOP budgets no run can be grouped into, more resamples or budgets than
-        the machine's memory holds, ...). Ctrl-C raises
-        KeyboardInterrupt.
+        ``indices``, ``groups`` of the wrong length, with a missing label or a single group, IsoFLOP
+        budgets no run can be grouped into, more resamples or budgets than the machine's memory
+        holds, ...). Ctrl-C raises KeyboardInterrupt.
     """
     runs = runs_of(N, D, loss, data=data, C=C, nan_policy=nan_policy)
     cls = law_class(law)
@@ -387,19 +523,28 @@ def bootstrap(
     if budget_array.ndim != 1:
         raise ValueError(f"budgets must be 1-D, got shape {budget_array.shape}")
     _checks.check_positive(budget_array, "budgets", what="budget")
-    # Per resample: its indices here and in the core, and its results (under 512 bytes besides the
-    # budgets' N_opt, D_opt, tokens per parameter: 40 bytes each in the core, 24 in the samples).
+    _progress.checked(progress)
+    # Per resample, its results: under 512 bytes besides the budgets' N_opt, D_opt, tokens per
+    # parameter (40 bytes each in the core, 24 in the samples). Its indices are drawn where it is
+    # refitted (a given table is the caller's, copied once by the core).
+    given = 0.0 if indices is None else 8.0 * count * len(n)
     _checks.check_memory(
-        count * (16.0 * len(n) + 64.0 * len(budget_array) + 512.0),
+        given + count * (64.0 * len(budget_array) + 512.0),
         f"a bootstrap of {count} resamples of {len(n)} runs at {len(budget_array)} budgets",
     )
+    codes, by = (None, None) if groups is None else _run_groups(groups, n, data)
+    rows: NDArray[np.int64] | None = None
     if indices is not None:
         if seed is not None:
             raise ValueError("give seed or indices, not both: indices are the resamples themselves")
+        if groups is not None:
+            raise ValueError("give groups or indices, not both: indices are the resamples themselves")
         rows, used_seed = _indices(indices, count, len(n)), None
+        resamples: Any = rows
     else:
         used_seed = secrets.randbits(64) if seed is None else _seed(seed)
-        rows = np.asarray(_core.bootstrap_indices(len(n), count, used_seed))
+        resamples = _core.Resampling(count, used_seed, np.empty(0, np.int64) if codes is None else codes)
+    drawn = {"given_indices": rows, "groups": codes, "bootstrap_by": by}
     if generic:
         if isoflop_budgets is not None:
             raise ValueError(
@@ -414,9 +559,9 @@ def bootstrap(
         }
         if estimate is None:
             estimate = (
-                fit(n, d, l_, options=solver, **constraints)
+                fit(n, d, l_, options=solver, progress=progress, **constraints)
                 if runs is None
-                else fit(data=runs, options=solver, **constraints)
+                else fit(data=runs, options=solver, progress=progress, **constraints)
             )
         elif estimate.law.KIND != cls.KIND:
             raise ValueError(f"estimate is a fit of the {estimate.law.KIND} law, not {cls.KIND}")
@@ -428,39 +573,67 @@ def bootstrap(
         optimum = _core.to_coordinates(kind, np.array(list(estimate.law.params.values())))
         law_starts = _core.law_bootstrap_starts(kind, optimum) if starts is None else _law_starts(cls, starts)
         pmap = parameter_map(cls, fixed, tied)
-        law_raw = _core.law_bootstrap(kind, n, d, l_, u, w, rows, law_starts, pmap, budget_array, solver)
-        return _law_result(law_raw, estimate, rows, used_seed, law_starts, budget_array, level)
+        with _progress.bar(progress, count, "bootstrap", "resamples") as report:
+            law_raw = _core.law_bootstrap(
+                kind, n, d, l_, u, w, resamples, law_starts, pmap, budget_array, solver, report
+            )
+        _warn_degenerate(n, d, resamples)
+        return _law_result(law_raw, estimate, drawn, used_seed, law_starts, budget_array, level)
     start_array = None if starts is None else _starts_array(starts)
-    groups = None
+    isoflop = None
     if isoflop_budgets is not None:
-        groups = group_by_budget(6.0 * n * d, distinct_budgets(isoflop_budgets, "isoflop_budgets"))
-        if not (groups.label >= 0).any():
+        isoflop = group_by_budget(6.0 * n * d, distinct_budgets(isoflop_budgets, "isoflop_budgets"))
+        if not (isoflop.label >= 0).any():
             raise ValueError("no run lies near any of isoflop_budgets: Approach 2 has nothing to group")
 
     if estimate is None:
         estimate = (
-            fit(n, d, l_, starts=start_array, options=solver)
+            fit(n, d, l_, starts=start_array, options=solver, progress=progress)
             if runs is None
-            else fit(data=runs, starts=start_array, options=solver)
+            else fit(data=runs, starts=start_array, options=solver, progress=progress)
         )
     else:
         _check_estimate(estimate, n, d, l_, solver.delta)
     if start_array is None:
         start_array = bootstrap_starts(estimate)
-    full_approach2 = None if groups is None else approach2_of_groups(n, d, l_, groups)
+    full_approach2 = None if isoflop is None else approach2_of_groups(n, d, l_, isoflop)
 
-    raw = _core.bootstrap(
-        n,
-        d,
-        l_,
-        rows,
-        start_array,
-        budget_array,
-        np.empty(0, np.int32) if groups is None else groups.label.astype(np.int32),
-        np.empty(0) if groups is None else groups.budgets,
-        solver,
-    )
-    return _result(raw, estimate, full_approach2, rows, used_seed, start_array, budget_array, level)
+    with _progress.bar(progress, count, "bootstrap", "resamples") as report:
+        raw = _core.bootstrap(
+            n,
+            d,
+            l_,
+            resamples,
+            start_array,
+            budget_array,
+            np.empty(0, np.int32) if isoflop is None else isoflop.label.astype(np.int32),
+            np.empty(0) if isoflop is None else isoflop.budgets,
+            solver,
+            report,
+        )
+    _warn_degenerate(n, d, resamples)
+    return _result(raw, estimate, full_approach2, drawn, used_seed, start_array, budget_array, level)
+
+
+def _warn_degenerate(n: FloatArray, d: FloatArray, resamples: Any) -> None:
+    """A BootstrapWarning when resamples of whole groups hold a single model size or token count: with
+    few groups some do (with G sizes grouped by size, a fraction G^(1 - G) of them), and their refits
+    cannot tell the law's terms apart, so their parameters are noise that widens the intervals."""
+    if not isinstance(resamples, _core.Resampling) or len(resamples.groups) == 0:
+        return
+    count = resamples.resamples
+    single = 0
+    for k in range(count):
+        rows = _core.resample_indices(len(n), resamples, k)
+        single += bool(np.ptp(n[rows]) == 0 or np.ptp(d[rows]) == 0)
+    if single:
+        groups = int(resamples.groups.max()) + 1
+        warn(
+            f"bootstrap: {single} of {count} resamples of whole groups ({groups} groups) hold a single "
+            "model size or token count, from which the law cannot be fitted: their refits widen the "
+            "intervals; more groups (or groups=None) give steadier ones",
+            BootstrapWarning,
+        )
 
 
 def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArray, delta: float) -> None:
@@ -489,7 +662,7 @@ def _summarised(
     estimate: FitResult,
     point: dict[str, Any],
     samples: dict[str, FloatArray],
-    rows: NDArray[np.int64],
+    drawn: dict[str, Any],
     seed: int | None,
     starts: Any,
     budgets: FloatArray,
@@ -526,14 +699,14 @@ def _summarised(
         starts=starts,
         approach2=approach2,
         approach2_used=approach2_used,
-        indices=rows,
+        **drawn,
     )
 
 
 def _law_result(
     raw: _core.LawBootstrapResult,
     estimate: FitResult,
-    rows: NDArray[np.int64],
+    drawn: dict[str, Any],
     seed: int | None,
     starts: FloatArray,
     budgets: FloatArray,
@@ -570,14 +743,14 @@ def _law_result(
         "D_opt": plan.D,
         "tokens_per_parameter": plan.tokens_per_parameter,
     }
-    return _summarised(raw, estimate, point, samples, rows, seed, starts, budgets, confidence)
+    return _summarised(raw, estimate, point, samples, drawn, seed, starts, budgets, confidence)
 
 
 def _result(
     raw: _core.BootstrapResult,
     estimate: FitResult,
     full_approach2: Approach2Result | None,
-    rows: NDArray[np.int64],
+    drawn: dict[str, Any],
     seed: int | None,
     starts: FloatArray,
     budgets: FloatArray,
@@ -613,7 +786,7 @@ def _result(
 
     used = None if full_approach2 is None else raw.approach2_used
     return _summarised(
-        raw, estimate, point, samples, rows, seed, starts, budgets, confidence, full_approach2, used
+        raw, estimate, point, samples, drawn, seed, starts, budgets, confidence, full_approach2, used
     )
 
 

@@ -4,6 +4,7 @@ Figure 4 and a JSON record. User errors print one line and exit with status 2.""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -13,7 +14,9 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
 
-from . import cli_answers
+import numpy as np
+
+from . import cli_answers, progress
 from ._checks import LARGEST_INT
 from ._core import __version__
 from ._outputs import check_outputs, quoted, write_output
@@ -38,6 +41,7 @@ DEFAULT_RESAMPLES = 1000
 #: ungrouped runs): not repeated on stderr.
 SUMMARISED = (IllConditionedWarning, IsoflopWarning, BudgetGroupingWarning)
 EXIT_INTERRUPTED = 130
+QUIET_HELP = "no progress bars on stderr (shown by default on a terminal for work over 2 s)"
 #: The built-in runs: an output must not overwrite them either.
 DATA_PATH = resources.files("scalinglaw") / "data" / "chinchilla_fig4_epoch.csv"
 
@@ -49,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         "compute-optimal training (C = 6 N D FLOPs).",
     )
     parser.add_argument("--version", action="version", version=f"scalinglaw {__version__}")
+    parser.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     fit_cmd = commands.add_parser(
         "fit",
@@ -140,6 +145,12 @@ def _parser() -> argparse.ArgumentParser:
         help="seed of the bootstrap's resamples (default 0: the same command gives the same intervals)",
     )
     fit_cmd.add_argument(
+        "--bootstrap-by",
+        metavar="N|COLUMN",
+        help="resample whole groups of runs instead of single runs: N, the runs of each model size, or "
+        "those of each value of a column of the CSV (for ladders whose runs of one group share errors)",
+    )
+    fit_cmd.add_argument(
         "--confidence",
         default="0.95",
         help="coverage of the bootstrap's percentile intervals (default 0.95)",
@@ -174,6 +185,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit_cmd.set_defaults(run=_run_fit)
     cli_answers.add_commands(commands)
+    for command in commands.choices.values():  # --quiet after the command too (SUPPRESS: no override)
+        command.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP)
     return parser
 
 
@@ -300,6 +313,14 @@ def _check_options(args: argparse.Namespace) -> None:
     )
     if args.seed is not None and not args.bootstrap:  # --bootstrap 0 given
         raise UserError("--seed seeds the bootstrap's resamples; give --bootstrap N too (not 0)")
+    if args.bootstrap_by is not None and not args.bootstrap:
+        raise UserError("--bootstrap-by groups the bootstrap's resamples; give --bootstrap N too (not 0)")
+    if args.bootstrap_by not in (None, "N") and args.csv is None:
+        raise UserError(
+            "--bootstrap-by COLUMN names a column of a CSV; give the CSV too (or --bootstrap-by N)"
+        )
+    if args.bootstrap_by not in (None, "N") and args.csv == "-":
+        raise UserError("--bootstrap-by COLUMN reads the CSV twice: save standard input to a file first")
     if args.seed is not None:
         _whole("--seed", args.seed, 0, 2**64 - 1, "between 0 and 2^64 - 1")
     if args.exclude_highest_loss is not None and args.exclude_highest_loss < 0:
@@ -510,6 +531,7 @@ def _fit_runs(
         isoflop_budgets = None  # Approach 2 per resample: the unconstrained Chinchilla law only
     resampled = None
     if args.bootstrap:
+        groups = _bootstrap_groups(args, runs)
         resampled = bootstrap(
             data=runs,
             **law,
@@ -521,7 +543,10 @@ def _fit_runs(
             isoflop_budgets=isoflop_budgets,
             confidence=args.confidence,
             estimate=result,
+            groups=groups,
         )
+        if args.bootstrap_by not in (None, "N"):
+            resampled = dataclasses.replace(resampled, bootstrap_by=args.bootstrap_by)
     document = record(
         result,
         runs,
@@ -533,6 +558,52 @@ def _fit_runs(
         sensitivity=result.sensitivity(),
     )
     return runs, excluded, result, found, resampled, document
+
+
+def _bootstrap_groups(args: argparse.Namespace, runs: Runs) -> Any:
+    """The bootstrap's groups=: None, "N", or each run's value in --bootstrap-by's column. The column is
+    read by read_csv's own grouping, and each run takes the value of a row with its numbers: runs that
+    share every number are interchangeable, so which of them takes which value changes no resample."""
+    if args.bootstrap_by in (None, "N"):
+        return args.bootstrap_by
+    if not hasattr(args, "bootstrap_labels"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the first reading printed them
+            split = _read_csv(
+                args.csv,
+                n=args.n,
+                d=args.d,
+                c=args.c,
+                loss=args.loss,
+                on_bad_row="skip" if args.skip_bad_rows else "raise",
+                group=args.bootstrap_by,
+                keywords={**CLI_OPTIONS, "group": "--bootstrap-by "},
+                unique_tokens=getattr(args, "unique_tokens", None),
+                weight=getattr(args, "weight", None),
+            )
+        assert isinstance(split, dict)
+        labels: dict[tuple[float, ...], list[str]] = {}
+        for name, part in split.items():
+            for key in _run_keys(part):
+                labels.setdefault(key, []).append(name)
+        args.bootstrap_labels = labels
+    available = {key: list(names) for key, names in args.bootstrap_labels.items()}
+    values = []
+    for position, key in enumerate(_run_keys(runs)):
+        if not available.get(key):
+            raise UserError(
+                f"--bootstrap-by {args.bootstrap_by}: the run at position {position} (N={key[0]:g}, "
+                f"D={key[1]:g}) has no value in that column"
+            )
+        values.append(available[key].pop())
+    return np.array(values)
+
+
+def _run_keys(runs: Runs) -> list[tuple[float, ...]]:
+    """Each run's numbers (N, D, loss, weight, unique tokens), which tell runs apart."""
+    columns = [runs.N, runs.D, runs.loss]
+    columns += [c for c in (runs.weight, runs.unique_tokens) if c is not None]
+    return list(zip(*(c.tolist() for c in columns)))
 
 
 def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
@@ -547,6 +618,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits 2 itself on unknown options
     try:
+        if args.quiet:
+            with progress.quiet():
+                return int(args.run(args))
         return int(args.run(args))
     except (UserError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
         print(f"scalinglaw: error: {error}", file=sys.stderr)

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from . import _checks, _core
+from . import progress as _progress
 from ._checks import FloatArray
 from ._core import FitOptions
 from .frames import runs_of
@@ -502,6 +503,7 @@ def fit(
     tied: Sequence[tuple[str, str]] | None = None,
     weights: Any = None,
     unique_tokens: Any = None,
+    progress: bool | None = None,
 ) -> FitResult:
     """Fit a law (by default L(N, D) = E + A / N^alpha + B / D^beta) to runs by Hoffmann et al.'s Huber
     objective.
@@ -550,6 +552,9 @@ def fit(
         given (not normalised), so that an integer weight k counts a run k times.
     unique_tokens
         Unique tokens U_D <= D of each run: needed by the data-constrained law, ignored by the others.
+    progress
+        A bar of the starts done on stderr: None (default) when stderr is a terminal and the fit lasts
+        over 2 s, True always, False never. The result is the same either way.
 
     Returns
     -------
@@ -578,13 +583,15 @@ def fit(
             tied=tied,
             weights=weights,
             unique_tokens=unique_tokens,
+            progress=progress,
         )
     n, d, l_ = runs_arrays(N, D, loss) if runs is None else runs_arrays(*runs)
     solver = solver_options(options, delta=delta, threads=threads, max_iterations=max_iterations)
     start_array = _starts_array(starts)
     if runs is None:
         runs = _plain_runs(n, d, l_)
-    raw = _core.fit_chinchilla(n, d, l_, start_array, solver)
+    with _progress.bar(progress, len(start_array), "fit", "starts") as report:
+        raw = _core.fit_chinchilla(n, d, l_, start_array, solver, report)
     status = raw.status.name
     if status == "numerical_failure":
         raise ValueError(f"the fit failed numerically: {raw.message} (are the starts on the data's scale?)")
@@ -816,6 +823,7 @@ def _fit_law(
     tied: Sequence[tuple[str, str]] | None,
     weights: Any,
     unique_tokens: Any,
+    progress: bool | None = None,
 ) -> FitResult:
     """fit() of any law, constraints and weights: the core's law-generic path."""
     info = cls.info()
@@ -836,7 +844,8 @@ def _fit_law(
     if starts is None and cls.KIND == "data_constrained":
         starts = data_constrained_starts(n, d, l_, weights=w, fixed=fixed, tied=tied, options=solver)
     start_array = _law_starts(cls, starts)
-    raw = _core.fit_law(kind, n, d, l_, u, w, start_array, pmap, solver)
+    with _progress.bar(progress, len(start_array), "fit", "starts") as report:
+        raw = _core.fit_law(kind, n, d, l_, u, w, start_array, pmap, solver, report)
     status = raw.status.name
     if status == "numerical_failure":
         raise ValueError(f"the fit failed numerically: {raw.message} (are the starts on the data's scale?)")

@@ -281,6 +281,8 @@ def format_summary(document: dict[str, Any]) -> str:
     if boot is not None:
         percent = f"{100 * boot['confidence']:g}%"
         seed = "given resamples" if boot["seed"] is None else f"seed {boot['seed']}"
+        if boot.get("bootstrap_by"):  # a grouped bootstrap
+            seed += f"; whole groups by {boot['bootstrap_by']}, {boot['n_groups']} groups"
         lines.append(
             f"Bootstrap: {boot['n_resamples']} resamples ({seed}), {boot['n_converged']} refits "
             f"converged; standard errors and {percent} percentile intervals"
@@ -553,6 +555,8 @@ def format_html(document: dict[str, Any]) -> str:
     percent = f"{100 * boot['confidence']:g}%" if boot is not None else ""
     if boot is not None:
         seed = "given resamples" if boot["seed"] is None else f"seed {boot['seed']}"
+        if boot.get("bootstrap_by"):  # a grouped bootstrap
+            seed += f"; whole groups by {boot['bootstrap_by']}, {boot['n_groups']} groups"
         parts.append(
             f"<p>Bootstrap: {boot['n_resamples']} resamples ({e(seed)}), {boot['n_converged']} refits "
             f"converged; standard errors and {percent} percentile intervals</p>"

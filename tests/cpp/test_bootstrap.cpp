@@ -129,6 +129,51 @@ TEST_CASE("bootstrap_indices: deterministic, in range, uniform, resample after r
     CHECK(bootstrap_indices(1, 3, 9) == std::vector<std::size_t>{0, 0, 0});
 }
 
+TEST_CASE("resample_indices: each resample on its own, in any order; groups drawn whole") {
+    const std::vector<std::size_t> table = bootstrap_indices(240, 500, 2024);
+    const Resampling seeded{500, 2024, {}};
+    for (std::size_t r : {std::size_t{499}, std::size_t{0}, std::size_t{250}}) {
+        const std::vector<std::size_t> row = resample_indices(240, seeded, r);
+        CHECK(std::equal(row.begin(), row.end(), table.begin() + static_cast<std::ptrdiff_t>(r * 240)));
+    }
+    // One run per group, numbered as the runs: the ungrouped resamples.
+    std::vector<std::size_t> identity(240);
+    for (std::size_t i = 0; i < 240; ++i) identity[i] = i;
+    CHECK(resample_indices(240, {500, 2024, identity}, 7) == resample_indices(240, seeded, 7));
+    // Groups of 2, 3 and 1 runs (in mixed order): each resample is 3 whole groups, runs in input order.
+    const std::vector<std::size_t> groups{1, 0, 1, 2, 1, 0};
+    const std::vector<std::vector<std::size_t>> members{{1, 5}, {0, 2, 4}, {3}};
+    std::size_t lengths = 0;
+    for (std::size_t r = 0; r < 50; ++r) {
+        const std::vector<std::size_t> rows = resample_indices(6, {50, 9, groups}, r);
+        std::size_t at = 0, drawn = 0;
+        while (at < rows.size()) {
+            const std::vector<std::size_t>& group = members[groups[rows[at]]];
+            REQUIRE(at + group.size() <= rows.size());
+            CHECK(std::equal(group.begin(), group.end(), rows.begin() + static_cast<std::ptrdiff_t>(at)));
+            at += group.size();
+            ++drawn;
+        }
+        CHECK(drawn == 3);
+        lengths |= std::size_t{1} << rows.size();
+    }
+    CHECK(lengths != (std::size_t{1} << 6));  // lengths vary with the groups drawn
+    CHECK_THROWS_WITH_AS(resample_indices(6, {50, 9, {0, 0, 1}}, 0),
+                         "groups must hold one group per run (6), got 3", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(resample_indices(3, {50, 9, {0, 0, 2}}, 0),
+                         doctest::Contains("no run is in group 1"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(resample_indices(3, {50, 9, {0, 0, 3}}, 0),
+                         "groups[2] must be a group number below the 3 runs, got 3", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(resample_indices(3, {50, 9, {1, 1, 1}}, 0),
+                         doctest::Contains("no run is in group 0"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(resample_indices(3, {50, 9, {0, 0, 0}}, 0),
+                         "groups must hold at least 2 groups to resample, got 1", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(resample_indices(3, {50, 9, {}}, 50),
+                         "resample must be below the 50 resamples, got 50", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(resample_indices(3, {0, 9, {}}, 0), "resamples must be >= 1, got 0",
+                         std::invalid_argument);
+}
+
 TEST_CASE("each resample's refit is the fit of its runs, with their frontier and Approach 2") {
     const Runs runs = noisy_sweep();
     const FitResult full = fit_chinchilla(runs.n, runs.d, runs.loss);
@@ -218,6 +263,29 @@ TEST_CASE("the convenience overload is the fit, the seeded resamples and the def
         CHECK(quick.optimal[k].n == manual.optimal[k].n);
     }
     CHECK(quick.approach2_a.empty());  // no groups given: no Approach 2
+}
+
+TEST_CASE("drawn resamples equal the same table; the progress counter counts starts and resamples") {
+    const Runs runs = noisy_sweep();
+    const FitResult full = fit_chinchilla(runs.n, runs.d, runs.loss);
+    const std::vector<LogParams> starts = bootstrap_starts(full.log_params);
+    BootstrapOptions options = options_with(2);
+    std::atomic<std::size_t> done{0};
+    options.fit.progress = &done;
+    const BootstrapResult drawn = bootstrap(runs.view(), Resampling{9, 31, {}}, starts, options);
+    CHECK(done.load() == 9);
+    options.fit.progress = nullptr;
+    const BootstrapResult table =
+        bootstrap(runs.view(), bootstrap_indices(runs.n.size(), 9, 31), starts, options);
+    for (std::size_t k = 0; k < 9; ++k) {
+        CHECK(same(drawn.log_params[k], table.log_params[k]));
+        CHECK(drawn.objective[k] == table.objective[k]);
+    }
+    FitOptions counted;
+    counted.progress = &done;
+    done = 0;
+    fit_chinchilla(runs.view(), default_starts(), counted);
+    CHECK(done.load() == default_starts().size());
 }
 
 TEST_CASE("a resample whose every start fails is reported, not thrown") {

@@ -1,10 +1,13 @@
 #pragma once
-// The bootstrap of the Chinchilla fit (Besiroglu et al. 2024): runs are drawn with replacement and each
-// resample is refitted to convergence, in parallel over the resamples. Per resample: the law, the
-// compute-optimal frontier (frontier.hpp) and allocations at the caller's budgets (FLOPs, C = 6 N D),
-// and optionally Approach 2's exponents (isoflop.hpp). Results are per-resample vectors; indices and
-// allocations are row-major, resample by resample. A call holds no global state: concurrent calls are
-// safe, and the result is bit-identical for any thread count. Bad arguments throw std::invalid_argument.
+// The bootstrap of the Chinchilla fit (Besiroglu et al. 2024): runs (or whole groups of runs) are drawn
+// with replacement and each resample is refitted to convergence, in parallel over the resamples. Per
+// resample: the law, the compute-optimal frontier (frontier.hpp) and allocations at the caller's budgets
+// (FLOPs, C = 6 N D), and optionally Approach 2's exponents (isoflop.hpp). Results are per-resample
+// vectors; allocations are row-major, resample by resample. Resamples are drawn one at a time where they
+// are refitted, from (seed, resample number), so that memory is O(threads x runs), not O(resamples x
+// runs); a caller's own table of resamples is accepted too. A call holds no global state: concurrent
+// calls are safe, and the result is bit-identical for any thread count. Bad arguments throw
+// std::invalid_argument.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,10 +19,31 @@
 
 namespace scalinglaw {
 
-/// n_resamples resamples of n_runs runs, drawn with replacement: entry r * n_runs + j is the run (an
-/// index in [0, n_runs)) of resample r's j-th draw. The same seed gives the same draws on every
-/// platform and standard library: xoshiro256** seeded by splitmix64, bounded by Lemire's unbiased
-/// multiply-and-reject, draws in order resample by resample. Needs 1 <= n_runs < 2^32, n_resamples >= 1.
+/// How a bootstrap draws its resamples. Resample r has its own generator, made from (seed, r) in O(1):
+/// xoshiro256** whose state is words 4r to 4r + 3 of the seed's splitmix64 stream, bounded by Lemire's
+/// unbiased multiply-and-reject. The same seed gives the same resamples on every platform and standard
+/// library, for any thread count and in any order of drawing.
+struct Resampling {
+    std::size_t resamples = 0;  ///< R >= 1
+    std::uint64_t seed = 0;
+    /// Empty: each resample draws n_runs runs with replacement. Otherwise run i's group (not the IsoFLOP
+    /// `group` of BootstrapOptions), ids in [0, G) with every id used and G >= 2: each resample draws G
+    /// groups with replacement and takes all the runs of each (in input order), group after group, for
+    /// runs that share errors (e.g. the runs of one model size). With one run per group, group i = run i,
+    /// the resamples are the ungrouped ones.
+    std::vector<std::size_t> groups;
+};
+
+/// Resample `resample` of `resampling` for n_runs runs: the run indices, each in [0, n_runs), of its
+/// draws in order (n_runs of them without groups; the runs of the drawn groups with). Needs
+/// 1 <= n_runs < 2^32 and resample < resampling.resamples (groups as documented there).
+std::vector<std::size_t> resample_indices(std::size_t n_runs, const Resampling& resampling,
+                                          std::size_t resample);
+
+/// The first n_resamples ungrouped resamples of a seed as one table: entry r * n_runs + j is resample r's
+/// j-th draw, i.e. resample_indices(n_runs, {n_resamples, seed}, r)[j]. It holds R x n_runs entries: a
+/// bootstrap from (seed, R) draws each resample when it refits it instead. Needs 1 <= n_runs < 2^32,
+/// n_resamples >= 1.
 std::vector<std::size_t> bootstrap_indices(std::size_t n_runs, std::size_t n_resamples, std::uint64_t seed);
 
 /// The starts each resample is refitted from: the full-data optimum, then two of Hoffmann et al.'s grid
@@ -72,15 +96,20 @@ struct BootstrapResult {
     std::vector<std::size_t> approach2_used;
 };
 
-/// Refits each resample of `runs` from every start and keeps the best. `indices` holds R * runs.size
-/// run indices, each < runs.size, resample after resample (as bootstrap_indices returns them); runs as
-/// for fit_chinchilla (at least 5, not all of one N or one D); at least one start.
+/// Refits each resample of `runs` (drawn as `resampling` says, one at a time on the thread that refits
+/// it) from every start and keeps the best. Runs as for fit_chinchilla (at least 5, not all of one N or
+/// one D); at least one start. options.fit.progress counts the resamples done.
+BootstrapResult bootstrap(const RunsView& runs, const Resampling& resampling,
+                          const std::vector<LogParams>& starts, const BootstrapOptions& options = {});
+
+/// The same for the caller's resamples: `indices` holds R * runs.size run indices, each < runs.size,
+/// resample after resample (e.g. as bootstrap_indices returns them).
 BootstrapResult bootstrap(const RunsView& runs, const std::vector<std::size_t>& indices,
                           const std::vector<LogParams>& starts, const BootstrapOptions& options = {});
 
-/// Convenience: fits the runs from default_starts(), then bootstraps n_resamples resamples drawn by
-/// bootstrap_indices(runs.size, n_resamples, seed) from bootstrap_starts(that optimum). Throws
-/// std::runtime_error if the full-data fit fails numerically.
+/// Convenience: fits the runs from default_starts(), then bootstraps n_resamples resamples of `seed`
+/// (ungrouped) from bootstrap_starts(that optimum). Throws std::runtime_error if the full-data fit fails
+/// numerically. options.fit.progress counts the resamples only.
 BootstrapResult bootstrap(const RunsView& runs, std::size_t n_resamples, std::uint64_t seed,
                           const BootstrapOptions& options = {});
 
@@ -103,10 +132,13 @@ struct LawBootstrapResult {
     std::vector<Allocation> optimal;
 };
 
-/// Refits each resample (rows as in `indices`, as for bootstrap(); a run's weight and unique tokens
-/// travel with it) from every start (the law's coordinates) under `map`, keeping the best. The
-/// unconstrained, unweighted Chinchilla law gives exactly bootstrap()'s refits. Approach 2
-/// (options.group) is not offered here.
+/// Refits each resample (drawn as `resampling` says, or the rows of `indices`, as for bootstrap(); a run's
+/// weight and unique tokens travel with it) from every start (the law's coordinates) under `map`,
+/// keeping the best. The unconstrained, unweighted Chinchilla law gives exactly bootstrap()'s refits.
+/// Approach 2 (options.group) is not offered here.
+LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const Resampling& resampling,
+                             const std::vector<std::vector<double>>& starts, const ParameterMap& map = {},
+                             const BootstrapOptions& options = {});
 LawBootstrapResult bootstrap(LawKind kind, const RunsView& runs, const std::vector<std::size_t>& indices,
                              const std::vector<std::vector<double>>& starts, const ParameterMap& map = {},
                              const BootstrapOptions& options = {});

@@ -47,6 +47,9 @@ struct FitOptions {
     int threads = 0;
     /// Optional: polled by the workers. Once it reads true, the fit stops and throws `cancelled`.
     const std::atomic<bool>* cancel = nullptr;
+    /// Optional: incremented as each start of a fit (each resample of a bootstrap) finishes, for another
+    /// thread to report progress. Never read by the core: the result does not depend on it.
+    std::atomic<std::size_t>* progress = nullptr;
 };
 
 enum class FitStatus {
