@@ -83,6 +83,7 @@ LAYERS = [
     {"io", "isoflop", "inference"},
     {"frames", "summary"},
     {"fit"},
+    {"intervals"},
     {"bootstrap", "groups"},
     {"backtest"},
     {"saved"},

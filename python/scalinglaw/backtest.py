@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from . import _checks
 from ._checks import FloatArray
-from .bootstrap import BootstrapResult, bootstrap
+from .bootstrap import bootstrap
 from .fit import FitResult, fit, runs_arrays
 from .frontier import GOPHER_FLOPS
 
@@ -192,37 +192,6 @@ def split_mask(name: str, N: FloatArray, C: FloatArray) -> NDArray[np.bool_]:
     return np.asarray(values <= values.min() + fraction * (values.max() - values.min()))
 
 
-def predictive_interval(
-    boot: BootstrapResult,
-    N: Any,
-    D: Any,
-    residuals: Any,
-    *,
-    confidence: float | None = None,
-    seed: int = 0,
-) -> tuple[FloatArray, FloatArray]:
-    """Percentile interval of the loss a new run at (N, D) would reach: each converged resample's law
-    (parameter uncertainty) times exp of a residual drawn from ``residuals`` (log observed - log
-    predicted of the fitted runs: the scatter of single runs around the law). Parameter uncertainty
-    alone covers far fewer held-out runs than its nominal level."""
-    n = np.atleast_1d(np.asarray(N, dtype=np.float64))
-    d = np.atleast_1d(np.asarray(D, dtype=np.float64))
-    scatter = np.asarray(residuals, dtype=np.float64)
-    level = boot.confidence if confidence is None else _checks.real_number(confidence, "confidence")
-    if not 0 < level < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {level!r}")
-    usable = boot.status == "converged"
-    if not usable.any() or scatter.size == 0:
-        raise ValueError("the bootstrap has no converged resample (or there are no residuals)")
-    s = {key: boot.samples[key][usable][:, None] for key in ("E", "A", "B", "alpha", "beta")}
-    log_predicted = np.log(s["E"] + s["A"] * n[None, :] ** -s["alpha"] + s["B"] * d[None, :] ** -s["beta"])
-    draws = np.random.default_rng(seed).integers(0, scatter.size, size=log_predicted.shape)
-    samples = log_predicted + scatter[draws]
-    tail = 50 * (1 - level)
-    low, high = np.percentile(samples, [tail, 100 - tail], axis=0)
-    return np.exp(low), np.exp(high)
-
-
 def residual_scatter(
     N: FloatArray,
     D: FloatArray,
@@ -231,7 +200,8 @@ def residual_scatter(
     split: str = "compute:0.5",
     **fit_options: Any,
 ) -> FloatArray:
-    """How far single runs stand from the law, in log loss, for predictive intervals: the fit's own
+    """How far single runs stand from the law, in log loss, for the saved fit's predictive intervals
+    (``BootstrapResult.predict_interval`` has its own, see ``scalinglaw.intervals``): the fit's own
     residuals, and the errors of the same kind of split inside these runs (fit the part below the cut,
     predict the rest). A fit's residuals alone understate how far the runs it has not seen stray
     (on the Chinchilla data, the held-out runs of a compute split scatter twice as widely as the
@@ -316,8 +286,7 @@ def backtest(
                 **fit_options,
             )
         held = ~train
-        scatter = residual_scatter(n[train], d[train], l_[train], part, name, threads=threads, **fit_options)
-        low, high = predictive_interval(boot, n[held], d[held], scatter, seed=seed)
+        low, high = boot.predict_interval(n[held], d[held])
         plan = part.compute_optimal(budget_array)
         intervals = np.atleast_2d(boot.interval["N_opt"])
         plans = tuple(
