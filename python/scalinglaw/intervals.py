@@ -1,30 +1,32 @@
 """Predictive intervals of the loss a new run would reach: the bootstrap's parameter uncertainty plus the
 scatter of single runs around the law, calibrated on errors measured out of sample.
 
-The interval at (N, D) is log L(N, D) +- z s(N, D), L the full-data law, with s^2 = s0^2 + v(N, D):
-v the variance of the converged resamples' log L_r(N, D) (parameter uncertainty, which grows as the
-law extrapolates) and s0^2 the variance of single runs around the law. z is a quantile of
-*studentized scores* -- errors of runs predicted by fits that did not see them, each divided by its
-own s: a normalized split-conformal interval (Papadopoulos et al. 2008; Lei et al. 2018) with the
-bootstrap's standard error as the local scale.
+The interval at (N, D) is log L(N, D) +- z s(N, D), L the full-data law, with
+s^2 = s0^2 + v(N, D) + (g x)^2: v the variance of the converged resamples' log L_r(N, D) (parameter
+uncertainty), s0^2 the variance of single runs around the law, and g x the law's own error as it
+extrapolates, x decades past the runs' range in N, D or C (the farthest; 0 inside). z is a quantile of
+*studentized scores* -- errors of runs predicted by fits that did not see them, each divided by its own
+s: a normalized split-conformal interval (Papadopoulos et al. 2008; Lei et al. 2018) whose local scale
+is the bootstrap's standard error, the runs' scatter and the extrapolation error.
 
 * Inside the runs' range the scores are the runs' *out-of-bag* residuals: run i against the mean log
   prediction of the resamples that did not draw it (the jackknife+-after-bootstrap of Kim, Xu &
   Barber 2020, at no extra fit). A fit's own residuals understate how far unseen runs stray, since
   the fit bent towards them; s0^2 is the residuals' mean square less the resamples' variance there.
-* Beyond it (N, D or C past the runs' range) the scores also include the errors of two *forward*
-  splits inside the runs: fit the lower half of the range of log C (likewise log N), bootstrap that
-  fit (``FORWARD_RESAMPLES`` resamples) for its own v, and score the upper half; z is the larger of
-  the two calibrations. Where the law is true the forward scores are no wider than the out-of-bag
-  ones and the interval is the bootstrap's with the runs' scatter; where the law bends away from the
-  data as it extrapolates (the Chinchilla data's held-out large runs stray twice as far as its fitted
-  ones), they are wider, and so is every extrapolating interval. They never narrow it: one or two
-  inner fits share their parameter errors, a weak ground for an interval narrower than the runs'
-  own scatter. The bootstrap alone trusts the law: it covered 12-79% of held-out runs.
+* Beyond it the errors of two *forward* splits inside the runs also count: fit the lower half of the
+  range of log C (likewise log N), bootstrap that fit (``FORWARD_RESAMPLES`` resamples) for its own
+  v, and predict the upper half. Their mean squared error beyond s0^2 + v gives the growth g per
+  decade (g^2 = max(0, sum(e^2 - s0^2 - v) / sum(x^2))): the bootstrap trusts the law, while real
+  ladders bend away from it as it extrapolates (on the Chinchilla data, held-out large runs stray
+  about twice as far as fitted ones; the bootstrap alone covered 12-79% of held-out runs). Where the
+  law is true, g is about 0 and the interval is the bootstrap's with the runs' scatter added.
+  Extrapolating intervals take the larger of the two scores' quantiles: the forward splits' errors
+  share one or two inner fits' parameter errors, a weak ground for narrowing the runs' own scatter.
 
-Scores enter by magnitude (symmetric intervals: the forward errors of one inner fit all lean the same
-way), with split conformal's finite-sample correction (the level(1 + 1/m) quantile of m scores).
-Coverage measured on public ladders and law-true synthetic ones: tests/test_intervals.py.
+Scores enter by magnitude (symmetric intervals: the errors of one inner fit all lean one way), with
+split conformal's finite-sample correction (the level (1 + 1/m) quantile of m scores; with fewer than
+about 1/(1 - level) scores, the largest). Coverage of held-out runs measured on the Chinchilla data,
+Gadre et al.'s ladder and law-true synthetic ladders: tests/test_backtest.py.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from numpy.typing import NDArray
 
 from . import _checks, _core
 from ._checks import FloatArray
-from .fit import FitResult, fit, parameter_map
+from .fit import STATUS_NAMES, FitResult, fit, parameter_map
 from .law import ScalingLaw
 
 #: Resamples of each forward split's fit, for its parameter variance at the runs it predicts.
@@ -64,24 +66,34 @@ class Scatter:
     """Single runs' scatter around the law and the studentized out-of-sample scores (see the module)."""
 
     scale: float  #: s0, the standard deviation of single runs around the law, in log loss
+    growth: float  #: g, the growth per decade of the law's error beyond the bootstrap's (misspecification)
     inside: FloatArray  #: studentized out-of-bag residuals of the runs
     beyond: FloatArray  #: studentized errors of the forward splits' held-out runs
     log_range: FloatArray  #: (3, 2) lowest and highest log10 N, D, C of the runs
 
-    def beyond_runs(self, N: FloatArray, D: FloatArray) -> NDArray[np.bool_]:
-        """Where N, D or C lies past the runs' range (the forward splits' scores apply)."""
-        values = np.stack(np.broadcast_arrays(np.log10(N), np.log10(D), np.log10(6.0 * N * D)))
-        low, high = self.log_range[:, 0], self.log_range[:, 1]
-        flat = values.reshape(3, -1)
-        outside = (flat < low[:, None]) | (flat > high[:, None])
-        return np.asarray(outside.any(axis=0).reshape(values.shape[1:]))
+    def distance(self, N: FloatArray, D: FloatArray) -> FloatArray:
+        """Decades from the runs' range in N, D or C, the farthest of the three (0 inside it)."""
+        return _distance(N, D, self.log_range)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scale": self.scale, "n_inside": int(self.inside.size), "n_beyond": int(self.beyond.size)}
+        return {
+            "scale": self.scale,
+            "growth": self.growth,
+            "n_inside": int(self.inside.size),
+            "n_beyond": int(self.beyond.size),
+        }
 
 
 def _log_range(n: FloatArray, d: FloatArray) -> FloatArray:
     return np.array([[v.min(), v.max()] for v in (np.log10(n), np.log10(d), np.log10(6.0 * n * d))])
+
+
+def _distance(n: FloatArray, d: FloatArray, log_range: FloatArray) -> FloatArray:
+    values = np.stack(np.broadcast_arrays(np.log10(n), np.log10(d), np.log10(6.0 * n * d)))
+    flat = values.reshape(3, -1)
+    low, high = log_range[:, :1], log_range[:, 1:]
+    outside = np.maximum(low - flat, 0.0) + np.maximum(flat - high, 0.0)
+    return np.asarray(outside.max(axis=0).reshape(values.shape[1:]))
 
 
 def log_predictions(
@@ -155,15 +167,17 @@ def _refit(
         np.empty(0),
         estimate.options,
     )
-    converged = np.asarray(raw.status) == 0
+    converged = STATUS_NAMES[raw.status] == "converged"
     return part.law, np.asarray(raw.params)[converged]
 
 
-def _forward_scores(estimate: FitResult, runs: FittedRuns, starts: FloatArray, scale: float) -> FloatArray:
-    """Studentized errors of the upper halves of the runs' log C and log N ranges predicted by fits of
-    the lower halves."""
+def _forward_errors(
+    estimate: FitResult, runs: FittedRuns, starts: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Log errors of the upper halves of the runs' log C and log N ranges predicted by fits of the lower
+    halves, the variance of those fits' resamples there, and the distances from the lower halves."""
     n, d, loss = runs.N, runs.D, runs.loss
-    scores = []
+    found: list[tuple[FloatArray, FloatArray, FloatArray]] = []
     for values in (np.log(n * d), np.log(n)):
         lower = values <= (values.min() + values.max()) / 2
         upper = ~lower
@@ -171,15 +185,19 @@ def _forward_scores(estimate: FitResult, runs: FittedRuns, starts: FloatArray, s
             continue
         if np.unique(n[lower]).size < 2 or np.unique(d[lower]).size < 2:
             continue
-        found = _refit(estimate, runs, lower, starts)
-        if found is None or len(found[1]) < 2:
+        refit = _refit(estimate, runs, lower, starts)
+        if refit is None or len(refit[1]) < 2:
             continue
-        law, params = found
+        law, params = refit
         u = None if runs.unique_tokens is None else runs.unique_tokens[upper]
         drawn = log_predictions(type(law), params, n[upper], d[upper], u)
         errors = np.log(loss[upper]) - np.log(law.predict(n[upper], d[upper], u))
-        scores.append(_studentized(errors, scale, drawn.var(axis=0, ddof=1)))
-    return np.concatenate(scores) if scores else np.zeros(0)
+        distance = _distance(n[upper], d[upper], _log_range(n[lower], d[lower]))
+        found.append((errors, drawn.var(axis=0, ddof=1), distance))
+    if not found:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    errors, variances, distances = (np.concatenate(parts) for parts in zip(*found))
+    return errors, variances, distances
 
 
 def scatter_of(
@@ -199,10 +217,17 @@ def scatter_of(
         residuals = log_loss - np.log(estimate.predict(runs.N, runs.D, runs.unique_tokens))
         seen = np.ones(len(log_loss), dtype=bool)
     scale = math.sqrt(max(0.0, float(np.mean(residuals**2 - variance[seen]))))
+    errors, variances, distances = _forward_errors(estimate, runs, starts)
+    far = distances > 0
+    growth = 0.0
+    if far.any():
+        excess = errors[far] ** 2 - scale**2 - variances[far]
+        growth = math.sqrt(max(0.0, float(np.sum(excess) / np.sum(distances[far] ** 2))))
     return Scatter(
         scale=scale,
+        growth=growth,
         inside=_studentized(residuals, scale, variance[seen]),
-        beyond=_forward_scores(estimate, runs, starts, scale),
+        beyond=_studentized(errors, scale, variances + (growth * distances) ** 2),
         log_range=_log_range(runs.N, runs.D),
     )
 
@@ -245,9 +270,10 @@ def predict_interval(
     u = None if unique_tokens is None else np.broadcast_to(np.asarray(unique_tokens, float), shape).ravel()
     center = np.log(law.predict(n, d, u))
     drawn = log_predictions(type(law), params, n, d, u)
-    sd = np.sqrt(scatter.scale**2 + drawn.var(axis=0, ddof=1))
+    distance = scatter.distance(n, d)
+    sd = np.sqrt(scatter.scale**2 + drawn.var(axis=0, ddof=1) + (scatter.growth * distance) ** 2)
     inside = _quantile(scatter.inside, level)
-    z = np.where(scatter.beyond_runs(n, d), max(inside, _quantile(scatter.beyond, level)), inside)
+    z = np.where(distance > 0, max(inside, _quantile(scatter.beyond, level)), inside)
     low, high = np.exp(center - sd * z), np.exp(center + sd * z)
     if not shape:
         return float(low[0]), float(high[0])
