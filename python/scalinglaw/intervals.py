@@ -46,6 +46,8 @@ from .law import ScalingLaw
 
 #: Resamples of each forward split's fit, for its parameter variance at the runs it predicts.
 FORWARD_RESAMPLES = 100
+#: Predictions held at once by predict_interval (resamples x points), 32 MB.
+CHUNK = 4_000_000
 #: Runs a forward split needs to be refitted (the Chinchilla law has 5 parameters).
 MINIMUM_FIT = 5
 
@@ -269,9 +271,14 @@ def predict_interval(
     n, d = (np.broadcast_to(a, shape).ravel() for a in (n, d))
     u = None if unique_tokens is None else np.broadcast_to(np.asarray(unique_tokens, float), shape).ravel()
     center = np.log(law.predict(n, d, u))
-    drawn = log_predictions(type(law), params, n, d, u)
+    variance = np.empty(n.size)
+    step = max(1, CHUNK // len(params))  # points at a time: (resamples, points) stays small
+    for start in range(0, n.size, step):
+        part = slice(start, start + step)
+        drawn = log_predictions(type(law), params, n[part], d[part], None if u is None else u[part])
+        variance[part] = drawn.var(axis=0, ddof=1)
     distance = scatter.distance(n, d)
-    sd = np.sqrt(scatter.scale**2 + drawn.var(axis=0, ddof=1) + (scatter.growth * distance) ** 2)
+    sd = np.sqrt(scatter.scale**2 + variance + (scatter.growth * distance) ** 2)
     inside = _quantile(scatter.inside, level)
     z = np.where(distance > 0, max(inside, _quantile(scatter.beyond, level)), inside)
     low, high = np.exp(center - sd * z), np.exp(center + sd * z)
