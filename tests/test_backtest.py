@@ -160,6 +160,8 @@ def test_json_is_valid_and_complete(chinchilla_backtest):
     assert first["name"] == "compute:0.5"
     assert len(first["heldout"]) == first["n_heldout"]
     assert set(first["plans"][0]) >= {"C", "N_opt", "N_opt_full", "N_opt_interval", "drift", "full_inside"}
+    # The law's error grows as it extrapolates on the Chinchilla data: the intervals say by how much.
+    assert first["intervals"]["growth"] > 0 and 0 < first["intervals"]["scale"] < 0.02
 
 
 def test_compare_ranks_settings_by_held_out_error(chinchilla_240):

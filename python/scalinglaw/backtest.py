@@ -33,6 +33,7 @@ from ._checks import FloatArray
 from .bootstrap import bootstrap
 from .fit import FitResult, fit, runs_arrays
 from .frontier import GOPHER_FLOPS
+from .intervals import Scatter
 
 DEFAULT_SPLITS = ("compute:0.5", "compute:0.7", "compute:0.8", "size:0.5", "largest")
 #: Runs within this factor of the largest N count as the largest model size (ladders step by >= 1.3x).
@@ -88,6 +89,8 @@ class SplitResult:
     high: FloatArray
     extrapolation: float  #: the largest held-out C over the largest training C
     plans: tuple[PlanDrift, ...]
+    #: What the predictive intervals rest on: the runs' scatter and the law's error growth per decade.
+    scatter: Scatter | None = None
 
     @property
     def n_train(self) -> int:
@@ -129,6 +132,7 @@ class SplitResult:
             "are_max": self.are_max,
             "signed_mean": self.signed_mean,
             "coverage": self.coverage,
+            "intervals": None if self.scatter is None else self.scatter.to_dict(),
             "fit": {**self.fit.params, "objective": self.fit.objective, "status": self.fit.status},
             "heldout": [
                 {"index": int(i), "observed": o, "predicted": p, "low": lo, "high": hi}
@@ -311,6 +315,7 @@ def backtest(
                 high=high,
                 extrapolation=float(c[held].max() / c[train].max()),
                 plans=plans,
+                scatter=boot.scatter,
             )
         )
     return BacktestResult(

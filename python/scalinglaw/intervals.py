@@ -78,6 +78,7 @@ class Scatter:
         return _distance(N, D, self.log_range)
 
     def to_dict(self) -> dict[str, Any]:
+        """The calibration in brief (for JSON): s0, g, and how many scores of each kind."""
         return {
             "scale": self.scale,
             "growth": self.growth,
