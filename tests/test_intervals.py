@@ -86,3 +86,9 @@ def test_every_law():
     tied = scalinglaw.bootstrap(*ladder(), tied=[("alpha", "beta")], n_resamples=100, seed=0)
     low, high = tied.predict_interval([1e9, 1e11], 2e10)
     assert np.all(low < tied.estimate.predict([1e9, 1e11], 2e10)) and np.all(high > low)
+
+
+def test_a_single_resample_gives_no_interval():
+    single = scalinglaw.bootstrap(*ladder(), n_resamples=1, seed=0)
+    with pytest.raises(ValueError, match="fewer than 2 converged resamples"):
+        single.predict_interval(1e9, 2e10)
