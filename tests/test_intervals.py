@@ -89,6 +89,7 @@ def test_every_law():
 
 
 def test_a_single_resample_gives_no_interval():
-    single = scalinglaw.bootstrap(*ladder(), n_resamples=1, seed=0)
+    with pytest.warns(scalinglaw.BootstrapWarning, match="fewer than 2 usable samples"):
+        single = scalinglaw.bootstrap(*ladder(), n_resamples=1, seed=0)
     with pytest.raises(ValueError, match="fewer than 2 converged resamples"):
         single.predict_interval(1e9, 2e10)
