@@ -1,14 +1,44 @@
 """Backtests against an independent computation: the split's runs fitted by scipy, the held-out runs
 predicted and their errors computed by hand; predictive intervals' coverage where the law is true."""
 
+import csv
 import json
 import math
 
 import numpy as np
 import pytest
 import scalinglaw
-from conftest import scipy_fit
+from conftest import REPO, huber_objective_and_gradient, scipy_fit
 from scalinglaw.backtest import DEFAULT_SPLITS, backtest, compare
+
+#: Starts of the independent reference fits, (a, b, e, alpha, beta): corners of Hoffmann et al.'s grid
+#: and beyond it.
+MANY_STARTS = [
+    (a, b, e, alpha, beta)
+    for a, b in ((0.0, 0.0), (5.0, 10.0), (10.0, 5.0), (12.0, 12.0))
+    for e in (-1.0, 1.0)
+    for alpha, beta in ((0.3, 0.3), (0.5, 0.5))
+]
+
+
+def reference_fit(n, d, loss):
+    """scipy's L-BFGS-B from each of MANY_STARTS, the best then polished to rounding level."""
+    from scipy.optimize import minimize
+
+    args = (np.log(n), np.log(d), np.log(loss), 1e-3)
+    ends = [
+        minimize(huber_objective_and_gradient, start, args=args, jac=True, method="L-BFGS-B")
+        for start in MANY_STARTS
+    ]
+    best = min(ends, key=lambda end: end.fun)
+    return scipy_fit(n, d, loss, starts=(best.x,))
+
+
+def gadre_ladder(val="c4_val"):
+    """Gadre et al.'s 35 RedPajama runs, losses on one validation set, read with the csv module."""
+    with (REPO / "tests" / "data" / "gadre_rpj.csv").open(newline="") as file:
+        rows = [row for row in csv.DictReader(file) if row["val"] == val]
+    return tuple(np.array([float(row[key]) for row in rows]) for key in ("N", "D", "loss"))
 
 
 def by_hand_mask(name, n, d):
@@ -36,31 +66,63 @@ def chinchilla_backtest(chinchilla_240):
     return backtest(*chinchilla_240, n_resamples=200, seed=0)
 
 
-def test_every_split_equals_an_independent_computation(chinchilla_240, chinchilla_backtest):
-    n, d, loss = chinchilla_240
-    full = law_of(scipy_fit(n, d, loss).x)
-    assert [split.name for split in chinchilla_backtest.splits] == list(DEFAULT_SPLITS)
-    for split in chinchilla_backtest.splits:
+@pytest.fixture(scope="module")
+def gadre_backtest():
+    # The 4 small sizes and 1B fitted, the 7B predicted (and 1B too, by "size:0.7"), as in the paper.
+    return backtest(*gadre_ladder(), splits=[*DEFAULT_SPLITS, "size:0.7"], n_resamples=200, seed=0)
+
+
+def check_against_an_independent_computation(runs, result):
+    """Each split's numbers from scipy fits (16 starts) of its training runs and arithmetic by hand."""
+    n, d, loss = runs
+    full = law_of(reference_fit(n, d, loss).x)
+    for split in result.splits:
         train = by_hand_mask(split.name, n, d)
         assert np.array_equal(split.train, train)
-        E, A, B, alpha, beta = law_of(scipy_fit(n[train], d[train], loss[train]).x)
+        reference = reference_fit(n[train], d[train], loss[train])
+        assert split.fit.objective == pytest.approx(reference.fun, rel=1e-6)
+        E, A, B, alpha, beta = law_of(reference.x)
         held = ~train
         predicted = E + A * n[held] ** -alpha + B * d[held] ** -beta
         error = (predicted - loss[held]) / loss[held]
         assert split.n_train == train.sum() and split.n_heldout == held.sum()
-        assert split.are_mean == pytest.approx(np.abs(error).mean(), rel=1e-5)
-        assert split.are_max == pytest.approx(np.abs(error).max(), rel=1e-5)
-        assert split.signed_mean == pytest.approx(error.mean(), rel=1e-4, abs=1e-8)
+        assert split.are_mean == pytest.approx(np.abs(error).mean(), rel=1e-4)
+        assert split.are_max == pytest.approx(np.abs(error).max(), rel=1e-4)
+        assert split.signed_mean == pytest.approx(error.mean(), rel=1e-3, abs=1e-7)
+        inside = (split.low <= loss[held]) & (loss[held] <= split.high)
+        assert split.coverage == inside.mean()
+        assert np.all((split.low < predicted) & (predicted < split.high))
         c = 6 * n * d
         assert split.extrapolation == pytest.approx(c[held].max() / c[train].max(), rel=1e-12)
         plan = split.plans[0]
         assert plan.C == scalinglaw.GOPHER_FLOPS
         assert plan.drift == pytest.approx(
-            n_opt((E, A, B, alpha, beta), plan.C) / n_opt(full, plan.C), rel=1e-4
+            n_opt((E, A, B, alpha, beta), plan.C) / n_opt(full, plan.C), rel=1e-3
         )
         low, high = plan.N_opt_interval
         assert plan.full_inside == (low <= n_opt(full, plan.C) <= high)
-        assert np.all(split.low < split.high)
+
+
+def test_every_split_equals_an_independent_computation(chinchilla_240, chinchilla_backtest):
+    assert [split.name for split in chinchilla_backtest.splits] == list(DEFAULT_SPLITS)
+    check_against_an_independent_computation(chinchilla_240, chinchilla_backtest)
+
+
+def test_gadres_ladder_equals_an_independent_computation(gadre_backtest):
+    assert [split.n_heldout for split in gadre_backtest.splits][-2:] == [1, 3]  # the 7B; the 1Bs and 7B
+    check_against_an_independent_computation(gadre_ladder(), gadre_backtest)
+
+
+def test_predictive_intervals_cover_the_public_ladders_held_out_runs(chinchilla_backtest, gadre_backtest):
+    # The issue's bar: 95% intervals cover 85% to 99.5% of held-out runs of realistic ladders (pooled;
+    # the parameter-only intervals covered 12-79%).
+    splits = [*chinchilla_backtest.splits, *gadre_backtest.splits]
+    covered = sum(split.coverage * split.n_heldout for split in splits)
+    held = sum(split.n_heldout for split in splits)
+    assert 0.85 <= covered / held <= 0.995, (covered, held)
+    for result in (chinchilla_backtest, gadre_backtest):
+        held = sum(split.n_heldout for split in result.splits)
+        assert sum(split.coverage * split.n_heldout for split in result.splits) / held >= 0.85
 
 
 def test_lower_compute_fits_drift_from_the_full_plan(chinchilla_backtest):
@@ -98,6 +160,8 @@ def test_json_is_valid_and_complete(chinchilla_backtest):
     assert first["name"] == "compute:0.5"
     assert len(first["heldout"]) == first["n_heldout"]
     assert set(first["plans"][0]) >= {"C", "N_opt", "N_opt_full", "N_opt_interval", "drift", "full_inside"}
+    # The law's error grows as it extrapolates on the Chinchilla data: the intervals say by how much.
+    assert first["intervals"]["growth"] > 0 and 0 < first["intervals"]["scale"] < 0.02
 
 
 def test_compare_ranks_settings_by_held_out_error(chinchilla_240):

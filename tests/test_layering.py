@@ -84,6 +84,7 @@ LAYERS = [
     {"io", "isoflop"},
     {"frames", "summary"},
     {"fit"},
+    {"intervals"},
     {"bootstrap", "groups"},
     {"backtest"},
     {"saved"},

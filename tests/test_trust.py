@@ -1,8 +1,11 @@
 """Plans that warn when they should not be believed, and stay clean when they should."""
 
+import csv
+
 import numpy as np
 import pytest
 import scalinglaw
+from conftest import REPO
 from scalinglaw.trust import DataRange, check_plans
 
 LAW = scalinglaw.Law(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
@@ -46,6 +49,35 @@ def test_chinchilla_fitted_up_to_1e20_warns_at_1e23(chinchilla_240):
     check = checks_for(n[low], d[low], loss[low])
     assert check.extrapolation > 100
     assert any("far outside the data" in warning for warning in check.warnings)
+
+
+def gadre_ladder(val="c4_val"):
+    """Gadre et al.'s 35 RedPajama runs (4 small sizes x 8 token multipliers, 1B, 7B), read with csv."""
+    with (REPO / "tests" / "data" / "gadre_rpj.csv").open(newline="") as file:
+        rows = [row for row in csv.DictReader(file) if row["val"] == val]
+    return tuple(np.array([float(row[key]) for row in rows]) for key in ("N", "D", "loss"))
+
+
+def test_a_ladder_without_its_largest_size_warns_at_1e23():
+    # The issue's case: Gadre's ladder up to 1B (5 sizes) without its largest size; the 4 small sizes'
+    # plan at 1e23 is 154x past their largest run, its interval spans more than an order of magnitude.
+    n, d, loss = gadre_ladder()
+    small = n < 1e9
+    check = checks_for(n[small], d[small], loss[small])
+    assert check.extrapolation > 100
+    assert any("spans a factor" in warning for warning in check.warnings)
+    assert any("far outside the data" in warning for warning in check.warnings)
+
+
+def test_the_lower_half_of_a_ladders_budgets_warns_at_1e23():
+    # The issue's case: fitting the lower half of the budgets (in log C) moves the plan at 1e23 from a
+    # few tokens per parameter to thousands.
+    n, d, loss = gadre_ladder()
+    c = np.log(6 * n * d)
+    low = c <= (c.min() + c.max()) / 2
+    check = checks_for(n[low], d[low], loss[low])
+    assert check.tokens_per_parameter > 1000 and not check.inside_tokens_range
+    assert len(check.warnings) >= 3
 
 
 def test_gopher_plan_of_the_built_in_data_is_labelled_not_warned(chinchilla_240, fit_240):

@@ -31,9 +31,10 @@ from numpy.typing import NDArray
 from . import _checks
 from . import progress as _progress
 from ._checks import FloatArray
-from .bootstrap import BootstrapResult, bootstrap
+from .bootstrap import bootstrap
 from .fit import FitResult, fit, runs_arrays
 from .frontier import GOPHER_FLOPS
+from .intervals import Scatter
 
 DEFAULT_SPLITS = ("compute:0.5", "compute:0.7", "compute:0.8", "size:0.5", "largest")
 #: Runs within this factor of the largest N count as the largest model size (ladders step by >= 1.3x).
@@ -89,6 +90,8 @@ class SplitResult:
     high: FloatArray
     extrapolation: float  #: the largest held-out C over the largest training C
     plans: tuple[PlanDrift, ...]
+    #: What the predictive intervals rest on: the runs' scatter and the law's error growth per decade.
+    scatter: Scatter | None = None
 
     @property
     def n_train(self) -> int:
@@ -130,6 +133,7 @@ class SplitResult:
             "are_max": self.are_max,
             "signed_mean": self.signed_mean,
             "coverage": self.coverage,
+            "intervals": None if self.scatter is None else self.scatter.to_dict(),
             "fit": {**self.fit.params, "objective": self.fit.objective, "status": self.fit.status},
             "heldout": [
                 {"index": int(i), "observed": o, "predicted": p, "low": lo, "high": hi}
@@ -193,37 +197,6 @@ def split_mask(name: str, N: FloatArray, C: FloatArray) -> NDArray[np.bool_]:
     return np.asarray(values <= values.min() + fraction * (values.max() - values.min()))
 
 
-def predictive_interval(
-    boot: BootstrapResult,
-    N: Any,
-    D: Any,
-    residuals: Any,
-    *,
-    confidence: float | None = None,
-    seed: int = 0,
-) -> tuple[FloatArray, FloatArray]:
-    """Percentile interval of the loss a new run at (N, D) would reach: each converged resample's law
-    (parameter uncertainty) times exp of a residual drawn from ``residuals`` (log observed - log
-    predicted of the fitted runs: the scatter of single runs around the law). Parameter uncertainty
-    alone covers far fewer held-out runs than its nominal level."""
-    n = np.atleast_1d(np.asarray(N, dtype=np.float64))
-    d = np.atleast_1d(np.asarray(D, dtype=np.float64))
-    scatter = np.asarray(residuals, dtype=np.float64)
-    level = boot.confidence if confidence is None else _checks.real_number(confidence, "confidence")
-    if not 0 < level < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {level!r}")
-    usable = boot.status == "converged"
-    if not usable.any() or scatter.size == 0:
-        raise ValueError("the bootstrap has no converged resample (or there are no residuals)")
-    s = {key: boot.samples[key][usable][:, None] for key in ("E", "A", "B", "alpha", "beta")}
-    log_predicted = np.log(s["E"] + s["A"] * n[None, :] ** -s["alpha"] + s["B"] * d[None, :] ** -s["beta"])
-    draws = np.random.default_rng(seed).integers(0, scatter.size, size=log_predicted.shape)
-    samples = log_predicted + scatter[draws]
-    tail = 50 * (1 - level)
-    low, high = np.percentile(samples, [tail, 100 - tail], axis=0)
-    return np.exp(low), np.exp(high)
-
-
 def residual_scatter(
     N: FloatArray,
     D: FloatArray,
@@ -232,7 +205,8 @@ def residual_scatter(
     split: str = "compute:0.5",
     **fit_options: Any,
 ) -> FloatArray:
-    """How far single runs stand from the law, in log loss, for predictive intervals: the fit's own
+    """How far single runs stand from the law, in log loss, for the saved fit's predictive intervals
+    (``BootstrapResult.predict_interval`` has its own, see ``scalinglaw.intervals``): the fit's own
     residuals, and the errors of the same kind of split inside these runs (fit the part below the cut,
     predict the rest). A fit's residuals alone understate how far the runs it has not seen stray
     (on the Chinchilla data, the held-out runs of a compute split scatter twice as widely as the
@@ -323,10 +297,7 @@ def backtest(
                 **fit_options,
             )
         held = ~train
-        scatter = residual_scatter(
-            n[train], d[train], l_[train], part, name, threads=threads, progress=False, **fit_options
-        )
-        low, high = predictive_interval(boot, n[held], d[held], scatter, seed=seed)
+        low, high = boot.predict_interval(n[held], d[held])
         plan = part.compute_optimal(budget_array)
         intervals = np.atleast_2d(boot.interval["N_opt"])
         plans = tuple(
@@ -351,6 +322,7 @@ def backtest(
                 high=high,
                 extrapolation=float(c[held].max() / c[train].max()),
                 plans=plans,
+                scatter=boot.scatter,
             )
         )
     return BacktestResult(

@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,7 @@ from .fit import (
 )
 from .frames import runs_of
 from .frontier import GOPHER_FLOPS
+from .intervals import FittedRuns, Scatter, predict_interval, scatter_of
 from .isoflop import Approach2Result, approach2_of_groups, distinct_budgets, group_by_budget
 from .law import Chinchilla, ScalingLaw, as_law, law_class
 from .summary import approach2_for, format_html, format_summary, pandas, record
@@ -154,6 +156,8 @@ class BootstrapResult:
     groups: NDArray[np.int64] | None = field(default=None, compare=False)
     #: what whole groups were drawn by: "N" (model size), a column's name, or "groups" (an array)
     bootstrap_by: str | None = None
+    #: The runs refitted, for ``scatter`` and ``predict_interval`` (None: built without them).
+    runs: FittedRuns | None = field(default=None, compare=False)
 
     @property
     def scalars(self) -> tuple[str, ...]:
@@ -302,6 +306,31 @@ class BootstrapResult:
                     f"SE {self.standard_error[key][k]:<11.4g} [{low:.6g}, {high:.6g}]"
                 )
         return "\n".join(lines) + ")"
+
+    @cached_property
+    def scatter(self) -> Scatter:
+        """The scatter of single runs around the law and the out-of-sample scores of the predictive
+        intervals (``scalinglaw.intervals``), computed on first use."""
+        if self.runs is None:
+            raise ValueError("this bootstrap does not hold its runs: no scatter of single runs")
+        usable = self.status == "converged"
+        params = np.column_stack([self.samples[name][usable] for name in self.estimate.law.names()])
+        return scatter_of(self.estimate, self.runs, params, self.indices[usable], self.starts)
+
+    def predict_interval(
+        self, N: Any, D: Any, *, confidence: float | None = None, unique_tokens: Any = None
+    ) -> tuple[Any, Any]:
+        """The predictive interval (low, high) of the loss a new run at (N, D) would reach: the converged
+        resamples' spread (parameter uncertainty) plus the scatter of single runs, calibrated on errors
+        of runs predicted by fits that did not see them (see ``scalinglaw.intervals``). N, D broadcast;
+        scalars give floats. ``confidence`` defaults to the bootstrap's; ``unique_tokens`` for the
+        data-constrained law."""
+        usable = self.status == "converged"
+        params = np.column_stack([self.samples[name][usable] for name in self.estimate.law.names()])
+        level = self.confidence if confidence is None else confidence
+        return predict_interval(
+            self.estimate.law, params, self.scatter, N, D, confidence=level, unique_tokens=unique_tokens
+        )
 
 
 def _seed(seed: Any) -> int:
@@ -578,7 +607,8 @@ def bootstrap(
                 kind, n, d, l_, u, w, resamples, law_starts, pmap, budget_array, solver, report
             )
         _warn_degenerate(n, d, resamples)
-        return _law_result(law_raw, estimate, drawn, used_seed, law_starts, budget_array, level)
+        result = _law_result(law_raw, estimate, drawn, used_seed, law_starts, budget_array, level)
+        return replace(result, runs=FittedRuns(n, d, l_, u, w))
     start_array = None if starts is None else _starts_array(starts)
     isoflop = None
     if isoflop_budgets is not None:
@@ -612,7 +642,8 @@ def bootstrap(
             report,
         )
     _warn_degenerate(n, d, resamples)
-    return _result(raw, estimate, full_approach2, drawn, used_seed, start_array, budget_array, level)
+    result = _result(raw, estimate, full_approach2, drawn, used_seed, start_array, budget_array, level)
+    return replace(result, runs=FittedRuns(n, d, l_))
 
 
 def _warn_degenerate(n: FloatArray, d: FloatArray, resamples: Any) -> None:

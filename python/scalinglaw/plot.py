@@ -164,7 +164,7 @@ def _flops_label(budget: float) -> str:
     return f"{budget:.0e}".replace("e+", "e")
 
 
-def _optimal(law: ScalingLaw, C: Any, unique: float | None) -> Allocation:
+def _optimal(law: ScalingLaw, C: Any, unique: float | None) -> Allocation[Any]:
     """The law's compute-optimal allocations at budgets C (under `unique` tokens, if given)."""
     return law.compute_optimal(C, unique_tokens=unique)
 

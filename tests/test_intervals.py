@@ -1,0 +1,95 @@
+"""BootstrapResult.predict_interval: shapes, arguments, every law, and coverage where the law is true
+(coverage on public ladders' held-out runs: tests/test_backtest.py)."""
+
+import math
+
+import numpy as np
+import pytest
+import scalinglaw
+
+LAW = scalinglaw.Law(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
+
+
+def ladder(seed=0, noise=0.01, law=LAW):
+    rng = np.random.default_rng(seed)
+    sizes, budgets = np.geomspace(2e7, 3e9, 8), np.geomspace(1e18, 1e21, 8)
+    n, c = (grid.ravel() for grid in np.meshgrid(sizes, budgets))
+    d = c / (6 * n)
+    keep = (d / n > 1) & (d / n < 500)
+    n, d = n[keep], d[keep]
+    return n, d, law.predict(n, d) * np.exp(rng.normal(0.0, noise, n.size))
+
+
+@pytest.fixture(scope="module")
+def boot():
+    return scalinglaw.bootstrap(*ladder(), n_resamples=300, seed=0)
+
+
+def test_scalars_give_floats_and_arrays_broadcast(boot):
+    low, high = boot.predict_interval(1e9, 2e10)
+    assert type(low) is float and type(high) is float
+    assert low < float(boot.estimate.predict(1e9, 2e10)) < high
+    lows, highs = boot.predict_interval([1e8, 1e9, 1e10], 2e10)
+    assert lows.shape == highs.shape == (3,)
+    assert lows[1] == pytest.approx(low, rel=1e-12) and highs[1] == pytest.approx(high, rel=1e-12)
+    grid_low, _ = boot.predict_interval(np.array([[1e8], [1e9]]), np.array([1e10, 2e10, 4e10]))
+    assert grid_low.shape == (2, 3) and grid_low[1, 1] == pytest.approx(low, rel=1e-12)
+
+
+def test_confidence_defaults_to_the_bootstraps_and_widens_the_interval(boot):
+    assert boot.predict_interval(1e9, 2e10) == boot.predict_interval(1e9, 2e10, confidence=0.95)
+    narrow = boot.predict_interval(1e9, 2e10, confidence=0.5)
+    wide = boot.predict_interval(1e9, 2e10, confidence=0.99)
+    assert wide[0] < narrow[0] < narrow[1] < wide[1]
+
+
+@pytest.mark.parametrize("bad", [0, 1, 1.5, -0.1, math.nan, True, "0.9"])
+def test_bad_confidence_is_refused(boot, bad):
+    with pytest.raises(ValueError, match="confidence"):
+        boot.predict_interval(1e9, 2e10, confidence=bad)
+
+
+def test_bad_runs_are_refused(boot):
+    with pytest.raises(ValueError, match=r"N\[1\] = -1.0"):
+        boot.predict_interval([1e9, -1.0], 2e10)
+    with pytest.raises(ValueError, match="broadcast"):
+        boot.predict_interval([1e9, 2e9], [1e10, 2e10, 3e10])
+
+
+def test_intervals_widen_with_extrapolation(boot):
+    # Relative width at the ladder's largest budget, then 10x and 100x past it, along the frontier.
+    budgets = np.array([1e21, 1e22, 1e23])
+    plan = boot.estimate.compute_optimal(budgets)
+    low, high = boot.predict_interval(plan.N, plan.D)
+    width = np.log(high / low)
+    assert width[0] < width[1] < width[2]
+
+
+def test_fresh_runs_where_the_law_is_true_are_covered_about_as_often_as_promised(boot):
+    # New runs at the ladder's own points (new noise): the 95% intervals should hold about 95% of them.
+    n, d, _ = ladder()
+    rng = np.random.default_rng(1)
+    fresh = LAW.predict(n, d)[None, :] * np.exp(rng.normal(0.0, 0.01, (40, n.size)))
+    low, high = boot.predict_interval(n, d)
+    covered = float(((low <= fresh) & (fresh <= high)).mean())
+    assert 0.9 <= covered <= 0.99, covered
+
+
+def test_every_law():
+    kaplan = scalinglaw.law.Kaplan(N_c=8.8e13, D_c=5.4e13, alpha_N=0.076, alpha_D=0.095)
+    n, d, loss = ladder(law=kaplan, noise=0.005)
+    start = [[math.log(8e13), math.log(5e13), 0.08, 0.1]]
+    fitted = scalinglaw.fit(n, d, loss, law="kaplan", starts=start)
+    boot = scalinglaw.bootstrap(n, d, loss, law="kaplan", estimate=fitted, n_resamples=100, seed=0)
+    low, high = boot.predict_interval(1e9, 2e10)
+    assert low < float(fitted.predict(1e9, 2e10)) < high
+    tied = scalinglaw.bootstrap(*ladder(), tied=[("alpha", "beta")], n_resamples=100, seed=0)
+    low, high = tied.predict_interval([1e9, 1e11], 2e10)
+    assert np.all(low < tied.estimate.predict([1e9, 1e11], 2e10)) and np.all(high > low)
+
+
+def test_a_single_resample_gives_no_interval():
+    with pytest.warns(scalinglaw.BootstrapWarning, match="fewer than 2 usable samples"):
+        single = scalinglaw.bootstrap(*ladder(), n_resamples=1, seed=0)
+    with pytest.raises(ValueError, match="fewer than 2 converged resamples"):
+        single.predict_interval(1e9, 2e10)
