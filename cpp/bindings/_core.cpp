@@ -246,10 +246,7 @@ void bind_functions(py::module_& m) {
             Progress report(progress);
             return run_interruptible(
                 [&](const std::atomic<bool>& cancel) {
-                    FitOptions with_cancel = options;
-                    with_cancel.cancel = &cancel;
-                    with_cancel.progress = report.counter();
-                    return fit_chinchilla(runs, start_list, with_cancel);
+                    return fit_chinchilla(runs, start_list, report.controlling(options, cancel));
                 },
                 &report);
         },
@@ -357,8 +354,7 @@ void bind_functions(py::module_& m) {
             Progress report(progress);
             return run_interruptible(
                 [&](const std::atomic<bool>& cancel) {
-                    options.fit.cancel = &cancel;
-                    options.fit.progress = report.counter();
+                    options.fit = report.controlling(options.fit, cancel);
                     return given.drawn ? scalinglaw::bootstrap(runs, *given.drawn, start_list, options)
                                        : scalinglaw::bootstrap(runs, given.table, start_list, options);
                 },
@@ -592,10 +588,8 @@ void bind_laws(py::module_& m) {
             Progress report(progress);
             return run_interruptible(
                 [&](const std::atomic<bool>& cancel) {
-                    FitOptions with_cancel = options;
-                    with_cancel.cancel = &cancel;
-                    with_cancel.progress = report.counter();
-                    return scalinglaw::fit(kind, runs.view, start_list, map, with_cancel);
+                    return scalinglaw::fit(kind, runs.view, start_list, map,
+                                           report.controlling(options, cancel));
                 },
                 &report);
         },
@@ -711,8 +705,7 @@ void bind_laws(py::module_& m) {
             Progress report(progress);
             return run_interruptible(
                 [&](const std::atomic<bool>& cancel) {
-                    options.fit.cancel = &cancel;
-                    options.fit.progress = report.counter();
+                    options.fit = report.controlling(options.fit, cancel);
                     return given.drawn ? scalinglaw::bootstrap(kind, runs.view, *given.drawn, start_list, map,
                                                                options)
                                        : scalinglaw::bootstrap(kind, runs.view, given.table, start_list, map,

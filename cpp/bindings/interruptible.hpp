@@ -7,6 +7,8 @@
 
 #include <pybind11/pybind11.h>
 
+#include "scalinglaw/fit.hpp"
+
 #if defined(__GLIBCXX__)
 #include <cxxabi.h>
 #endif
@@ -41,6 +43,12 @@ struct Progress {
     explicit Progress(pybind11::object report) : callback(std::move(report)) {}
     /// The counter for FitOptions::progress: null without a callback.
     std::atomic<std::size_t>* counter() { return callback.is_none() ? nullptr : &done; }
+    /// `options` watching `cancel` and counting into this progress.
+    scalinglaw::FitOptions controlling(scalinglaw::FitOptions options, const std::atomic<bool>& cancel) {
+        options.cancel = &cancel;
+        options.progress = counter();
+        return options;
+    }
 };
 
 /// Runs work(cancel) on a helper thread with the GIL released and returns its result; a pending signal

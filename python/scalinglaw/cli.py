@@ -210,17 +210,7 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
         exclude = 5 if args.exclude_highest_loss is None else args.exclude_highest_loss
         why = EPOCH_EXCLUSION if exclude == 5 else ""
     else:
-        read = _read_csv(
-            args.csv,
-            n=args.n,
-            d=args.d,
-            c=args.c,
-            loss=args.loss,
-            on_bad_row="skip" if args.skip_bad_rows else "raise",
-            keywords=CLI_OPTIONS,  # messages say --loss, not loss=
-            unique_tokens=getattr(args, "unique_tokens", None),
-            weight=getattr(args, "weight", None),
-        )
+        read = _read_file(args)
         assert isinstance(read, Runs)
         runs = read
         exclude = args.exclude_highest_loss or 0
@@ -230,6 +220,22 @@ def _load(args: argparse.Namespace) -> tuple[Runs, Runs | None]:
     if exclude >= len(runs):
         raise UserError(f"--exclude-highest-loss {exclude} would leave no runs (there are {len(runs)})")
     return runs.split_highest_loss(exclude, why=why)
+
+
+def _read_file(args: argparse.Namespace, **grouping: Any) -> Any:
+    """read_csv of the command's CSV with its column options; messages name the CLI's options (--loss,
+    not loss=). ``grouping``: group= (a Groups is returned) and keywords=."""
+    return _read_csv(
+        args.csv,
+        n=args.n,
+        d=args.d,
+        c=args.c,
+        loss=args.loss,
+        on_bad_row="skip" if args.skip_bad_rows else "raise",
+        unique_tokens=getattr(args, "unique_tokens", None),
+        weight=getattr(args, "weight", None),
+        **{"keywords": CLI_OPTIONS, **grouping},
+    )
 
 
 def _law_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -446,18 +452,7 @@ def _run_groups(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScalingLawWarning)
         try:
-            groups = _read_csv(
-                args.csv,
-                n=args.n,
-                d=args.d,
-                c=args.c,
-                loss=args.loss,
-                on_bad_row="skip" if args.skip_bad_rows else "raise",
-                group=args.group,
-                keywords=CLI_OPTIONS,
-                unique_tokens=args.unique_tokens,
-                weight=args.weight,
-            )
+            groups = _read_file(args, group=args.group)
             assert isinstance(groups, dict)
             _print_warnings(caught)
             for name, runs in groups.items():
@@ -569,17 +564,8 @@ def _bootstrap_groups(args: argparse.Namespace, runs: Runs) -> Any:
     if not hasattr(args, "bootstrap_labels"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the first reading printed them
-            split = _read_csv(
-                args.csv,
-                n=args.n,
-                d=args.d,
-                c=args.c,
-                loss=args.loss,
-                on_bad_row="skip" if args.skip_bad_rows else "raise",
-                group=args.bootstrap_by,
-                keywords={**CLI_OPTIONS, "group": "--bootstrap-by "},
-                unique_tokens=getattr(args, "unique_tokens", None),
-                weight=getattr(args, "weight", None),
+            split = _read_file(
+                args, group=args.bootstrap_by, keywords={**CLI_OPTIONS, "group": "--bootstrap-by "}
             )
         assert isinstance(split, dict)
         labels: dict[tuple[float, ...], list[str]] = {}
