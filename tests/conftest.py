@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +98,35 @@ def fit_240(chinchilla_240):
     import scalinglaw
 
     return scalinglaw.fit(*chinchilla_240)
+
+
+# ---- Muennighoff et al. (2023): the data-constrained law, written from the paper -------------------------
+
+#: Their C4 fit of the base law (utils/parametric_fit.ipynb gives log E, log A, log B).
+MUENNIGHOFF_BASE = {
+    "E": math.exp(0.6254804),
+    "A": math.exp(6.255414),
+    "B": math.exp(7.3049974),
+    "alpha": 0.3526596,
+    "beta": 0.3526596,
+}
+MUENNIGHOFF_R = (15.387756, 5.309743)  #: their R*_D, R*_N
+MUENNIGHOFF_RUNS = REPO / "tests" / "data" / "muennighoff_c4.csv"  #: their 182 runs (tests/data/README.md)
+
+
+def data_constrained_terms(p, n, d, u):
+    """A / N'^alpha, B / D'^beta and E of Muennighoff et al.'s law, eqs. 5-6 and U_N of their appendix:
+    R_D = D/U_D - 1, D' = U_D + U_D R*_D (1 - e^(-R_D/R*_D)); U_N = min(N_opt(U_D), N) with
+    N_opt(U) = G (G U)^(beta/alpha), G = (alpha A / (beta B))^(1/(alpha+beta)); R_N = max(N/U_N - 1, 0),
+    N' likewise. R* = inf: no decay (D' = D, N' = N). ``p``: parameters by name."""
+    g = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
+    d_eff = d if math.isinf(p["R_D"]) else u + u * p["R_D"] * (1 - np.exp(-(d / u - 1) / p["R_D"]))
+    u_n = np.minimum(g * (g * u) ** (p["beta"] / p["alpha"]), n)
+    repeats = np.maximum(n / u_n - 1, 0)
+    n_eff = n if math.isinf(p["R_N"]) else u_n + u_n * p["R_N"] * (1 - np.exp(-repeats / p["R_N"]))
+    return [p["A"] / n_eff ** p["alpha"], p["B"] / d_eff ** p["beta"], np.full(np.shape(n), p["E"])]
+
+
+def data_constrained_loss(p, n, d, u):
+    """L of Muennighoff et al.'s law (``data_constrained_terms``, summed)."""
+    return sum(data_constrained_terms(p, n, d, u))

@@ -9,25 +9,9 @@ import math
 import numpy as np
 import pytest
 import scalinglaw
+from conftest import MUENNIGHOFF_BASE as BASE
+from conftest import data_constrained_terms
 from scalinglaw import DataConstrained
-
-BASE = {
-    "E": math.exp(0.6254804),
-    "A": math.exp(6.255414),
-    "B": math.exp(7.3049974),
-    "alpha": 0.3526596,
-    "beta": 0.3526596,
-}
-
-
-def data_constrained_terms(p, n, d, u):
-    """A / N'^alpha, B / D'^beta, E of Muennighoff et al.'s law (eqs. 5-6, U_N of their appendix)."""
-    g = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
-    d_eff = d if math.isinf(p["R_D"]) else u + u * p["R_D"] * (1 - np.exp(-(d / u - 1) / p["R_D"]))
-    u_n = np.minimum(g * (g * u) ** (p["beta"] / p["alpha"]), n)
-    repeats = np.maximum(n / u_n - 1, 0)
-    n_eff = n if math.isinf(p["R_N"]) else u_n + u_n * p["R_N"] * (1 - np.exp(-repeats / p["R_N"]))
-    return [p["A"] / n_eff ** p["alpha"], p["B"] / d_eff ** p["beta"], np.full(n.shape, p["E"])]
 
 
 def largest_shares(terms):

@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scalinglaw
+from conftest import MUENNIGHOFF_BASE as BASE
+from conftest import MUENNIGHOFF_R as PUBLISHED_R
+from conftest import data_constrained_loss
 from scalinglaw import DataConstrained
 from scalinglaw.warnings import IllConditionedWarning
 from scipy.optimize import minimize
@@ -107,31 +110,9 @@ def test_tied_fit_predicts_the_7b_model_better_than_the_free_fit(ladder):
 
 # ---- Muennighoff et al. (2023): 182 runs on repeated C4 data ------------------------------------------
 
-#: The paper's C4 fit of the base law (utils/parametric_fit.ipynb): a, b, e are log A, log B, log E.
-BASE = {
-    "E": math.exp(0.6254804),
-    "A": math.exp(6.255414),
-    "B": math.exp(7.3049974),
-    "alpha": 0.3526596,
-    "beta": 0.3526596,
-}
-PUBLISHED_R = (15.387756, 5.309743)  # R*_D, R*_N
-
-
-def data_constrained_loss(params, n, d, u):
-    """Muennighoff et al.'s eqs. 5-6 and U_N (their appendix), from the paper: R_D = D/U_D - 1,
-    D' = U_D + U_D R*_D (1 - e^(-R_D/R*_D)); U_N = min(N_opt(U_D), N), N_opt(U) = G (G U)^(beta/alpha),
-    G = (alpha A / (beta B))^(1/(alpha+beta)); R_N = max(N/U_N - 1, 0), N' likewise."""
-    E, A, B, alpha, beta, r_d, r_n = params
-    g = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
-    d_eff = u + u * r_d * (1.0 - np.exp(-(d / u - 1.0) / r_d))
-    u_n = np.minimum(g * (g * u) ** (beta / alpha), n)
-    n_eff = u_n + u_n * r_n * (1.0 - np.exp(-np.maximum(n / u_n - 1.0, 0.0) / r_n))
-    return E + A / n_eff**alpha + B / d_eff**beta
-
 
 def reference_objective(r_star, n, d, u, loss):
-    params = (*BASE.values(), *r_star)
+    params = {**BASE, "R_D": r_star[0], "R_N": r_star[1]}
     return float(huber(DELTA, np.log(data_constrained_loss(params, n, d, u)) - np.log(loss)).sum())
 
 

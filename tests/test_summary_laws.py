@@ -5,33 +5,17 @@ frontier is said to be at U_D = D, its unique-token column is named; no law's re
 from __future__ import annotations
 
 import json
-import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import scalinglaw
+from conftest import MUENNIGHOFF_BASE as BASE
+from conftest import MUENNIGHOFF_RUNS, data_constrained_loss
 from scalinglaw.cli import main
 from scalinglaw.summary import format_summary, record
 from scalinglaw.warnings import IllConditionedWarning
 
-SOURCE = Path(__file__).resolve().parent / "data" / "muennighoff_c4.csv"
-BASE = {  # Muennighoff et al.'s C4 fit, pinned as the paper fits its decay constants
-    "E": math.exp(0.6254804),
-    "A": math.exp(6.255414),
-    "B": math.exp(7.3049974),
-    "alpha": 0.3526596,
-    "beta": 0.3526596,
-}
-
-
-def paper_loss(p, n, d, u):
-    """Muennighoff et al.'s eqs. 5-6 with U_N of their appendix."""
-    g = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
-    d_eff = u + u * p["R_D"] * (1 - np.exp(-(d / u - 1) / p["R_D"]))
-    u_n = np.minimum(g * (g * u) ** (p["beta"] / p["alpha"]), n)
-    n_eff = u_n + u_n * p["R_N"] * (1 - np.exp(-np.maximum(n / u_n - 1, 0) / p["R_N"]))
-    return p["E"] + p["A"] / n_eff ** p["alpha"] + p["B"] / d_eff ** p["beta"]
+SOURCE = MUENNIGHOFF_RUNS
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +32,9 @@ def test_goodness_of_fit_uses_each_runs_unique_tokens(repeated):
     runs, result = repeated
     assert result.data is not None and result.data.unique_tokens is not None  # kept from the arrays
     np.testing.assert_array_equal(result.data.unique_tokens, runs.unique_tokens)
-    residuals = np.log(runs.loss) - np.log(paper_loss(result.law.params, runs.N, runs.D, runs.unique_tokens))
+    residuals = np.log(runs.loss) - np.log(
+        data_constrained_loss(result.law.params, runs.N, runs.D, runs.unique_tokens)
+    )
     document = record(result, result.data, [scalinglaw.GOPHER_FLOPS])
     found = document["goodness"]
     assert found["rms_log_residual"] == pytest.approx(float(np.sqrt(np.mean(residuals**2))), rel=1e-10)
