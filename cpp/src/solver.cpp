@@ -155,20 +155,36 @@ Mat5 reweighted_model(const Problem& problem, const State& s, const Workspace& w
 // q = sum_k p_k exp(h_k) and the new shares p_k exp(h_k) / q, so a trial costs one log per run.
 // `s` must hold an unshifted state (as evaluate() leaves it); `scratch` is the trial buffer.
 double fit_amplitudes(const Problem& problem, Vec5& x, State& s, State& scratch, Workspace& ws, double f,
-                      const FitOptions& options) {
+                      const FitOptions& options, const bool* held) {
     const std::size_t n = problem.log_n.size();
     double lambda = 1e-6;
+    // A held amplitude (a fixed one) keeps its value: zero gradient, a unit row and column.
+    auto hold = [&](Vec3& g, Mat3& m, Vec3& scaling) {
+        for (int k = 0; held && k < 3; ++k)
+            if (held[k]) {
+                g[k] = 0.0;
+                m.row(k).setZero();
+                m.col(k).setZero();
+                m(k, k) = scaling[k] = 1.0;
+            }
+    };
     for (int iteration = 0; iteration < amplitude_iterations; ++iteration) {
         HuberSums<3> sums;
         amplitude_derivative_sums(s.p1, s.p2, s.p3, s.r, n, problem.delta, ws.reweight.data(), &sums);
-        const Vec3 g = Eigen::Map<const Vec3>(sums.gradient);
-        if (g.cwiseAbs().maxCoeff() <= options.gradient_tolerance * f) break;
+        Vec3 g = Eigen::Map<const Vec3>(sums.gradient);
+        Vec3 scaling = damping_scale<Vec3>(Eigen::Map<const Vec3>(sums.reweighted_diagonal));
         // The Hessian's amplitude block: the psi-part of the Gram plus the gradient on the diagonal.
         Mat3 exact = from_upper<3>(sums.gram);
         exact.diagonal() += g;
+        hold(g, exact, scaling);
+        if (g.cwiseAbs().maxCoeff() <= options.gradient_tolerance * f) break;
         const bool newton = Factor<3>(exact).ok();
-        const Mat3 model = newton ? exact : Mat3(reweighted_model(problem, s, ws).topLeftCorner<3, 3>());
-        const Vec3 scaling = damping_scale<Vec3>(Eigen::Map<const Vec3>(sums.reweighted_diagonal));
+        Mat3 model = exact;
+        if (!newton) {
+            model = reweighted_model(problem, s, ws).topLeftCorner<3, 3>();
+            Vec3 unused = scaling;
+            hold(g, model, unused);
+        }
         bool accepted = false;
         for (int attempt = 0; attempt < 6 && !accepted; ++attempt) {
             Mat3 damped = model;
@@ -244,6 +260,17 @@ public:
         shift_ = map.slot[k_a] == k_a && map.slot[k_b] == k_b && map.slot[k_e] == k_e;
     }
     bool amplitudes_free() const { return shift_; }
+    /// Whether every amplitude (a, b, e) is free or fixed, none tied: then the amplitudes can be fitted
+    /// alone first, the fixed ones held (`held`), as the unconstrained path does.
+    bool amplitudes_untied(bool held[3]) const {
+        for (int k = 0; k < 3; ++k) {
+            held[k] = map_.slot[k] < 0;
+            if (!held[k] && map_.slot[k] != k) return false;
+            for (int j = 0; j < 5; ++j)
+                if (j != k && map_.slot[j] == k) return false;
+        }
+        return true;
+    }
     Vec5 expand(const Vec5& z) const {
         Vec5 x;
         for (int j = 0; j < 5; ++j) x[j] = map_.slot[j] < 0 ? fixed_[j] : z[map_.slot[j]];
@@ -428,7 +455,7 @@ StartOutcome solve_from(const Problem& problem, const LogParams& start, const Fi
         return out;
     };
     if (!std::isfinite(f)) return finish(FitStatus::numerical_failure, 0);
-    f = fit_amplitudes(problem, x, current, trial, ws, f, options);
+    f = fit_amplitudes(problem, x, current, trial, ws, f, options, nullptr);
 
     // Objectives below this are rounding noise in the residuals (|r| ~ 1e-15).
     const double f_floor = 1e-30 * static_cast<double>(problem.log_n.size());
@@ -470,8 +497,10 @@ StartOutcome solve_constrained_from(const Problem& problem, const ChinchillaMap&
         return out;
     };
     if (!std::isfinite(f)) return finish(FitStatus::numerical_failure, 0);
-    if (objective.amplitudes_free()) {
-        f = fit_amplitudes(problem, x, current, trial, ws, f, options);
+    bool held[3];
+    if (objective.amplitudes_untied(held)) {
+        f = fit_amplitudes(problem, x, current, trial, ws, f, options,
+                           objective.amplitudes_free() ? nullptr : held);
         z = objective.project(x);
     }
     const double f_floor = 1e-30 * static_cast<double>(problem.log_n.size());
