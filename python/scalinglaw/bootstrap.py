@@ -315,7 +315,8 @@ class BootstrapResult:
             raise ValueError("this bootstrap does not hold its runs: no scatter of single runs")
         usable = self.status == "converged"
         params = np.column_stack([self.samples[name][usable] for name in self.estimate.law.names()])
-        return scatter_of(self.estimate, self.runs, params, self.indices[usable], self.starts)
+        resamples = (self.resample_indices(k) for k in np.flatnonzero(usable).tolist())  # one at a time
+        return scatter_of(self.estimate, self.runs, params, resamples, self.starts)
 
     def predict_interval(
         self, N: Any, D: Any, *, confidence: float | None = None, unique_tokens: Any = None
