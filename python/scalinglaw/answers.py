@@ -186,7 +186,7 @@ def plan(
                         confidence=source.confidence,
                     )
                 )
-            if "loss_interval" in record:
+            if record.get("loss_interval") is not None:
                 record["loss_interval_kind"] = PREDICTIVE if params is not None else PARAMETERS_ONLY
             record.update(_place(source, record))
             records.append(record)
