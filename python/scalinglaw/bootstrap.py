@@ -310,7 +310,8 @@ class BootstrapResult:
     @cached_property
     def scatter(self) -> Scatter:
         """The scatter of single runs around the law and the out-of-sample scores of the predictive
-        intervals (``scalinglaw.intervals``), computed on first use."""
+        intervals (``scalinglaw.intervals``), computed on first use from the resamples regenerated one
+        at a time (``resample_indices``): O(runs) memory besides the draws."""
         if self.runs is None:
             raise ValueError("this bootstrap does not hold its runs: no scatter of single runs")
         usable = self.status == "converged"

@@ -11,8 +11,10 @@ is the bootstrap's standard error, the runs' scatter and the extrapolation error
 
 * Inside the runs' range the scores are the runs' *out-of-bag* residuals: run i against the mean log
   prediction of the resamples that did not draw it (the jackknife+-after-bootstrap of Kim, Xu &
-  Barber 2020, at no extra fit). A fit's own residuals understate how far unseen runs stray, since
-  the fit bent towards them; s0^2 is the residuals' mean square less the resamples' variance there.
+  Barber 2020, at no extra fit), summed one resample at a time (its runs regenerated from the seed):
+  O(runs) memory, never a (resamples, runs) table. A fit's own residuals understate how far unseen
+  runs stray, since the fit bent towards them; s0^2 is the residuals' mean square less the
+  resamples' variance there.
 * Beyond it the errors of two *forward* splits inside the runs also count: fit the lower half of the
   range of log C (likewise log N), bootstrap that fit (``FORWARD_RESAMPLES`` resamples) for its own
   v, and predict the upper half. Their mean squared error beyond s0^2 + v gives the growth g per
