@@ -3,7 +3,6 @@
 import json
 import math
 
-import numpy as np
 import pytest
 import scalinglaw
 from scalinglaw import answers
@@ -66,7 +65,7 @@ def saved(chinchilla_240, fit_240, tmp_path_factory):
         options={"delta": 1e-3},
         data=DataRange.of(n, d),
         draws={k: boot.samples[k][converged] for k in ("E", "A", "B", "alpha", "beta")},
-        scatter=np.log(loss) - np.log(fit_240.predict(n, d)),
+        scatter=boot.scatter,
     )
     path = tmp_path_factory.mktemp("saved") / "fit.json"
     path.write_text(json.dumps(document))

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 import scalinglaw
-from scalinglaw import answers
+from scalinglaw import answers, intervals
 from scalinglaw.cli import main
 from scalinglaw.io import read_points
 from scalinglaw.law import DataConstrained
@@ -34,7 +34,7 @@ def saved(chinchilla_240, fit_240, tmp_path_factory):
         options={"delta": 1e-3},
         data=DataRange.of(n, d),
         draws={k: boot.samples[k][converged] for k in ("E", "A", "B", "alpha", "beta")},
-        scatter=np.log(loss) - np.log(fit_240.predict(n, d)),
+        scatter=boot.scatter,
     )
     path = tmp_path_factory.mktemp("saved") / "fit.json"
     path.write_text(json.dumps(document))
@@ -184,9 +184,11 @@ def test_many_points_are_predicted_in_blocks(saved, monkeypatch):
     n = np.geomspace(1e8, 1e11, 50)
     d = 20 * n
     whole = answers.predict(source, n, d)
-    monkeypatch.setattr(answers, "DRAWN_CELLS", 3 * len(source.draws))  # blocks of 3 points
+    monkeypatch.setattr(intervals, "CHUNK", 3 * len(source.draws))  # blocks of 3 points
     blocks = answers.predict(source, n, d)
     assert [r["loss"] for r in blocks] == [r["loss"] for r in whole]
+    for block, one in zip(blocks, whole):
+        assert block["loss_interval"] == pytest.approx(one["loss_interval"], rel=1e-12)
     assert all(r["loss_interval"][0] < r["loss"] < r["loss_interval"][1] for r in blocks)
     # Without the scatter the intervals are the draws' alone: the blocks change nothing.
     plain = dataclasses.replace(source, scatter=None)

@@ -30,7 +30,7 @@ def test_plan_and_predict_from_a_saved_fit_equal_the_fit(saved, fit_240, capsys)
 
 def test_the_record_is_a_versioned_self_describing_saved_fit(saved, fit_240):
     _, document = saved
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["law"]["name"] == "chinchilla" and document["law"]["params"] == fit_240.params
     assert set(document["units"]) == {"N", "D", "C", "loss"}
     assert document["data"]["columns"] and document["data_range"]["C"][1] == pytest.approx(1.3e22, rel=0.01)
@@ -68,7 +68,7 @@ def test_bootstrap_zero_turns_it_off(tmp_path, capsys):
 def test_json_to_standard_output_alone(capsys):
     assert main(["fit", "--bootstrap", "0", "--json", "-"]) == 0
     captured = capsys.readouterr()
-    assert json.loads(captured.out)["schema_version"] == 1  # nothing but the JSON on stdout
+    assert json.loads(captured.out)["schema_version"] == 2  # nothing but the JSON on stdout
     assert captured.err.startswith("scalinglaw ") and "Compute-optimal frontier" in captured.err
 
 

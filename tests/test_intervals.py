@@ -2,6 +2,7 @@
 (coverage on public ladders' held-out runs: tests/test_backtest.py)."""
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -93,3 +94,81 @@ def test_a_single_resample_gives_no_interval():
         single = scalinglaw.bootstrap(*ladder(), n_resamples=1, seed=0)
     with pytest.raises(ValueError, match="fewer than 2 converged resamples"):
         single.predict_interval(1e9, 2e10)
+
+
+def table_reference(boot):
+    """The out-of-bag residuals and parameter variance from the whole (resamples, runs) tables, as
+    intervals.py computed them before it streamed over the resamples: the reference it must equal."""
+    usable = boot.status == "converged"
+    names = boot.estimate.law.names()
+    runs = boot.runs
+    log_predicted = np.log(
+        np.stack(
+            [
+                type(boot.estimate.law)(*(boot.samples[k][r] for k in names)).predict(runs.N, runs.D)
+                for r in np.flatnonzero(usable)
+            ]
+        )
+    )
+    indices = np.stack([boot.resample_indices(k) for k in np.flatnonzero(usable)])
+    drawn = np.zeros(log_predicted.shape, dtype=bool)
+    drawn[np.repeat(np.arange(len(indices)), indices.shape[1]), indices.ravel()] = True
+    count = (~drawn).sum(axis=0)
+    seen = count > 0
+    total = np.where(~drawn, log_predicted, 0.0).sum(axis=0)
+    residuals = np.log(runs.loss[seen]) - total[seen] / count[seen]
+    return log_predicted.var(axis=0, ddof=1), residuals, seen
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_out_of_bag_streamed_over_resamples_equals_the_whole_tables(boot, given):
+    from scalinglaw import intervals
+
+    if given:  # resamples given by indices=, e.g. Epoch's
+        n, d, loss = ladder()
+        rows = np.random.default_rng(3).integers(0, n.size, (40, n.size))
+        boot = scalinglaw.bootstrap(n, d, loss, indices=rows, n_resamples=40, tied=[("alpha", "beta")])
+    variance, residuals, seen = table_reference(boot)
+    usable = boot.status == "converged"
+    params = np.column_stack([boot.samples[k][usable] for k in boot.estimate.law.names()])
+    streamed = intervals.out_of_bag(
+        type(boot.estimate.law), params, (boot.resample_indices(k) for k in np.flatnonzero(usable)), boot.runs
+    )
+    np.testing.assert_array_equal(streamed[0], variance)
+    np.testing.assert_array_equal(streamed[1], residuals)
+    np.testing.assert_array_equal(streamed[2], seen)
+    assert 0 < seen.sum() and residuals.size == seen.sum()
+
+
+def test_the_out_of_bag_residuals_hold_no_table_of_resamples():
+    # 20000 runs, 200 resamples: their tables would hold 32 MB of indices and 32 MB of predictions.
+    import tracemalloc
+
+    from scalinglaw import intervals
+
+    rng = np.random.default_rng(0)
+    n = np.exp(rng.uniform(np.log(1e7), np.log(1e9), 20000))
+    d = 20 * n * np.exp(rng.uniform(-1, 1, n.size))
+    runs = intervals.FittedRuns(n, d, LAW.predict(n, d) * np.exp(rng.normal(0, 0.01, n.size)))
+    params = np.array([[1.8, 480.0, 2100.0, 0.35, 0.37]]) * np.exp(rng.normal(0, 0.01, (200, 5)))
+    resamples = (scalinglaw.resample_indices(n.size, 0, k) for k in range(200))
+    tracemalloc.start()
+    variance, residuals, seen = intervals.out_of_bag(scalinglaw.Law, params, resamples, runs)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4e6, peak  # a few arrays of 20000 numbers, not 200 x 20000
+    assert seen.all() and np.all(variance > 0) and np.isfinite(residuals).all()
+
+
+def test_a_grouped_bootstrap_gives_intervals(monkeypatch):
+    # Its resamples differ in length (whole groups of runs): regenerated one at a time, no table.
+    def refused(*args, **kwargs):
+        raise AssertionError("the (resamples, runs) index table was built")
+
+    monkeypatch.setattr(sys.modules["scalinglaw.bootstrap"], "bootstrap_indices", refused)
+    plain = scalinglaw.bootstrap(*ladder(), n_resamples=50, seed=0)
+    assert plain.scatter.inside.size > 0
+    grouped = scalinglaw.bootstrap(*ladder(), n_resamples=100, seed=0, groups="N")
+    low, high = grouped.predict_interval(1e9, 2e10)
+    assert low < float(grouped.estimate.predict(1e9, 2e10)) < high
+    assert grouped.scatter.inside.size > 0

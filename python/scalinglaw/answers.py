@@ -7,12 +7,17 @@ its place against the data the law was fitted to.
 * ``plan(source, N=...)``: the tokens (and budget) for which N parameters is compute-optimal;
 * any of these with ``inference_tokens=T`` (a target loss, or a total budget C of training plus
   inference FLOPs): the model that minimises 6 N D + 2 N T (``inference.inference_optimal``);
-* ``predict(source, N, D)``: the loss, with a predictive interval (the draws' laws plus the scatter of
-  single runs) when the source has both; ``predict(source, points)`` for the points of a file read by
+* ``predict(source, N, D)``: the loss, with a predictive interval when the source has draws and the
+  scatter of single runs; ``predict(source, points)`` for the points of a file read by
   ``io.read_points``, each record naming its file row.
 
-Intervals are percentiles of the same answer computed from every draw; draws for which the answer does
-not exist (a target loss at or below a draw's E) are counted in ``undefined_draws`` and left out.
+Intervals of a plan's N, D, budget and tokens per parameter are percentiles of the same answer computed
+from every draw; draws for which the answer does not exist (a target loss at or below a draw's E) are
+counted in ``undefined_draws`` and left out. Intervals of the loss a run will reach -- a prediction's,
+and a plan's at its (N, D) -- are ``intervals.predict_interval`` of the draws and the saved scatter:
+the same as ``BootstrapResult.predict_interval`` of the bootstrap that was saved (parameter uncertainty,
+the scatter of single runs, and the law's error growing as it extrapolates, calibrated out of sample).
+Without a saved scatter, they are the draws' percentiles alone, labelled "parameters only".
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._checks import FloatArray
+from .intervals import predict_interval
 from .io import Points
 from .law import ScalingLaw
 from .saved import SavedFit
@@ -33,6 +40,19 @@ from .trust import FAR_BEYOND, plan_warnings
 Record = dict[str, Any]
 #: How many (draw, point) predictions ``predict`` holds at once (8 bytes each, a few copies).
 DRAWN_CELLS = 1 << 22
+PREDICTIVE = "predictive (parameters, the scatter of single runs, extrapolation; calibrated out of sample)"
+PARAMETERS_ONLY = "parameters only"
+
+
+def _draw_params(source: SavedFit) -> FloatArray:
+    """The draws' parameters, one row each in the law's order (as ``intervals.predict_interval`` takes)."""
+    names = source.law.names()
+    return np.array([[law.params[key] for key in names] for law in source.draws], dtype=np.float64)
+
+
+def _predictive(source: SavedFit) -> bool:
+    """Whether the source gives predictive intervals of the loss: a saved scatter and 2 draws or more."""
+    return source.scatter is not None and len(source.draws) >= 2
 
 
 def _interval(values: Sequence[float], confidence: float) -> list[float] | None:
@@ -132,6 +152,7 @@ def plan(
     if inference_tokens is not None and N:
         raise ValueError("inference-aware sizing chooses N: ask for a target loss or a total budget C, not N")
     records = []
+    params = _draw_params(source) if _predictive(source) else None
     for question, values in (("C", C), ("loss", loss), ("N", N)):
         for value in values:
             if inference_tokens is None:
@@ -153,6 +174,20 @@ def plan(
                         keys,
                     )
                 )
+            if params is not None and source.scatter is not None:
+                # The loss a run at the plan's N, D would reach, as ``predict`` gives it.
+                record["loss_interval"] = list(
+                    predict_interval(
+                        source.law,
+                        params,
+                        source.scatter,
+                        record["N"],
+                        record["D"],
+                        confidence=source.confidence,
+                    )
+                )
+            if record.get("loss_interval") is not None:
+                record["loss_interval_kind"] = PREDICTIVE if params is not None else PARAMETERS_ONLY
             record.update(_place(source, record))
             records.append(record)
     return records
@@ -164,12 +199,11 @@ def predict(
     D: ArrayLike | None = None,
     *,
     unique_tokens: ArrayLike | None = None,
-    seed: int = 0,
 ) -> list[Record]:
     """The loss at each (N, D) (U_D = ``unique_tokens`` for the data-constrained law, default D), with a
-    predictive interval when the source has draws and scatter (a parameter-only interval, labelled so,
-    with draws alone). ``N`` may instead be the ``Points`` of a file (``io.read_points``): then each
-    record also names its ``row`` in the file."""
+    predictive interval when the source has draws and scatter (``BootstrapResult.predict_interval`` of
+    the bootstrap saved; a parameter-only interval, labelled so, with draws alone). ``N`` may instead be
+    the ``Points`` of a file (``io.read_points``): then each record also names its ``row`` in the file."""
     rows = None
     if isinstance(N, Points):
         if D is not None or unique_tokens is not None:
@@ -198,14 +232,22 @@ def predict(
             raise ValueError(f"{name}[{i}] = {values[i]!r} is not a finite number > 0")
     loss = source.law.predict(n, d, u)
     low = high = None
-    kind = None
-    if source.draws:
-        scatter = source.scatter if source.scatter is not None and source.scatter.size else None
-        kind = (
-            "parameters only" if scatter is None else "predictive (parameters and the scatter of single runs)"
+    kind: str | None = None
+    if _predictive(source):
+        assert source.scatter is not None
+        kind = PREDICTIVE
+        low, high = predict_interval(
+            source.law,
+            _draw_params(source),
+            source.scatter,
+            n,
+            d,
+            confidence=source.confidence,
+            unique_tokens=u,
         )
+    elif source.draws:
+        kind = PARAMETERS_ONLY
         tail = 50 * (1 - source.confidence)
-        rng = np.random.default_rng(seed)
         low, high = np.empty_like(n), np.empty_like(n)
         # Points in blocks of at most DRAWN_CELLS draws x points: a file of many points needs no more memory.
         step = max(1, DRAWN_CELLS // len(source.draws))
@@ -213,8 +255,6 @@ def predict(
             block = slice(start, start + step)
             ub = None if u is None else u[block]
             drawn = np.log(np.stack([law.predict(n[block], d[block], ub) for law in source.draws]))
-            if scatter is not None:
-                drawn += scatter[rng.integers(0, scatter.size, size=drawn.shape)]
             low[block], high[block] = np.exp(np.percentile(drawn, [tail, 100 - tail], axis=0))
     records = []
     for i in range(n.size):

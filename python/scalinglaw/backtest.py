@@ -197,32 +197,6 @@ def split_mask(name: str, N: FloatArray, C: FloatArray) -> NDArray[np.bool_]:
     return np.asarray(values <= values.min() + fraction * (values.max() - values.min()))
 
 
-def residual_scatter(
-    N: FloatArray,
-    D: FloatArray,
-    loss: FloatArray,
-    fitted: FitResult,
-    split: str = "compute:0.5",
-    **fit_options: Any,
-) -> FloatArray:
-    """How far single runs stand from the law, in log loss, for the saved fit's predictive intervals
-    (``BootstrapResult.predict_interval`` has its own, see ``scalinglaw.intervals``): the fit's own
-    residuals, and the errors of the same kind of split inside these runs (fit the part below the cut,
-    predict the rest). A fit's residuals alone understate how far the runs it has not seen stray
-    (on the Chinchilla data, the held-out runs of a compute split scatter twice as widely as the
-    fitted ones); errors measured out of sample within the data carry that part. Where the inner split
-    cannot be fitted (too few runs), only the residuals."""
-    residuals = np.log(loss) - np.log(fitted.predict(N, D))
-    inner = split_mask(split, N, 6.0 * N * D)
-    if _unusable(inner, N, D):
-        return residuals
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        part = fit(N[inner], D[inner], loss[inner], **fit_options)
-    errors = np.log(loss[~inner]) - np.log(part.predict(N[~inner], D[~inner]))
-    return np.concatenate([residuals, errors])
-
-
 def backtest(
     N: Any,
     D: Any,

@@ -310,12 +310,14 @@ class BootstrapResult:
     @cached_property
     def scatter(self) -> Scatter:
         """The scatter of single runs around the law and the out-of-sample scores of the predictive
-        intervals (``scalinglaw.intervals``), computed on first use."""
+        intervals (``scalinglaw.intervals``), computed on first use from the resamples regenerated one
+        at a time (``resample_indices``): O(runs) memory besides the draws."""
         if self.runs is None:
             raise ValueError("this bootstrap does not hold its runs: no scatter of single runs")
         usable = self.status == "converged"
         params = np.column_stack([self.samples[name][usable] for name in self.estimate.law.names()])
-        return scatter_of(self.estimate, self.runs, params, self.indices[usable], self.starts)
+        resamples = (self.resample_indices(k) for k in np.flatnonzero(usable).tolist())  # one at a time
+        return scatter_of(self.estimate, self.runs, params, resamples, self.starts)
 
     def predict_interval(
         self, N: Any, D: Any, *, confidence: float | None = None, unique_tokens: Any = None
@@ -463,7 +465,7 @@ def bootstrap(
     isoflop_budgets: Any = None,
     confidence: float = 0.95,
     estimate: FitResult | None = None,
-    law: str | type[ScalingLaw] = "chinchilla",
+    law: str | type[ScalingLaw] | None = None,
     fixed: Mapping[str, float] | None = None,
     tied: Sequence[tuple[str, str]] | None = None,
     weights: Any = None,
@@ -505,10 +507,13 @@ def bootstrap(
     confidence
         Coverage of the percentile intervals, in (0, 1).
     estimate
-        The full-data fit, if already computed (e.g. by ``fit``), so that it is not repeated.
+        The full-data fit, if already computed (e.g. by ``fit``), so that it is not repeated. Its law,
+        fixed and tied parameters (and its weights, when it holds its runs) are the bootstrap's unless
+        given; given ones must agree with it.
     law, fixed, tied, weights, unique_tokens
         The law and its constraints, the runs' weights and unique tokens, as for ``fit`` (a run's weight
-        and unique tokens travel with it into the resamples). Approach 2 (``isoflop_budgets``) is
+        and unique tokens travel with it into the resamples). The law defaults to the estimate's, else
+        ``"chinchilla"``. Approach 2 (``isoflop_budgets``) is
         offered for the unconstrained Chinchilla law only; ``starts`` are then in the law's
         coordinates (``start_columns(law)``), by default the full-data optimum.
     groups
@@ -538,9 +543,12 @@ def bootstrap(
         holds, ...). Ctrl-C raises KeyboardInterrupt.
     """
     runs = runs_of(N, D, loss, data=data, C=C, nan_policy=nan_policy)
-    cls = law_class(law)
     if runs is not None and weights is None:
         weights = runs.weight
+    if estimate is None:
+        cls = law_class("chinchilla" if law is None else law)
+    else:
+        cls, fixed, tied, weights = _as_estimated(estimate, law, fixed, tied, weights)
     generic = cls is not Chinchilla or bool(fixed) or bool(tied) or weights is not None
     n, d, l_ = runs_arrays(N, D, loss, minimum=1 if generic else 5) if runs is None else runs_arrays(*runs)
     solver = solver_options(options, delta=delta, threads=threads, max_iterations=max_iterations)
@@ -586,19 +594,20 @@ def bootstrap(
             "weights": weights,
             "unique_tokens": unique_tokens,
         }
+        given_estimate = estimate is not None
         if estimate is None:
             estimate = (
                 fit(n, d, l_, options=solver, progress=progress, **constraints)
                 if runs is None
                 else fit(data=runs, options=solver, progress=progress, **constraints)
             )
-        elif estimate.law.KIND != cls.KIND:
-            raise ValueError(f"estimate is a fit of the {estimate.law.KIND} law, not {cls.KIND}")
         kind = _core.law_kind(cls.KIND)
         if runs is not None:
             weights = runs.weight if weights is None else weights
             unique_tokens = runs.unique_tokens if unique_tokens is None else unique_tokens
         w, u = run_weights(weights, len(n)), run_unique_tokens(unique_tokens, d)
+        if given_estimate:  # the same runs, weights and unique tokens as the estimate's
+            _check_estimate(estimate, n, d, l_, solver.delta, weights=w, unique_tokens=u)
         optimum = _core.to_coordinates(kind, np.array(list(estimate.law.params.values())))
         law_starts = _core.law_bootstrap_starts(kind, optimum) if starts is None else _law_starts(cls, starts)
         pmap = parameter_map(cls, fixed, tied)
@@ -667,7 +676,73 @@ def _warn_degenerate(n: FloatArray, d: FloatArray, resamples: Any) -> None:
         )
 
 
-def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArray, delta: float) -> None:
+def _tie_groups(pairs: Any) -> set[frozenset[str]]:
+    """The groups of parameters that ``tied`` pairs make (a tie is transitive)."""
+    groups: list[set[str]] = []
+    for pair in pairs or ():
+        joined = set(pair)
+        for group in [g for g in groups if g & joined]:
+            joined |= group
+            groups.remove(group)
+        groups.append(joined)
+    return {frozenset(group) for group in groups}
+
+
+def _as_estimated(
+    estimate: Any, law: Any, fixed: Any, tied: Any, weights: Any
+) -> tuple[type[ScalingLaw], Any, Any, Any]:
+    """The law, fixed and tied parameters and weights of the bootstrap of ``estimate``: the estimate's
+    where not given (its weights when it holds its runs), a ValueError where given ones differ."""
+    if not isinstance(estimate, FitResult):
+        raise ValueError(
+            f"estimate must be the FitResult of fit() on these runs, got {type(estimate).__name__}"
+        )
+    cls = type(estimate.law)
+    if law is not None and law_class(law) is not cls:
+        raise ValueError(
+            f"estimate is a fit of the {cls.KIND} law, but law={law!r}: leave law out to bootstrap the "
+            "estimate's, or fit that law"
+        )
+    own_fixed = estimate.fixed
+    if fixed is None:
+        fixed = own_fixed or None
+    elif set(fixed) != set(own_fixed) or any(
+        not math.isclose(float(fixed[key]), own_fixed[key], rel_tol=1e-12) for key in own_fixed
+    ):
+        raise ValueError(
+            f"fixed={dict(fixed)!r}, but the estimate was fitted with fixed={own_fixed!r}: leave fixed "
+            "out to take the estimate's"
+        )
+    if tied is None:
+        tied = list(estimate.tied) or None
+    elif _tie_groups(tied) != _tie_groups(estimate.tied):
+        raise ValueError(
+            f"tied={list(tied)!r}, but the estimate was fitted with tied={list(estimate.tied)!r}: leave "
+            "tied out to take the estimate's"
+        )
+    held = None if estimate.data is None else estimate.data.weight
+    if weights is None and estimate.weighted:
+        if held is None:
+            raise ValueError("estimate was fitted with weights: pass the same weights= to the bootstrap")
+        weights = held
+    elif weights is not None and not estimate.weighted:
+        raise ValueError(
+            "weights are given (or a weight column of data), but the estimate was fitted without: fit "
+            "with the same weights, or leave them out"
+        )
+    return cls, fixed, tied, weights
+
+
+def _check_estimate(
+    estimate: Any,
+    n: FloatArray,
+    d: FloatArray,
+    loss: FloatArray,
+    delta: float,
+    *,
+    weights: FloatArray | None = None,
+    unique_tokens: FloatArray | None = None,
+) -> None:
     if not isinstance(estimate, FitResult):
         raise ValueError(
             f"estimate must be the FitResult of fit() on these runs, got {type(estimate).__name__}"
@@ -677,7 +752,7 @@ def _check_estimate(estimate: Any, n: FloatArray, d: FloatArray, loss: FloatArra
             f"estimate is a fit of {estimate.n_runs} runs with delta={estimate.delta!r}, but the "
             f"bootstrap has {len(n)} runs and delta={delta!r}"
         )
-    value = objective(n, d, loss, estimate.law, delta=delta)
+    value = objective(n, d, loss, estimate.law, delta=delta, weights=weights, unique_tokens=unique_tokens)
     # Rounding the parameters (E = e^e, ...) moves each log-residual by ~1e-15 and the objective by at
     # most delta per run times that: below this, two objectives are the same fit (e.g. noise-free data).
     rounding = 1e-12 * delta * len(n)

@@ -20,7 +20,6 @@ from . import cli_answers, progress
 from ._checks import LARGEST_INT
 from ._core import __version__
 from ._outputs import check_outputs, quoted, write_output
-from .backtest import residual_scatter
 from .bootstrap import BootstrapResult, bootstrap
 from .fit import FitOptions, FitResult, IllConditionedWarning, ScalingLawWarning, fit
 from .frontier import GOPHER_FLOPS
@@ -418,17 +417,14 @@ def _seed(args: argparse.Namespace) -> int:
 
 def _saved(result: FitResult, runs: Runs, resampled: BootstrapResult | None) -> dict[str, Any]:
     """What the JSON needs for ``scalinglaw plan/predict --fit`` to answer without refitting: the law,
-    options, data range, and with a bootstrap its converged draws and the scatter of single runs."""
+    options, data range, and with a bootstrap its converged draws and the calibration of its predictive
+    intervals (``BootstrapResult.scatter``), so that ``predict --fit`` gives ``predict_interval``'s."""
     draws, scatter = None, None
     if resampled is not None:
         usable = resampled.status == "converged"
         draws = {key: resampled.samples[key][usable] for key in result.law.names()}
-        if result.law.KIND == "chinchilla" and not result.weighted:
-            # the scatter of single runs from an inner backtest of the same fit (Chinchilla's, for now)
-            constraints: dict[str, Any] = {"fixed": result.fixed or None, "tied": list(result.tied) or None}
-            scatter = residual_scatter(
-                runs.N, runs.D, runs.loss, result, options=result.options, **constraints
-            )
+        if resampled.n_converged >= 2 and resampled.runs is not None:
+            scatter = resampled.scatter
     return saved_fields(
         result.law,
         options={"delta": result.delta, "max_iterations": result.options.max_iterations},

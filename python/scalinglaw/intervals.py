@@ -11,8 +11,10 @@ is the bootstrap's standard error, the runs' scatter and the extrapolation error
 
 * Inside the runs' range the scores are the runs' *out-of-bag* residuals: run i against the mean log
   prediction of the resamples that did not draw it (the jackknife+-after-bootstrap of Kim, Xu &
-  Barber 2020, at no extra fit). A fit's own residuals understate how far unseen runs stray, since
-  the fit bent towards them; s0^2 is the residuals' mean square less the resamples' variance there.
+  Barber 2020, at no extra fit), summed one resample at a time (its runs regenerated from the seed):
+  O(runs) memory, never a (resamples, runs) table. A fit's own residuals understate how far unseen
+  runs stray, since the fit bent towards them; s0^2 is the residuals' mean square less the
+  resamples' variance there.
 * Beyond it the errors of two *forward* splits inside the runs also count: fit the lower half of the
   range of log C (likewise log N), bootstrap that fit (``FORWARD_RESAMPLES`` resamples) for its own
   v, and predict the upper half. Their mean squared error beyond s0^2 + v gives the growth g per
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,19 +109,60 @@ def log_predictions(
     return np.log(np.stack([law(*row).predict(N, D, unique_tokens) for row in params.tolist()]))
 
 
-def out_of_bag_residuals(
-    log_predicted: FloatArray, indices: NDArray[np.int64], log_loss: FloatArray
-) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """Each run's log loss minus the mean log prediction of the resamples that did not draw it
-    (``log_predicted``: (resamples, runs); ``indices``: the resamples), and which runs have one (a run
-    in every resample has none)."""
-    drawn = np.zeros(log_predicted.shape, dtype=bool)
-    drawn[np.repeat(np.arange(len(indices)), indices.shape[1]), indices.ravel()] = True
-    out = ~drawn
-    count = out.sum(axis=0)
-    seen = count > 0
-    total = np.where(out, log_predicted, 0.0).sum(axis=0)
-    return np.asarray(log_loss[seen] - total[seen] / count[seen]), np.asarray(seen)
+def _log_rows(law: type[ScalingLaw], params: FloatArray, runs: FittedRuns) -> Iterator[FloatArray]:
+    """log L_r at the runs, one resample r (a row of ``params``) at a time."""
+    for row in params.tolist():
+        yield np.log(law(*row).predict(runs.N, runs.D, runs.unique_tokens))
+
+
+def _log_variance(
+    law: type[ScalingLaw], params: FloatArray, runs: FittedRuns, total: FloatArray | None = None
+) -> FloatArray:
+    """The variance over the rows of ``params`` of log L_r at each run (ddof=1; 0 with one row), one row
+    at a time in two passes (the mean, then the squared deviations, as numpy's ``var`` sums them);
+    ``total``: the rows' sum, if known."""
+    count = len(params)
+    variance = np.zeros(len(runs.N))
+    if count < 2:
+        return variance
+    if total is None:
+        total = np.zeros(len(runs.N))
+        for predicted in _log_rows(law, params, runs):
+            total += predicted
+    mean = total / count
+    for predicted in _log_rows(law, params, runs):
+        deviation = predicted - mean
+        variance += deviation * deviation
+    return np.asarray(variance / (count - 1))
+
+
+def out_of_bag(
+    law: type[ScalingLaw], params: FloatArray, resamples: Iterable[NDArray[np.int64]], runs: FittedRuns
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """The variance over the resamples of log L_r at each run (ddof=1; 0 with one resample), each run's
+    out-of-bag residual -- its log loss minus the mean log prediction of the resamples that did not
+    draw it -- and which runs have one (a run in every resample has none). ``params`` holds one row per
+    resample, ``resamples`` the run indices each drew, in the same order.
+
+    One resample at a time, in two passes (the mean, then the squared deviations, as numpy's ``var``
+    sums them): memory O(runs), never the (resamples, runs) table of predictions or draws."""
+    size = len(runs.N)
+    total, out_total = np.zeros(size), np.zeros(size)
+    out_count = np.zeros(size, dtype=np.int64)
+    done = 0
+    for predicted, drawn in zip(_log_rows(law, params, runs), resamples):
+        total += predicted
+        out = np.ones(size, dtype=bool)
+        out[drawn] = False
+        out_total += np.where(out, predicted, 0.0)
+        out_count += out
+        done += 1
+    if done != len(params):
+        raise ValueError(f"{len(params)} resamples' parameters but {done} resamples' runs")
+    variance = _log_variance(law, params, runs, total)
+    seen = out_count > 0
+    residuals = np.log(runs.loss[seen]) - out_total[seen] / out_count[seen]
+    return variance, np.asarray(residuals), np.asarray(seen)
 
 
 def _studentized(errors: FloatArray, scale: float, variance: FloatArray) -> FloatArray:
@@ -156,7 +200,7 @@ def _refit(
         return None
     kind = _core.law_kind(cls.KIND)
     optimum = _core.to_coordinates(kind, np.array(list(part.law.params.values())))
-    rows = np.asarray(_core.bootstrap_indices(len(n), FORWARD_RESAMPLES, 0))
+    rows = _core.Resampling(FORWARD_RESAMPLES, 0, np.empty(0, np.int64))  # drawn where refitted
     raw = _core.law_bootstrap(
         kind,
         n,
@@ -193,10 +237,10 @@ def _forward_errors(
             continue
         law, params = refit
         u = None if runs.unique_tokens is None else runs.unique_tokens[upper]
-        drawn = log_predictions(type(law), params, n[upper], d[upper], u)
+        variance = _log_variance(type(law), params, FittedRuns(n[upper], d[upper], loss[upper], u))
         errors = np.log(loss[upper]) - np.log(law.predict(n[upper], d[upper], u))
         distance = _distance(n[upper], d[upper], _log_range(n[lower], d[lower]))
-        found.append((errors, drawn.var(axis=0, ddof=1), distance))
+        found.append((errors, variance, distance))
     if not found:
         return np.zeros(0), np.zeros(0), np.zeros(0)
     errors, variances, distances = (np.concatenate(parts) for parts in zip(*found))
@@ -207,15 +251,14 @@ def scatter_of(
     estimate: FitResult,
     runs: FittedRuns,
     params: FloatArray,
-    indices: NDArray[np.int64],
+    resamples: Iterable[NDArray[np.int64]],
     starts: FloatArray,
 ) -> Scatter:
     """The scatter of ``runs`` around ``estimate``'s law and its scores (see the module): ``params``
-    and ``indices`` are the converged resamples' parameters and runs, ``starts`` their refits'."""
+    and ``resamples`` are the converged resamples' parameters and the runs each drew (any iterable,
+    e.g. regenerated one at a time), ``starts`` their refits'."""
     log_loss = np.log(runs.loss)
-    drawn = log_predictions(type(estimate.law), params, runs.N, runs.D, runs.unique_tokens)
-    variance = drawn.var(axis=0, ddof=1) if len(drawn) > 1 else np.zeros(len(log_loss))
-    residuals, seen = out_of_bag_residuals(drawn, indices, log_loss)
+    variance, residuals, seen = out_of_bag(type(estimate.law), params, resamples, runs)
     if residuals.size == 0:  # every run in every resample: the fit's own residuals
         residuals = log_loss - np.log(estimate.predict(runs.N, runs.D, runs.unique_tokens))
         seen = np.ones(len(log_loss), dtype=bool)

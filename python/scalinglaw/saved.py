@@ -2,10 +2,15 @@
 
 The document is self-describing and versioned (``schema_version``): the law's name, formula and
 parameters, the units, the columns and options used, the region the runs cover (``data_range``), and,
-when there was a bootstrap, every converged resample's parameters (``draws``) and the scatter of single
-runs around the law (``scatter``, log residuals; see ``backtest.residual_scatter``), from which plans
-and predictions get their intervals without refitting. Floats are written by ``repr``, so a loaded law
-answers exactly as the fitted one did.
+when there was a bootstrap, every converged resample's parameters (``draws``) and the calibration of the
+predictive intervals (``scatter``: the fields of ``intervals.Scatter``, labelled), from which plans and
+predictions get their intervals without refitting. Floats are written by ``repr``, so a loaded law
+answers exactly as the fitted one did, and a prediction's interval is the bootstrap's
+``predict_interval`` to the last bit.
+
+Version 2 changed ``scatter`` from version 1's list of log residuals (a sample added to the draws'
+predictions) to the calibration of ``scalinglaw.intervals``; a version 1 document is still read, its
+scatter left out with a warning (its predictions then carry the draws' parameter-only intervals).
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from typing import Any, Union
 import numpy as np
 
 from ._checks import FloatArray
+from .intervals import Scatter
 from .law import LAWS, ScalingLaw
 from .trust import DataRange
+from .warnings import ScalingLawWarning, warn
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The rows of ``Scatter.log_range``, as labelled in the document.
+LOG_RANGE_KEYS = ("N", "D", "C")
 #: Each law's parameters, by the law's name (a document names its law; see ``scalinglaw.law.LAWS``).
 PARAMETER_NAMES: dict[str, tuple[str, ...]] = {name: cls.names() for name, cls in LAWS.items()}
 FORMULAS = {name: cls.FORMULA for name, cls in LAWS.items()}
@@ -46,7 +55,7 @@ class SavedFit:
     draws: tuple[ScalingLaw, ...]  #: converged bootstrap resamples' laws (empty without a bootstrap)
     confidence: float  #: of intervals from the draws
     data: DataRange | None  #: the region the runs cover (None for published parameters)
-    scatter: FloatArray | None  #: log residuals of single runs, for predictive intervals
+    scatter: Scatter | None  #: the calibration of the predictive intervals of the loss (with draws)
     source: str  #: where it came from: a file, or "published parameters"
 
     @classmethod
@@ -97,7 +106,7 @@ def saved_fields(
     data: DataRange,
     draws: Mapping[str, Any] | None = None,
     confidence: float = 0.95,
-    scatter: Any = None,
+    scatter: Scatter | None = None,
 ) -> dict[str, Any]:
     """The keys a fit's JSON document needs to be loaded back (merged into the document's top level)."""
     fields: dict[str, Any] = {
@@ -115,8 +124,59 @@ def saved_fields(
             "params": {key: [float(v) for v in draws[key]] for key in law.names()},
         }
     if scatter is not None:
-        fields["scatter"] = [float(v) for v in scatter]
+        fields["scatter"] = scatter_fields(scatter)
     return fields
+
+
+def scatter_fields(scatter: Scatter) -> dict[str, Any]:
+    """The document's ``scatter``: s0 and g in log loss, the runs' range in log10 N, D and C (each [lowest,
+    highest]), and the studentized scores inside the runs' range and beyond it (see ``intervals``)."""
+    return {
+        "scale": float(scatter.scale),
+        "growth": float(scatter.growth),
+        "log_range": {key: [float(v) for v in row] for key, row in zip(LOG_RANGE_KEYS, scatter.log_range)},
+        "inside": [float(v) for v in scatter.inside],
+        "beyond": [float(v) for v in scatter.beyond],
+    }
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{where} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _numbers(values: Any, where: str) -> FloatArray:
+    if not isinstance(values, list):
+        raise ValueError(f"{where} must be a list of numbers, got {type(values).__name__}")
+    return np.array([_number(v, f"{where}[{i}]") for i, v in enumerate(values)], dtype=np.float64)
+
+
+def _scatter(entry: Any, where: str) -> Scatter:
+    """The ``scatter`` of a version 2 document, checked."""
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"{where} must be a mapping of scale, growth, log_range, inside, beyond")
+    missing = [key for key in ("scale", "growth", "log_range", "inside", "beyond") if key not in entry]
+    if missing:
+        raise ValueError(f"{where}: missing {', '.join(missing)}")
+    ranges = entry["log_range"]
+    shape = f"{where}: log_range must give [lowest, highest] log10 of each of N, D, C, got {ranges!r}"
+    if not isinstance(ranges, Mapping) or sorted(ranges) != sorted(LOG_RANGE_KEYS):
+        raise ValueError(shape)
+    rows = [_numbers(ranges[key], f"{where}: log_range {key}") for key in LOG_RANGE_KEYS]
+    if any(row.shape != (2,) or not row[0] <= row[1] for row in rows):
+        raise ValueError(shape)
+    log_range = np.array(rows)
+    scale, growth = (_number(entry[key], f"{where}: {key}") for key in ("scale", "growth"))
+    if scale < 0 or growth < 0:
+        raise ValueError(f"{where}: scale and growth must be >= 0, got {scale!r} and {growth!r}")
+    return Scatter(
+        scale=scale,
+        growth=growth,
+        inside=_numbers(entry["inside"], f"{where}: inside"),
+        beyond=_numbers(entry["beyond"], f"{where}: beyond"),
+        log_range=log_range,
+    )
 
 
 def load_fit(path: PathLike) -> SavedFit:
@@ -170,5 +230,14 @@ def from_document(document: Any, where: str = "the document") -> SavedFit:
     if document.get("data_range"):
         ranges = document["data_range"]
         data = DataRange(**{key: (float(ranges[key][0]), float(ranges[key][1])) for key in ranges})
-    scatter = None if document.get("scatter") is None else np.asarray(document["scatter"], dtype=np.float64)
+    scatter = None
+    if version == 1 and document.get("scatter") and draws:
+        warn(
+            f"{where}: a schema_version 1 fit, whose scatter of single runs the predictive intervals no "
+            "longer use: its predictions carry the draws' parameter-only intervals (narrower); write the "
+            "fit again (scalinglaw fit ... --json PATH) for calibrated ones",
+            ScalingLawWarning,
+        )
+    elif version >= 2 and document.get("scatter") is not None:
+        scatter = _scatter(document["scatter"], f"{where}: scatter")
     return SavedFit(law, str(name), draws, confidence, data, scatter, where)
