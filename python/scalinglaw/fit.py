@@ -898,12 +898,14 @@ def _near_best(
 ) -> dict[str, tuple[float, float]]:
     """Each free parameter's span over the optima within NEAR_BEST of the best objective."""
     near = np.isfinite(objective) & (objective <= best * (1 + NEAR_BEST))
-    kind = _core.law_kind(cls.KIND)
-    params = np.array([_core.from_coordinates(kind, row) for row in coordinates[near]])
-    if params.size == 0:
+    if not near.any():
         return {}
+    # Parameters are coordinates or their exponentials, each alone: the spans' ends are the ends' images.
+    kind = _core.law_kind(cls.KIND)
+    lowest = _core.from_coordinates(kind, coordinates[near].min(axis=0))
+    highest = _core.from_coordinates(kind, coordinates[near].max(axis=0))
     return {
-        name: (float(params[:, j].min()), float(params[:, j].max()))
+        name: (float(lowest[j]), float(highest[j]))
         for j, name in enumerate(cls.names())
         if roles[name] == "free"
     }
