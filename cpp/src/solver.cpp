@@ -159,32 +159,31 @@ double fit_amplitudes(const Problem& problem, Vec5& x, State& s, State& scratch,
     const std::size_t n = problem.log_n.size();
     double lambda = 1e-6;
     // A held amplitude (a fixed one) keeps its value: zero gradient, a unit row and column.
-    auto hold = [&](Vec3& g, Mat3& m, Vec3& scaling) {
-        for (int k = 0; held && k < 3; ++k)
+    auto hold = [&](Mat3& m) {
+        for (int k = 0; k < 3; ++k)
             if (held[k]) {
-                g[k] = 0.0;
                 m.row(k).setZero();
                 m.col(k).setZero();
-                m(k, k) = scaling[k] = 1.0;
+                m(k, k) = 1.0;
             }
     };
     for (int iteration = 0; iteration < amplitude_iterations; ++iteration) {
         HuberSums<3> sums;
         amplitude_derivative_sums(s.p1, s.p2, s.p3, s.r, n, problem.delta, ws.reweight.data(), &sums);
         Vec3 g = Eigen::Map<const Vec3>(sums.gradient);
-        Vec3 scaling = damping_scale<Vec3>(Eigen::Map<const Vec3>(sums.reweighted_diagonal));
+        if (held)
+            for (int k = 0; k < 3; ++k) g[k] = held[k] ? 0.0 : g[k];
+        if (g.cwiseAbs().maxCoeff() <= options.gradient_tolerance * f) break;
         // The Hessian's amplitude block: the psi-part of the Gram plus the gradient on the diagonal.
         Mat3 exact = from_upper<3>(sums.gram);
         exact.diagonal() += g;
-        hold(g, exact, scaling);
-        if (g.cwiseAbs().maxCoeff() <= options.gradient_tolerance * f) break;
+        if (held) hold(exact);
         const bool newton = Factor<3>(exact).ok();
-        Mat3 model = exact;
-        if (!newton) {
-            model = reweighted_model(problem, s, ws).topLeftCorner<3, 3>();
-            Vec3 unused = scaling;
-            hold(g, model, unused);
-        }
+        Mat3 model = newton ? exact : Mat3(reweighted_model(problem, s, ws).topLeftCorner<3, 3>());
+        if (held && !newton) hold(model);
+        Vec3 scaling = damping_scale<Vec3>(Eigen::Map<const Vec3>(sums.reweighted_diagonal));
+        if (held)
+            for (int k = 0; k < 3; ++k) scaling[k] = held[k] ? 1.0 : scaling[k];
         bool accepted = false;
         for (int attempt = 0; attempt < 6 && !accepted; ++attempt) {
             Mat3 damped = model;
