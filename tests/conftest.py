@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scalinglaw
 
 REPO = Path(__file__).resolve().parents[1]
 # The reference copy of the data, read here with the csv module, not with scalinglaw's reader.
@@ -130,3 +131,28 @@ def data_constrained_terms(p, n, d, u):
 def data_constrained_loss(p, n, d, u):
     """L of Muennighoff et al.'s law (``data_constrained_terms``, summed)."""
     return sum(data_constrained_terms(p, n, d, u))
+
+
+# ---- Ladders: a law-true one, and Gadre et al.'s public one ----------------------------------------------
+
+LADDER_LAW = scalinglaw.Law(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
+
+
+def synthetic_ladder(seed=0, noise=0.01, law=LADDER_LAW, steps=8):
+    """(N, D, loss) of a ladder on which ``law`` is true: ``steps`` sizes from 2e7 to 3e9 by ``steps``
+    budgets from 1e18 to 1e21 FLOPs (1 to 500 tokens per parameter), log-normal noise of ``noise``."""
+    rng = np.random.default_rng(seed)
+    sizes, budgets = np.geomspace(2e7, 3e9, steps), np.geomspace(1e18, 1e21, steps)
+    n, c = (grid.ravel() for grid in np.meshgrid(sizes, budgets))
+    d = c / (6 * n)
+    keep = (d / n > 1) & (d / n < 500)
+    n, d = n[keep], d[keep]
+    return n, d, law.predict(n, d) * np.exp(rng.normal(0.0, noise, n.size))
+
+
+def gadre_ladder(val="c4_val"):
+    """Gadre et al.'s 35 RedPajama runs (4 small sizes x 8 token multipliers, 1B, 7B; tests/data), losses on
+    one validation set, read with the csv module."""
+    with (REPO / "tests" / "data" / "gadre_rpj.csv").open(newline="") as file:
+        rows = [row for row in csv.DictReader(file) if row["val"] == val]
+    return tuple(np.array([float(row[key]) for row in rows]) for key in ("N", "D", "loss"))

@@ -1,14 +1,13 @@
 """Backtests against an independent computation: the split's runs fitted by scipy, the held-out runs
 predicted and their errors computed by hand; predictive intervals' coverage where the law is true."""
 
-import csv
 import json
 import math
 
 import numpy as np
 import pytest
 import scalinglaw
-from conftest import REPO, huber_objective_and_gradient, scipy_fit
+from conftest import gadre_ladder, huber_objective_and_gradient, scipy_fit, synthetic_ladder
 from scalinglaw.backtest import DEFAULT_SPLITS, backtest, compare
 
 #: Starts of the independent reference fits, (a, b, e, alpha, beta): corners of Hoffmann et al.'s grid
@@ -32,13 +31,6 @@ def reference_fit(n, d, loss):
     ]
     best = min(ends, key=lambda end: end.fun)
     return scipy_fit(n, d, loss, starts=(best.x,))
-
-
-def gadre_ladder(val="c4_val"):
-    """Gadre et al.'s 35 RedPajama runs, losses on one validation set, read with the csv module."""
-    with (REPO / "tests" / "data" / "gadre_rpj.csv").open(newline="") as file:
-        rows = [row for row in csv.DictReader(file) if row["val"] == val]
-    return tuple(np.array([float(row[key]) for row in rows]) for key in ("N", "D", "loss"))
 
 
 def by_hand_mask(name, n, d):
@@ -134,14 +126,7 @@ def test_lower_compute_fits_drift_from_the_full_plan(chinchilla_backtest):
 
 
 def law_true_ladder(seed):
-    rng = np.random.default_rng(seed)
-    sizes, budgets = np.geomspace(2e7, 3e9, 10), np.geomspace(1e18, 1e21, 10)
-    n, c = (grid.ravel() for grid in np.meshgrid(sizes, budgets))
-    d = c / (6 * n)
-    keep = (d / n > 1) & (d / n < 500)
-    n, d = n[keep], d[keep]
-    law = scalinglaw.Law(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
-    return n, d, law.predict(n, d) * np.exp(rng.normal(0.0, 0.01, n.size))
+    return synthetic_ladder(seed, steps=10)
 
 
 def test_predictive_intervals_cover_held_out_runs_where_the_law_is_true():

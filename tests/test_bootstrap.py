@@ -416,15 +416,17 @@ def test_bad_estimate_and_ungroupable_budgets_raise_value_error(chinchilla_240, 
         scalinglaw.bootstrap(n, d, loss, n_resamples=2, estimate=fit_240, isoflop_budgets=[1e30, 1e31])
 
 
-def test_ctrl_c_interrupts_a_long_bootstrap():
-    # 300 resamples from 900 starts each take ~20 s on 2 cores; SIGINT must end it within seconds.
-    script = textwrap.dedent("""
+@pytest.mark.parametrize("shown", [False, True], ids=["quiet", "with a progress bar"])
+def test_ctrl_c_interrupts_a_long_bootstrap(shown):
+    # 300 resamples from 900 starts each take ~20 s on 2 cores; SIGINT must end it within seconds, also
+    # while the waiting thread feeds a progress bar.
+    script = textwrap.dedent(f"""
         import scalinglaw
         runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
         estimate = scalinglaw.fit(*runs)
         print("started", flush=True)
         scalinglaw.bootstrap(*runs, n_resamples=300, seed=1, estimate=estimate,
-                             starts=scalinglaw.default_starts()[::5], threads=2)
+                             starts=scalinglaw.default_starts()[::5], threads=2, progress={shown})
         print("finished", flush=True)
     """)
     process = subprocess.Popen(
@@ -432,7 +434,7 @@ def test_ctrl_c_interrupts_a_long_bootstrap():
     )
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "started"
-    time.sleep(0.5)
+    time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     sent = time.perf_counter()
     try:
@@ -444,4 +446,5 @@ def test_ctrl_c_interrupts_a_long_bootstrap():
     assert time.perf_counter() - sent < 5
     assert "finished" not in stdout
     assert "KeyboardInterrupt" in stderr
+    assert ("resamples" in stderr) == shown  # the bar, when asked for
     assert process.returncode == -signal.SIGINT

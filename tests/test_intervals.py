@@ -7,23 +7,14 @@ import sys
 import numpy as np
 import pytest
 import scalinglaw
+from conftest import LADDER_LAW, synthetic_ladder
 
-LAW = scalinglaw.Law(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
-
-
-def ladder(seed=0, noise=0.01, law=LAW):
-    rng = np.random.default_rng(seed)
-    sizes, budgets = np.geomspace(2e7, 3e9, 8), np.geomspace(1e18, 1e21, 8)
-    n, c = (grid.ravel() for grid in np.meshgrid(sizes, budgets))
-    d = c / (6 * n)
-    keep = (d / n > 1) & (d / n < 500)
-    n, d = n[keep], d[keep]
-    return n, d, law.predict(n, d) * np.exp(rng.normal(0.0, noise, n.size))
+LAW = LADDER_LAW
 
 
 @pytest.fixture(scope="module")
 def boot():
-    return scalinglaw.bootstrap(*ladder(), n_resamples=300, seed=0)
+    return scalinglaw.bootstrap(*synthetic_ladder(), n_resamples=300, seed=0)
 
 
 def test_scalars_give_floats_and_arrays_broadcast(boot):
@@ -68,7 +59,7 @@ def test_intervals_widen_with_extrapolation(boot):
 
 def test_fresh_runs_where_the_law_is_true_are_covered_about_as_often_as_promised(boot):
     # New runs at the ladder's own points (new noise): the 95% intervals should hold about 95% of them.
-    n, d, _ = ladder()
+    n, d, _ = synthetic_ladder()
     rng = np.random.default_rng(1)
     fresh = LAW.predict(n, d)[None, :] * np.exp(rng.normal(0.0, 0.01, (40, n.size)))
     low, high = boot.predict_interval(n, d)
@@ -78,20 +69,20 @@ def test_fresh_runs_where_the_law_is_true_are_covered_about_as_often_as_promised
 
 def test_every_law():
     kaplan = scalinglaw.law.Kaplan(N_c=8.8e13, D_c=5.4e13, alpha_N=0.076, alpha_D=0.095)
-    n, d, loss = ladder(law=kaplan, noise=0.005)
+    n, d, loss = synthetic_ladder(law=kaplan, noise=0.005)
     start = [[math.log(8e13), math.log(5e13), 0.08, 0.1]]
     fitted = scalinglaw.fit(n, d, loss, law="kaplan", starts=start)
     boot = scalinglaw.bootstrap(n, d, loss, law="kaplan", estimate=fitted, n_resamples=100, seed=0)
     low, high = boot.predict_interval(1e9, 2e10)
     assert low < float(fitted.predict(1e9, 2e10)) < high
-    tied = scalinglaw.bootstrap(*ladder(), tied=[("alpha", "beta")], n_resamples=100, seed=0)
+    tied = scalinglaw.bootstrap(*synthetic_ladder(), tied=[("alpha", "beta")], n_resamples=100, seed=0)
     low, high = tied.predict_interval([1e9, 1e11], 2e10)
     assert np.all(low < tied.estimate.predict([1e9, 1e11], 2e10)) and np.all(high > low)
 
 
 def test_a_single_resample_gives_no_interval():
     with pytest.warns(scalinglaw.BootstrapWarning, match="fewer than 2 usable samples"):
-        single = scalinglaw.bootstrap(*ladder(), n_resamples=1, seed=0)
+        single = scalinglaw.bootstrap(*synthetic_ladder(), n_resamples=1, seed=0)
     with pytest.raises(ValueError, match="fewer than 2 converged resamples"):
         single.predict_interval(1e9, 2e10)
 
@@ -125,7 +116,7 @@ def test_out_of_bag_streamed_over_resamples_equals_the_whole_tables(boot, given)
     from scalinglaw import intervals
 
     if given:  # resamples given by indices=, e.g. Epoch's
-        n, d, loss = ladder()
+        n, d, loss = synthetic_ladder()
         rows = np.random.default_rng(3).integers(0, n.size, (40, n.size))
         boot = scalinglaw.bootstrap(n, d, loss, indices=rows, n_resamples=40, tied=[("alpha", "beta")])
     variance, residuals, seen = table_reference(boot)
@@ -166,9 +157,9 @@ def test_a_grouped_bootstrap_gives_intervals(monkeypatch):
         raise AssertionError("the (resamples, runs) index table was built")
 
     monkeypatch.setattr(sys.modules["scalinglaw.bootstrap"], "bootstrap_indices", refused)
-    plain = scalinglaw.bootstrap(*ladder(), n_resamples=50, seed=0)
+    plain = scalinglaw.bootstrap(*synthetic_ladder(), n_resamples=50, seed=0)
     assert plain.scatter.inside.size > 0
-    grouped = scalinglaw.bootstrap(*ladder(), n_resamples=100, seed=0, groups="N")
+    grouped = scalinglaw.bootstrap(*synthetic_ladder(), n_resamples=100, seed=0, groups="N")
     low, high = grouped.predict_interval(1e9, 2e10)
     assert low < float(grouped.estimate.predict(1e9, 2e10)) < high
     assert grouped.scatter.inside.size > 0

@@ -5,10 +5,7 @@ work."""
 from __future__ import annotations
 
 import io
-import signal
-import subprocess
 import sys
-import textwrap
 import time
 
 import numpy as np
@@ -115,32 +112,3 @@ def test_progress_must_be_none_or_a_bool(chinchilla_240, value):
         scalinglaw.fit(*chinchilla_240, progress=value)
     with pytest.raises(ValueError, match="progress must be None"):
         scalinglaw.bootstrap(*chinchilla_240, n_resamples=2, seed=0, progress=value)
-
-
-def test_ctrl_c_interrupts_a_bootstrap_that_shows_progress():
-    script = textwrap.dedent("""
-        import scalinglaw
-        runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
-        estimate = scalinglaw.fit(*runs)
-        print("started", flush=True)
-        scalinglaw.bootstrap(*runs, n_resamples=300, seed=1, estimate=estimate,
-                             starts=scalinglaw.default_starts()[::5], threads=2, progress=True)
-        print("finished", flush=True)
-    """)
-    process = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "started"
-    time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
-    sent = time.perf_counter()
-    try:
-        stdout, stderr = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        pytest.fail("the bootstrap did not stop within 20 s of SIGINT")
-    assert time.perf_counter() - sent < 5
-    assert "finished" not in stdout
-    assert "KeyboardInterrupt" in stderr and "resamples" in stderr

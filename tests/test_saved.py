@@ -7,25 +7,16 @@ import math
 import numpy as np
 import pytest
 import scalinglaw
+from conftest import LADDER_LAW, synthetic_ladder
 from scalinglaw import answers
 from scalinglaw.cli import main
 from scalinglaw.law import DataConstrained, Kaplan
 from scalinglaw.saved import SCHEMA_VERSION, from_document, load_fit, saved_fields
 from scalinglaw.trust import DataRange
 
-LAW = scalinglaw.Law(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
+LAW = LADDER_LAW
 POINTS_N = [1e8, 1e9, 7e10, 1e12]
 POINTS_D = [2e9, 2e10, 1.4e12, 2e13]
-
-
-def ladder(law=LAW, seed=0, noise=0.01):
-    rng = np.random.default_rng(seed)
-    sizes, budgets = np.geomspace(2e7, 3e9, 8), np.geomspace(1e18, 1e21, 8)
-    n, c = (grid.ravel() for grid in np.meshgrid(sizes, budgets))
-    d = c / (6 * n)
-    keep = (d / n > 1) & (d / n < 500)
-    n, d = n[keep], d[keep]
-    return n, d, law.predict(n, d) * np.exp(rng.normal(0.0, noise, n.size))
 
 
 def document_of(boot, unique_tokens=None):
@@ -42,7 +33,7 @@ def document_of(boot, unique_tokens=None):
 
 
 def test_predict_from_the_saved_fit_is_the_bootstraps_interval(tmp_path, capsys):
-    n, d, loss = ladder()
+    n, d, loss = synthetic_ladder()
     path = tmp_path / "runs.csv"
     path.write_text(
         "N,D,loss\n"
@@ -96,7 +87,7 @@ def _laws():
 @pytest.mark.parametrize("name", ["kaplan", "data_constrained"])
 def test_answers_from_a_saved_fit_of_any_law(name, tmp_path):
     law, start = _laws()[name]
-    n, d, loss = ladder(law=law, noise=0.005)
+    n, d, loss = synthetic_ladder(law=law, noise=0.005)
     unique = None
     if name == "data_constrained":
         unique = d / np.resize([1.0, 3.0, 10.0, 30.0], d.size)  # runs repeat their data 1 to 30 times
@@ -117,7 +108,7 @@ def test_answers_from_a_saved_fit_of_any_law(name, tmp_path):
 
 @pytest.fixture(scope="module")
 def boot():
-    return scalinglaw.bootstrap(*ladder(), n_resamples=40, seed=0)
+    return scalinglaw.bootstrap(*synthetic_ladder(), n_resamples=40, seed=0)
 
 
 def test_a_plans_loss_interval_is_the_predictive_interval_at_its_allocation(boot):

@@ -1,11 +1,9 @@
 """Plans that warn when they should not be believed, and stay clean when they should."""
 
-import csv
-
 import numpy as np
 import pytest
 import scalinglaw
-from conftest import REPO
+from conftest import gadre_ladder
 from scalinglaw.trust import DataRange, check_plans
 
 LAW = scalinglaw.Law(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
@@ -49,13 +47,6 @@ def test_chinchilla_fitted_up_to_1e20_warns_at_1e23(chinchilla_240):
     check = checks_for(n[low], d[low], loss[low])
     assert check.extrapolation > 100
     assert any("far outside the data" in warning for warning in check.warnings)
-
-
-def gadre_ladder(val="c4_val"):
-    """Gadre et al.'s 35 RedPajama runs (4 small sizes x 8 token multipliers, 1B, 7B), read with csv."""
-    with (REPO / "tests" / "data" / "gadre_rpj.csv").open(newline="") as file:
-        rows = [row for row in csv.DictReader(file) if row["val"] == val]
-    return tuple(np.array([float(row[key]) for row in rows]) for key in ("N", "D", "loss"))
 
 
 def test_a_ladder_without_its_largest_size_warns_at_1e23():
