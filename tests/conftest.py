@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 
@@ -156,3 +157,22 @@ def gadre_ladder(val="c4_val"):
     with (REPO / "tests" / "data" / "gadre_rpj.csv").open(newline="") as file:
         rows = [row for row in csv.DictReader(file) if row["val"] == val]
     return tuple(np.array([float(row[key]) for row in rows]) for key in ("N", "D", "loss"))
+
+
+def saved_fit_file(n, d, fitted, boot, directory):
+    """fit.json of a fit of runs (n, d) with the converged draws and scatter of bootstrap ``boot``, as the
+    command writes it; its path."""
+    from scalinglaw.saved import saved_fields
+    from scalinglaw.trust import DataRange
+
+    converged = boot.status == "converged"
+    document = saved_fields(
+        fitted.law,
+        options={"delta": 1e-3},
+        data=DataRange.of(n, d),
+        draws={k: boot.samples[k][converged] for k in fitted.law.names()},
+        scatter=boot.scatter,
+    )
+    path = directory / "fit.json"
+    path.write_text(json.dumps(document))
+    return path

@@ -5,10 +5,10 @@ import math
 
 import pytest
 import scalinglaw
+from conftest import saved_fit_file
 from scalinglaw import answers
 from scalinglaw.cli import main
-from scalinglaw.saved import SavedFit, from_document, load_fit, saved_fields
-from scalinglaw.trust import DataRange
+from scalinglaw.saved import SavedFit, from_document, load_fit
 
 PAPER = "E=1.69,A=406.4,B=410.7,alpha=0.336,beta=0.283"
 
@@ -59,16 +59,7 @@ def saved(chinchilla_240, fit_240, tmp_path_factory):
     """A saved fit with bootstrap draws and scatter, written and read back."""
     n, d, loss = chinchilla_240
     boot = scalinglaw.bootstrap(n, d, loss, n_resamples=200, seed=0, estimate=fit_240)
-    converged = boot.status == "converged"
-    document = saved_fields(
-        fit_240.law,
-        options={"delta": 1e-3},
-        data=DataRange.of(n, d),
-        draws={k: boot.samples[k][converged] for k in ("E", "A", "B", "alpha", "beta")},
-        scatter=boot.scatter,
-    )
-    path = tmp_path_factory.mktemp("saved") / "fit.json"
-    path.write_text(json.dumps(document))
+    path = saved_fit_file(n, d, fit_240, boot, tmp_path_factory.mktemp("saved"))
     return path, boot
 
 

@@ -11,12 +11,12 @@ import sys
 import numpy as np
 import pytest
 import scalinglaw
+from conftest import saved_fit_file
 from scalinglaw import answers, intervals
 from scalinglaw.cli import main
 from scalinglaw.io import read_points
 from scalinglaw.law import DataConstrained
-from scalinglaw.saved import SavedFit, load_fit, saved_fields
-from scalinglaw.trust import DataRange
+from scalinglaw.saved import SavedFit, load_fit
 
 PAPER = "E=1.69,A=406.4,B=410.7,alpha=0.336,beta=0.283"
 LAW = scalinglaw.Law(E=1.69, A=406.4, B=410.7, alpha=0.336, beta=0.283)
@@ -28,17 +28,7 @@ def saved(chinchilla_240, fit_240, tmp_path_factory):
     """A saved fit with a few bootstrap draws and the scatter of single runs."""
     n, d, loss = chinchilla_240
     boot = scalinglaw.bootstrap(n, d, loss, n_resamples=30, seed=1, estimate=fit_240)
-    converged = boot.status == "converged"
-    document = saved_fields(
-        fit_240.law,
-        options={"delta": 1e-3},
-        data=DataRange.of(n, d),
-        draws={k: boot.samples[k][converged] for k in ("E", "A", "B", "alpha", "beta")},
-        scatter=boot.scatter,
-    )
-    path = tmp_path_factory.mktemp("saved") / "fit.json"
-    path.write_text(json.dumps(document))
-    return path
+    return saved_fit_file(n, d, fit_240, boot, tmp_path_factory.mktemp("saved"))
 
 
 def test_read_points_as_read_csv_reads_runs(tmp_path):
