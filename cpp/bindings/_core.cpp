@@ -11,6 +11,7 @@
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
+#include <utility>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -97,9 +98,10 @@ struct Allocations {
     py::array_t<double> flops, n, d, loss, tokens_per_parameter;
 };
 
-// Applies an allocation rule (budget, loss or size -> Allocation) to every entry of `values`.
-Allocations map_allocation(Allocation (*rule)(const Params&, double), const Params& p,
-                           const DoubleArray& values) {
+// Applies an allocation rule (budget, loss or size -> Allocation) to every entry of `values`. `cost`: what
+// one entry costs in grid cells, so that long requests are released and interruptible by Ctrl-C.
+template <class Rule>
+Allocations allocate_each(const DoubleArray& values, std::size_t cost, Rule&& rule) {
     const std::vector<py::ssize_t> shape(values.shape(), values.shape() + values.ndim());
     Allocations out{py::array_t<double>(shape), py::array_t<double>(shape), py::array_t<double>(shape),
                     py::array_t<double>(shape), py::array_t<double>(shape)};
@@ -107,16 +109,22 @@ Allocations map_allocation(Allocation (*rule)(const Params&, double), const Para
     constexpr auto fields = bindings::columns(static_cast<const Allocation*>(nullptr));
     std::array<double*, 5> columns{out.flops.mutable_data(), out.n.mutable_data(), out.d.mutable_data(),
                                    out.loss.mutable_data(), out.tokens_per_parameter.mutable_data()};
-    // An allocation costs about as much as 16 grid cells: long requests are interruptible by Ctrl-C.
     const auto count = static_cast<std::size_t>(values.size());
-    bindings::run_released(16 * count, [&](const std::atomic<bool>* cancel) {
+    const std::size_t poll = std::max<std::size_t>(1, 65536 / cost);  // entries between polls
+    bindings::run_released(cost * count, [&](const std::atomic<bool>* cancel) {
         for (std::size_t i = 0; i < count; ++i) {
-            if (cancel && i % 4096 == 0 && cancel->load(std::memory_order_relaxed)) throw cancelled();
-            const Allocation a = rule(p, in[i]);
+            if (cancel && i % poll == 0 && cancel->load(std::memory_order_relaxed)) throw cancelled();
+            const Allocation a = rule(in[i]);
             for (std::size_t k = 0; k < columns.size(); ++k) columns[k][i] = a.*fields[k];
         }
     });
     return out;
+}
+
+// The Chinchilla law's closed-form rules: an allocation costs about as much as 16 grid cells.
+Allocations map_allocation(Allocation (*rule)(const Params&, double), const Params& p,
+                           const DoubleArray& values) {
+    return allocate_each(values, 16, [&](double value) { return rule(p, value); });
 }
 
 void bind_types(py::module_& m) {
@@ -460,26 +468,11 @@ struct LawStartOutcomes {
     py::array_t<int> status, iterations;
 };
 
-// An allocation rule of any law (a numeric one costs a few hundred evaluations of the law) applied to
-// every entry of `values`, interruptible by Ctrl-C.
+// An allocation rule of any law (a numeric one costs a few hundred evaluations of the law, about 256 grid
+// cells) applied to every entry of `values`.
 template <class Rule>
 Allocations law_allocations(const DoubleArray& values, Rule&& rule) {
-    const std::vector<py::ssize_t> shape(values.shape(), values.shape() + values.ndim());
-    Allocations out{py::array_t<double>(shape), py::array_t<double>(shape), py::array_t<double>(shape),
-                    py::array_t<double>(shape), py::array_t<double>(shape)};
-    const double* in = values.data();
-    constexpr auto fields = bindings::columns(static_cast<const Allocation*>(nullptr));
-    std::array<double*, 5> columns{out.flops.mutable_data(), out.n.mutable_data(), out.d.mutable_data(),
-                                   out.loss.mutable_data(), out.tokens_per_parameter.mutable_data()};
-    const auto count = static_cast<std::size_t>(values.size());
-    run_released(256 * count, [&](const std::atomic<bool>* cancel) {
-        for (std::size_t i = 0; i < count; ++i) {
-            if (cancel && i % 64 == 0 && cancel->load(std::memory_order_relaxed)) throw cancelled();
-            const Allocation a = rule(in[i]);
-            for (std::size_t k = 0; k < columns.size(); ++k) columns[k][i] = a.*fields[k];
-        }
-    });
-    return out;
+    return allocate_each(values, 256, std::forward<Rule>(rule));
 }
 
 void bind_laws(py::module_& m) {

@@ -176,6 +176,37 @@ double hessian_condition(const GenericRuns& runs, const CoordinateMap<Law::size>
     return eigen.info() == Eigen::Success && smallest > 0.0 ? largest / smallest : INFINITY;
 }
 
+/// Starts that coincide once mapped are solved once: `first[i]` is the first start with start i's key,
+/// `unique` those firsts in order.
+struct UniqueStarts {
+    std::vector<std::size_t> first, unique;
+};
+template <class Key>
+UniqueStarts unique_starts(std::size_t count, Key&& key_of) {
+    UniqueStarts out;
+    out.first.resize(count);
+    std::map<std::vector<double>, std::size_t> seen;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto [it, inserted] = seen.emplace(key_of(i), i);
+        out.first[i] = it->second;
+        if (inserted) out.unique.push_back(i);
+    }
+    return out;
+}
+
+/// The best of result.starts becomes the result (its start, parameters, objective, status).
+void choose_best(LawFitResult& result) {
+    const Best chosen = best_of(result.starts);
+    const LawStartOutcome& best = result.starts[chosen.index];
+    result.best_start = chosen.index;
+    result.starts_at_best = chosen.starts_at_best;
+    result.coordinates = best.coordinates;
+    result.params = from_coordinates(result.law, best.coordinates);
+    result.objective = best.objective;
+    result.status = best.status;
+    result.iterations = best.iterations;
+}
+
 template <class Law>
 LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<double>>& starts,
                          const Resolved& resolved, const FitOptions& options) {
@@ -183,16 +214,11 @@ LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<dou
     const GenericRuns problem =
         make_generic_runs(runs, options.huber_delta, nullptr, can_centre<Law>(resolved));
     const CoordinateMap<K> map = coordinate_map<Law>(resolved, problem);
-    // Starts that coincide once mapped are solved once.
-    std::vector<std::size_t> first(starts.size());
-    std::vector<std::size_t> unique;
-    std::map<std::vector<double>, std::size_t> seen;
-    for (std::size_t i = 0; i < starts.size(); ++i) {
+    const UniqueStarts distinct = unique_starts(starts.size(), [&](std::size_t i) {
         const Vector<K> x = map.project(starts[i].data());
-        const auto [it, inserted] = seen.emplace(std::vector<double>(x.data(), x.data() + K), i);
-        first[i] = it->second;
-        if (inserted) unique.push_back(i);
-    }
+        return std::vector<double>(x.data(), x.data() + K);
+    });
+    const std::vector<std::size_t>&first = distinct.first, &unique = distinct.unique;
     std::vector<GenericOutcome> solved(starts.size());
     const std::size_t threads = resolve_threads(options.threads, unique.size());
     std::vector<GenericWorkspace> workspaces(threads);
@@ -211,21 +237,13 @@ LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<dou
         const GenericOutcome& o = solved[first[i]];
         result.starts[i] = {starts[i], o.coordinates, o.objective, o.status, o.iterations};
     }
-    const Best chosen = best_of(result.starts);
-    const LawStartOutcome& best = result.starts[chosen.index];
-    result.best_start = chosen.index;
-    result.starts_at_best = chosen.starts_at_best;
-    result.coordinates = best.coordinates;
-    result.params = from_coordinates(Law::kind, best.coordinates);
-    result.objective = best.objective;
-    result.status = best.status;
-    result.iterations = best.iterations;
-    if (best.status != FitStatus::numerical_failure) {
+    choose_best(result);
+    if (result.status != FitStatus::numerical_failure) {
         // As fit_chinchilla: the objective at the returned parameters, not the solver's running value.
         result.objective =
-            huber_sum<Law>(make_generic_runs(runs, options.huber_delta), best.coordinates.data());
-        result.starts[chosen.index].objective = result.objective;
-        result.hessian_condition = hessian_condition<Law>(problem, map, best.coordinates.data());
+            huber_sum<Law>(make_generic_runs(runs, options.huber_delta), result.coordinates.data());
+        result.starts[result.best_start].objective = result.objective;
+        result.hessian_condition = hessian_condition<Law>(problem, map, result.coordinates.data());
     }
     return result;
 }
@@ -238,19 +256,15 @@ LawFitResult fit_chinchilla_constrained(const RunsView& runs, const std::vector<
     const Problem problem = make_problem(plain, options.huber_delta);
     auto log_params = [](const std::vector<double>& x) { return LogParams{x[1], x[2], x[0], x[3], x[4]}; };
     auto coordinates = [](const LogParams& q) { return std::vector<double>{q.e, q.a, q.b, q.alpha, q.beta}; };
-    // Starts that coincide once mapped are solved once.
-    std::vector<std::size_t> first(starts.size()), unique;
-    std::map<std::vector<double>, std::size_t> seen;
-    for (std::size_t i = 0; i < starts.size(); ++i) {
+    const UniqueStarts distinct = unique_starts(starts.size(), [&](std::size_t i) {
         std::vector<double> key(5);
         for (std::size_t j = 0; j < 5; ++j) {
             const int s = resolved.slot[j];
             key[j] = s < 0 ? 0.0 : starts[i][static_cast<std::size_t>(s)];
         }
-        const auto [it, inserted] = seen.emplace(key, i);
-        first[i] = it->second;
-        if (inserted) unique.push_back(i);
-    }
+        return key;
+    });
+    const std::vector<std::size_t>&first = distinct.first, &unique = distinct.unique;
     std::vector<StartOutcome> solved(starts.size());
     const std::size_t threads = resolve_threads(options.threads, unique.size());
     std::vector<Workspace> workspaces(threads);
@@ -268,22 +282,14 @@ LawFitResult fit_chinchilla_constrained(const RunsView& runs, const std::vector<
         const StartOutcome& o = solved[first[i]];
         result.starts.push_back({starts[i], coordinates(o.params), o.objective, o.status, o.iterations});
     }
-    const Best chosen = best_of(result.starts);
-    const LawStartOutcome& best = result.starts[chosen.index];
-    result.best_start = chosen.index;
-    result.starts_at_best = chosen.starts_at_best;
-    result.coordinates = best.coordinates;
-    result.params = from_coordinates(LawKind::chinchilla, best.coordinates);
-    result.objective = best.objective;
-    result.status = best.status;
-    result.iterations = best.iterations;
-    if (best.status != FitStatus::numerical_failure) {
+    choose_best(result);
+    if (result.status != FitStatus::numerical_failure) {
         // As fit_chinchilla: the objective at the returned parameters, not the solver's running value.
-        result.objective = objective_at(problem, log_params(best.coordinates));
-        result.starts[chosen.index].objective = result.objective;
+        result.objective = objective_at(problem, log_params(result.coordinates));
+        result.starts[result.best_start].objective = result.objective;
         const GenericRuns generic = make_generic_runs(runs, options.huber_delta, nullptr, true);
         result.hessian_condition = hessian_condition<ChinchillaLaw>(
-            generic, coordinate_map<ChinchillaLaw>(resolved, generic), best.coordinates.data());
+            generic, coordinate_map<ChinchillaLaw>(resolved, generic), result.coordinates.data());
     }
     return result;
 }

@@ -42,7 +42,7 @@ from .plot_extras import (
     group_of_minima,
     n_opt_interval,
 )
-from .plot_style import FRONTIER_COLOR, GOPHER_COLOR, SLICE_COLOR, law_label
+from .plot_style import FRONTIER_COLOR, GOPHER_COLOR, SLICE_COLOR, law_label, run_markers
 from .summary import human
 
 if TYPE_CHECKING:
@@ -308,11 +308,8 @@ def _draw_isoloss(
         c=runs.loss,
         cmap=cmap,
         norm=norm,
-        s=14 * size**2,
-        edgecolors="k",
-        linewidths=0.3,
         label="Empirical data",
-        zorder=3,
+        **run_markers(size),
     )
     if excluded is not None and len(excluded):
         ax.scatter(
@@ -557,10 +554,7 @@ def _draw_isoflop(
             c=runs.loss[in_slice],
             cmap=cmap,
             norm=norm,
-            s=14 * size**2,
-            edgecolors="k",
-            linewidths=0.3,
-            zorder=3,
+            **run_markers(size),
         )
         if not in_slice.all():
             ax.scatter(
@@ -582,10 +576,7 @@ def _draw_isoflop(
             c=runs.C,
             cmap=COMPUTE_COLORMAP,
             norm=compute,
-            s=14 * size**2,
-            edgecolors="k",
-            linewidths=0.3,
-            zorder=3,
+            **run_markers(size),
         )
         if colorbar:
             bar = _root(ax).colorbar(points, ax=ax, aspect=30)

@@ -45,6 +45,11 @@ VECTOR_RC: dict[str, Any] = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttyp
 
 
 @cache
+def run_markers(size: float) -> dict[str, Any]:
+    """How a fitted run is drawn at figure scale ``size`` (both panels, whatever colours it)."""
+    return {"s": 14 * size**2, "edgecolors": "k", "linewidths": 0.3, "zorder": 3}
+
+
 def paper_colors() -> tuple[tuple[float, ...], tuple[str, ...]]:
     """(losses, hex colours) of the shipped Chinchilla runs, as read from the paper's SVG; one entry
     per distinct colour (the median loss of the runs drawn in it), sorted by loss."""
