@@ -163,3 +163,12 @@ def test_a_malformed_scatter_is_refused(boot, change, message):
     del document["scatter"]["inside"]
     with pytest.raises(ValueError, match=r"fit\.json: scatter: missing inside"):
         from_document(document, "fit.json")
+
+
+@pytest.mark.filterwarnings("default")  # shown, as outside the tests, not raised
+def test_the_command_says_a_version_1_warning_in_one_line(boot, tmp_path, capsys):
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(dict(document_of(boot), schema_version=1, scatter=[0.01, -0.02])))
+    assert main(["predict", "--fit", str(path), "--n", "1e9", "--d", "2e10"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: ") and "schema_version 1" in err and err.count("\n") == 1

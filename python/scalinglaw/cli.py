@@ -595,15 +595,21 @@ def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
     caught.clear()
 
 
+def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 user error, 130 interrupted)."""
     parser = _parser()
     args = parser.parse_args(argv)  # exits 2 itself on unknown options
     try:
-        if args.quiet:
-            with progress.quiet():
-                return int(args.run(args))
-        return int(args.run(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning  # a warning no command printed: one line, as theirs
+            if args.quiet:
+                with progress.quiet():
+                    return int(args.run(args))
+            return int(args.run(args))
     except (UserError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
         print(f"scalinglaw: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
