@@ -5,6 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import math
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -176,3 +181,32 @@ def saved_fit_file(n, d, fitted, boot, directory):
     path = directory / "fit.json"
     path.write_text(json.dumps(document))
     return path
+
+
+# ---- Ctrl-C ------------------------------------------------------------------------------------------------
+
+
+def interrupt(script, *, after, timeout):
+    """Runs Python ``script`` (dedented) in a new process, sends it SIGINT ``after`` seconds past its first
+    line of output ("started"), and returns (seconds from the signal to its end, stdout, stderr, exit
+    status); fails the test when it outlives ``timeout``. The child starts with Python's own SIGINT
+    handler: run from a background job, it would inherit SIGINT ignored and never see the signal."""
+    preamble = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    process = subprocess.Popen(
+        [sys.executable, "-c", preamble + textwrap.dedent(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "started"
+    time.sleep(after)
+    process.send_signal(signal.SIGINT)
+    sent = time.perf_counter()
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail(f"the work did not stop within {timeout} s of SIGINT")
+    return time.perf_counter() - sent, stdout, stderr, process.returncode

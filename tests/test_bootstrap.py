@@ -6,16 +6,12 @@ from __future__ import annotations
 import json
 import math
 import signal
-import subprocess
-import sys
-import textwrap
 import threading
-import time
 
 import numpy as np
 import pytest
 import scalinglaw
-from conftest import scipy_fit
+from conftest import interrupt, scipy_fit
 from scalinglaw.io import CHINCHILLA_BUDGETS
 
 
@@ -420,7 +416,8 @@ def test_bad_estimate_and_ungroupable_budgets_raise_value_error(chinchilla_240, 
 def test_ctrl_c_interrupts_a_long_bootstrap(shown):
     # 300 resamples from 900 starts each take ~20 s on 2 cores; SIGINT must end it within seconds, also
     # while the waiting thread feeds a progress bar.
-    script = textwrap.dedent(f"""
+    seconds, stdout, stderr, status = interrupt(
+        f"""
         import scalinglaw
         runs = scalinglaw.load_chinchilla(epoch_exclusion=True)
         estimate = scalinglaw.fit(*runs)
@@ -428,23 +425,12 @@ def test_ctrl_c_interrupts_a_long_bootstrap(shown):
         scalinglaw.bootstrap(*runs, n_resamples=300, seed=1, estimate=estimate,
                              starts=scalinglaw.default_starts()[::5], threads=2, progress={shown})
         print("finished", flush=True)
-    """)
-    process = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        """,
+        after=1.0,
+        timeout=20,
     )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "started"
-    time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
-    sent = time.perf_counter()
-    try:
-        stdout, stderr = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        pytest.fail("the bootstrap did not stop within 20 s of SIGINT")
-    assert time.perf_counter() - sent < 5
+    assert seconds < 5
     assert "finished" not in stdout
     assert "KeyboardInterrupt" in stderr
     assert ("resamples" in stderr) == shown  # the bar, when asked for
-    assert process.returncode == -signal.SIGINT
+    assert status == -signal.SIGINT
