@@ -8,19 +8,25 @@
 // and picks the best at load time (GCC/Clang function multi-versioning, x86-64 Linux). Functions
 // called inside must be inlined (SCALINGLAW_ALWAYS_INLINE) so that they are compiled for each.
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
 // Each string of target_clones is one clone: "avx2,fma" would make two (AVX2 without FMA, FMA without
 // AVX2), so GCC gets the x86-64 levels: v4 (AVX-512), v3 (AVX2 + FMA), baseline.
+// SCALINGLAW_MULTIVERSION_TEMPLATE is the same for function templates (explicitly instantiated in one
+// file), which only GCC clones.
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(SCALINGLAW_NO_MULTIVERSION) && !defined(__SANITIZE_ADDRESS__)
 #define SCALINGLAW_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define SCALINGLAW_MULTIVERSION_TEMPLATE SCALINGLAW_MULTIVERSION
 #elif defined(__x86_64__) && defined(__linux__) && defined(__clang__) && \
     !defined(SCALINGLAW_NO_MULTIVERSION) && !defined(__SANITIZE_ADDRESS__)
 #define SCALINGLAW_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#define SCALINGLAW_MULTIVERSION_TEMPLATE
 #else
 #define SCALINGLAW_MULTIVERSION
+#define SCALINGLAW_MULTIVERSION_TEMPLATE
 #endif
 
 // A loop whose listed variables are sums (or other reductions) the compiler may vectorise: needs
@@ -34,6 +40,15 @@
 #else
 #define SCALINGLAW_SIMD_REDUCTION(...)
 #define SCALINGLAW_SIMD(...)
+#endif
+
+// A loop over a few slots (a jet's), to unroll completely so that the loop around it can vectorise.
+#if defined(__clang__)
+#define SCALINGLAW_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define SCALINGLAW_UNROLL _Pragma("GCC unroll 64")
+#else
+#define SCALINGLAW_UNROLL
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -61,16 +76,8 @@ SCALINGLAW_ALWAYS_INLINE std::uint64_t double_to_bits(double value) {
     return bits;
 }
 
-/// e^x for |x| <= fast_exp_limit. x = k ln2 + r with |r| <= ln2/2 (Cody-Waite), e^r by a degree-11
-/// polynomial (1 + r + r^2 Q(r), Q the Chebyshev fit of (e^r - 1 - r) / r^2 on [-ln2/2, ln2/2]: relative
-/// error 1.6e-18 with these double coefficients), times 2^k built in the exponent bits.
-SCALINGLAW_ALWAYS_INLINE double fast_exp(double x) {
-    constexpr double shifter = 0x1.8p52;  // adding it rounds to an integer held in the low bits
-    double k = x * 1.4426950408889634 + shifter;
-    const std::uint64_t k_bits = double_to_bits(k);
-    k -= shifter;
-    double r = x - k * 6.93147180369123816490e-01;  // ln2 high part: k * it is exact
-    r -= k * 1.90821492927058770002e-10;            // ln2 low part
+/// (e^r - 1) / r for |r| <= ln2/2: 1 + r/2 + r^2 Q(r), the polynomial of fast_exp and lane_expm1.
+SCALINGLAW_ALWAYS_INLINE double exp_ratio(double r) {
     double p = 2.5100375832561234e-08;
     p = p * r + 2.7620075879983367e-07;
     p = p * r + 2.7557268480310024e-06;
@@ -81,9 +88,30 @@ SCALINGLAW_ALWAYS_INLINE double fast_exp(double x) {
     p = p * r + 4.1666666666624164e-02;
     p = p * r + 0.16666666666666669;
     p = p * r + 0.5000000000000001;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    return p * bits_to_double((k_bits << 52) + (std::uint64_t{1023} << 52));
+    return p * r + 1.0;
+}
+
+/// x = k ln2 + r with |r| <= ln2/2 (Cody-Waite), for |x| <= fast_exp_limit; scale = 2^k.
+struct ExpReduced {
+    double r, scale;
+};
+SCALINGLAW_ALWAYS_INLINE ExpReduced exp_reduce(double x) {
+    constexpr double shifter = 0x1.8p52;  // adding it rounds to an integer held in the low bits
+    double k = x * 1.4426950408889634 + shifter;
+    const std::uint64_t k_bits = double_to_bits(k);
+    k -= shifter;
+    double r = x - k * 6.93147180369123816490e-01;  // ln2 high part: k * it is exact
+    r -= k * 1.90821492927058770002e-10;            // ln2 low part
+    return {r, bits_to_double((k_bits << 52) + (std::uint64_t{1023} << 52))};
+}
+
+/// e^x for |x| <= fast_exp_limit. x = k ln2 + r with |r| <= ln2/2 (Cody-Waite), e^r by a degree-11
+/// polynomial (1 + r + r^2 Q(r), Q the Chebyshev fit of (e^r - 1 - r) / r^2 on [-ln2/2, ln2/2]: relative
+/// error 1.6e-18 with these double coefficients), times 2^k built in the exponent bits.
+SCALINGLAW_ALWAYS_INLINE double fast_exp(double x) {
+    const ExpReduced reduced = exp_reduce(x);
+    const double p = exp_ratio(reduced.r) * reduced.r + 1.0;
+    return p * reduced.scale;
 }
 
 /// log(x) for positive, normal, finite x. x = 2^k m with m in [sqrt(1/2), sqrt(2)); with f = m - 1 and
@@ -112,6 +140,48 @@ SCALINGLAW_ALWAYS_INLINE double fast_log(double x) {
     const double half_f2 = 0.5 * f * f;
     return k * 6.93147180369123816490e-01 -
            ((half_f2 - (s * (half_f2 + R) + k * 1.90821492927058770002e-10)) - f);
+}
+
+// The lane_ functions: exp, log, expm1 and log1p on their whole domains (inf, NaN, zero, subnormals,
+// overflow and underflow as std:: gives them), by selects around fast_exp and fast_log, so that loops
+// calling them still vectorise. The laws' log-predictions and jets use them (laws/common.hpp, jet.hpp).
+
+/// e^x for every x: beyond +-fast_exp_limit as the square of e^(x/2) (within 2 ulp), which overflows to
+/// inf and underflows through the subnormals to 0 as e^x does.
+SCALINGLAW_ALWAYS_INLINE double lane_exp(double x) {
+    const bool far = std::fabs(x) > fast_exp_limit;
+    double h = far ? 0.5 * x : x;
+    h = h > fast_exp_limit ? fast_exp_limit : (h < -fast_exp_limit ? -fast_exp_limit : h);  // NaN stays
+    const double y = fast_exp(h);
+    return far ? y * y : y;
+}
+
+/// log(x) for every x: -inf at 0, NaN below 0 or at NaN, inf at inf; subnormals scaled by 2^54 first.
+SCALINGLAW_ALWAYS_INLINE double lane_log(double x) {
+    constexpr double smallest_normal = 0x1p-1022, largest = 0x1.fffffffffffffp1023;
+    const bool subnormal = x < smallest_normal;
+    const double scaled = subnormal ? x * 0x1p54 : x;
+    const bool ordinary = scaled >= smallest_normal && scaled <= largest;
+    const double y =
+        fast_log(ordinary ? scaled : 1.0) - (subnormal ? 54.0 * 6.93147180559945286227e-01 : 0.0);
+    return ordinary ? y : (x == 0.0 ? -__builtin_inf() : (x > 0.0 ? x : __builtin_nan("")));
+}
+
+/// e^x - 1 for every x, within 3 ulp: 2^k (e^r - 1) + (2^k - 1) from fast_exp's reduction, which
+/// never cancels (no e^x - 1 near x = 0); lane_exp(x) - 1 beyond fast_exp_limit.
+SCALINGLAW_ALWAYS_INLINE double lane_expm1(double x) {
+    const bool ordinary = std::fabs(x) <= fast_exp_limit;
+    const ExpReduced reduced = exp_reduce(ordinary ? x : 0.0);
+    const double near = (reduced.scale - 1.0) + reduced.scale * (exp_ratio(reduced.r) * reduced.r);
+    return ordinary ? near : lane_exp(x) - 1.0;
+}
+
+/// log(1 + x) for every x, to a few ulp: log(u) x / (u - 1) with u = 1 + x rounded (Goldberg's
+/// correction of the rounding of u), x itself where u rounds to 1.
+SCALINGLAW_ALWAYS_INLINE double lane_log1p(double x) {
+    const double u = 1.0 + x, gap = u - 1.0;
+    const double y = lane_log(u) * (x / (gap == 0.0 ? 1.0 : gap));
+    return gap == 0.0 || x == __builtin_inf() ? x : y;
 }
 
 }  // namespace scalinglaw::detail

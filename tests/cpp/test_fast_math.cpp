@@ -12,6 +12,10 @@
 using scalinglaw::detail::fast_exp;
 using scalinglaw::detail::fast_exp_limit;
 using scalinglaw::detail::fast_log;
+using scalinglaw::detail::lane_exp;
+using scalinglaw::detail::lane_expm1;
+using scalinglaw::detail::lane_log;
+using scalinglaw::detail::lane_log1p;
 
 namespace {
 
@@ -50,6 +54,42 @@ TEST_CASE("fast_log is within 1 ulp of std::log on positive normal numbers") {
         worst = std::max(worst, ulps(fast_log(x), std::log(x)));
     CHECK(worst <= 1.0);
     CHECK(fast_log(1.0) == 0.0);
+}
+
+namespace {
+// Equal as std:: gives them, NaN to NaN.
+bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+}  // namespace
+
+TEST_CASE("the lane_ functions follow std:: over their whole domains") {
+    std::mt19937_64 random(2468);
+    std::uniform_real_distribution<double> wide(-760.0, 760.0), narrow(-2.0, 2.0), exponent(-1074.0, 1023.0);
+    double worst_exp = 0.0, worst_expm1 = 0.0, worst_log = 0.0, worst_log1p = 0.0;
+    for (int k = 0; k < 400000; ++k) {
+        const double x = k % 2 ? wide(random) : narrow(random);
+        const double e = std::exp(x), positive = std::exp2(exponent(random));
+        if (e > 0.0 && std::isfinite(e)) worst_exp = std::max(worst_exp, ulps(lane_exp(x), e));
+        if (std::isfinite(e)) worst_expm1 = std::max(worst_expm1, ulps(lane_expm1(x), std::expm1(x)));
+        worst_log = std::max(worst_log, ulps(lane_log(positive), std::log(positive)));
+        const double y = k % 3 ? positive : -positive * 0.999;  // in (-1, 0) as well
+        if (y > -1.0) worst_log1p = std::max(worst_log1p, ulps(lane_log1p(y), std::log1p(y)));
+    }
+    for (double x : {1e-300, -1e-300, 1e-17, -1e-17, 0.3465, -0.3466, 0.35, -0.35})
+        worst_expm1 = std::max(worst_expm1, ulps(lane_expm1(x), std::expm1(x)));
+    CHECK(worst_exp <= 2.0);
+    CHECK(worst_expm1 <= 3.0);
+    CHECK(worst_log <= 1.0);
+    CHECK(worst_log1p <= 3.0);
+    const double inf = INFINITY, nan = std::nan("");
+    for (double x : {inf, -inf, nan, 0.0, -0.0, 709.7, 709.8, 800.0, -745.2, -746.0, -1e6, 1e6}) {
+        CHECK(same(lane_exp(x), std::exp(x)));
+        CHECK(same(lane_expm1(x), std::expm1(x)));
+    }
+    for (double x : {inf, -inf, nan, 0.0, -1.0, 4.9e-324, DBL_MIN / 3, DBL_MAX}) {
+        CHECK((same(lane_log(x), std::log(x)) || ulps(lane_log(x), std::log(x)) <= 1.0));
+    }
+    for (double x : {inf, -inf, nan, 0.0, -1.0, -2.0, 1e-320, DBL_MAX})
+        CHECK((same(lane_log1p(x), std::log1p(x)) || ulps(lane_log1p(x), std::log1p(x)) <= 1.0));
 }
 
 // The per-run kernels built on them, against plain loops with std::exp/std::log.

@@ -31,32 +31,36 @@ struct Centring {
     int axis;
 };
 
-using std::exp;
-using std::expm1;
-using std::log;
-using std::log1p;
+// The laws' elementary functions on doubles (jets have theirs in jet.hpp): fast_math.hpp's lane_
+// functions, which follow std:: to a few ulp and let the solver's loops over runs vectorise.
+SCALINGLAW_ALWAYS_INLINE double exp(double x) { return lane_exp(x); }
+SCALINGLAW_ALWAYS_INLINE double expm1(double x) { return lane_expm1(x); }
+SCALINGLAW_ALWAYS_INLINE double log(double x) { return lane_log(x); }
+SCALINGLAW_ALWAYS_INLINE double log1p(double x) { return lane_log1p(x); }
 
 /// log(e^u1 + e^u2 + e^u3), shifted by the largest so that nothing overflows.
 template <class T>
 SCALINGLAW_ALWAYS_INLINE T logsumexp(const T& u1, const T& u2, const T& u3) {
-    const double top = std::max({value(u1), value(u2), value(u3)});
-    if (!std::isfinite(top)) return u1 + u2 + u3;  // inf or NaN: the objective refuses the point
+    const double top = std::max(std::max(value(u1), value(u2)), value(u3));  // no array: vectorises
     if constexpr (IsJet<T>::value) {
+        if (!std::isfinite(top)) return u1 + u2 + u3;  // inf or NaN: the objective refuses the point
         const T* const u[3] = {&u1, &u2, &u3};
         return logsumexp_below(u, top);
-    } else {
-        return log(exp(u1 - top) + exp(u2 - top) + exp(u3 - top)) + top;
+    } else {  // a select, not a branch: loops over runs vectorise
+        const double shifted = log(exp(u1 - top) + exp(u2 - top) + exp(u3 - top)) + top;
+        return std::isfinite(top) ? shifted : u1 + u2 + u3;
     }
 }
 template <class T>
 SCALINGLAW_ALWAYS_INLINE T logsumexp(const T& u1, const T& u2) {
     const double top = std::max(value(u1), value(u2));
-    if (!std::isfinite(top)) return u1 + u2;
     if constexpr (IsJet<T>::value) {
+        if (!std::isfinite(top)) return u1 + u2;
         const T* const u[2] = {&u1, &u2};
         return logsumexp_below(u, top);
     } else {
-        return log(exp(u1 - top) + exp(u2 - top)) + top;
+        const double shifted = log(exp(u1 - top) + exp(u2 - top)) + top;
+        return std::isfinite(top) ? shifted : u1 + u2;
     }
 }
 

@@ -18,20 +18,22 @@ struct DataConstrainedLaw {
 
     /// log(1 + R* (1 - e^(-R / R*))) with R* = e^rho: the effective extra epochs (or parameters).
     template <class T, class X>
-    static T decay(const T& repeats, const X& rho) {
-        if (value(rho) > 700.0) return log1p(repeats);
-        const X scale = exp(rho);
-        return log1p(-(T(scale) * expm1(-repeats / T(scale))));
+    SCALINGLAW_ALWAYS_INLINE static T decay(const T& repeats, const X& rho) {
+        const bool forever = value(rho) > 700.0;
+        const X scale = exp(select(forever, X(0.0), rho));
+        const T decayed = log1p(-(T(scale) * expm1(-repeats / T(scale))));
+        return select(forever, log1p(repeats), decayed);
     }
 
     template <class X, class R>
-    static auto log_predict(const X* x, const R& log_n, const R& log_d, const R& log_u) {
+    SCALINGLAW_ALWAYS_INLINE static auto log_predict(const X* x, const R& log_n, const R& log_d,
+                                                     const R& log_u) {
         using T = decltype(x[0] + log_n);
         const X alpha = x[3], beta = x[4];
         const X log_g = (log(alpha) + x[1] - log(beta) - x[2]) / (alpha + beta);
         const T log_n_opt = T(log_g) + T(beta / alpha) * (T(log_g) + T(log_u));
-        if (std::isnan(value(log_n_opt))) return log_n_opt;
-        const T log_un = value(log_n_opt) < value(log_n) ? log_n_opt : T(log_n);
+        // min(log N, log N_opt), NaN when log N_opt is (alpha or beta <= 0): selects, no branch
+        const T log_un = select(!(value(log_n_opt) >= value(log_n)), log_n_opt, T(log_n));
         const T log_np = log_un + decay(T(expm1(T(log_n) - log_un)), x[6]);
         const T log_dp = T(log_u) + decay(T(expm1(T(log_d) - T(log_u))), x[5]);
         return logsumexp<T>(T(x[1]) - T(alpha) * log_np, T(x[2]) - T(beta) * log_dp, T(x[0]));

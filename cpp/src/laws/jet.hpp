@@ -7,7 +7,10 @@
 // Cost: the solver differentiates every run at every accepted point, so the jets are its hot loop. The
 // Hessian is symmetric and kept as its upper triangle (K(K+1)/2 entries, not K^2); an operation with a
 // plain double touches only what it changes; and everything is inlined, so that the compiler sees
-// through the temporaries. The solver sizes K to the free coordinates only (solver/generic.hpp).
+// through the temporaries, and every loop over the slots is unrolled, so that a loop over runs that
+// differentiates each run is straight-line code the compiler vectorises across runs
+// (solver/generic_kernels.cpp). The solver sizes K to the free coordinates only (solver/generic.hpp).
+// exp, log, expm1 and log1p are fast_math.hpp's lane_ functions: vectorisable, std::'s to a few ulp.
 
 #include <cmath>
 #include <type_traits>
@@ -49,7 +52,9 @@ double value(const Jet<K>& x) {
 template <int K>
 SCALINGLAW_ALWAYS_INLINE Jet<K> chain(const Jet<K>& x, double f0, double f1, double f2) {
     Jet<K> out(f0);
+    SCALINGLAW_UNROLL
     for (int i = 0; i < K; ++i) out.g[i] = f1 * x.g[i];
+    SCALINGLAW_UNROLL
     for (int i = 0, k = 0; i < K; ++i)
         for (int j = i; j < K; ++j, ++k) out.h[k] = f1 * x.h[k] + f2 * x.g[i] * x.g[j];
     return out;
@@ -58,7 +63,9 @@ SCALINGLAW_ALWAYS_INLINE Jet<K> chain(const Jet<K>& x, double f0, double f1, dou
 template <int K>
 SCALINGLAW_ALWAYS_INLINE Jet<K> scaled(const Jet<K>& x, double c) {
     Jet<K> out(x.v * c);
+    SCALINGLAW_UNROLL
     for (int i = 0; i < K; ++i) out.g[i] = c * x.g[i];
+    SCALINGLAW_UNROLL
     for (int k = 0; k < Jet<K>::packed; ++k) out.h[k] = c * x.h[k];
     return out;
 }
@@ -66,7 +73,9 @@ SCALINGLAW_ALWAYS_INLINE Jet<K> scaled(const Jet<K>& x, double c) {
 template <int K>
 SCALINGLAW_ALWAYS_INLINE Jet<K> operator+(const Jet<K>& a, const Jet<K>& b) {
     Jet<K> out(a.v + b.v);
+    SCALINGLAW_UNROLL
     for (int i = 0; i < K; ++i) out.g[i] = a.g[i] + b.g[i];
+    SCALINGLAW_UNROLL
     for (int k = 0; k < Jet<K>::packed; ++k) out.h[k] = a.h[k] + b.h[k];
     return out;
 }
@@ -77,14 +86,18 @@ SCALINGLAW_ALWAYS_INLINE Jet<K> operator-(const Jet<K>& a) {
 template <int K>
 SCALINGLAW_ALWAYS_INLINE Jet<K> operator-(const Jet<K>& a, const Jet<K>& b) {
     Jet<K> out(a.v - b.v);
+    SCALINGLAW_UNROLL
     for (int i = 0; i < K; ++i) out.g[i] = a.g[i] - b.g[i];
+    SCALINGLAW_UNROLL
     for (int k = 0; k < Jet<K>::packed; ++k) out.h[k] = a.h[k] - b.h[k];
     return out;
 }
 template <int K>
 SCALINGLAW_ALWAYS_INLINE Jet<K> operator*(const Jet<K>& a, const Jet<K>& b) {
     Jet<K> out(a.v * b.v);
+    SCALINGLAW_UNROLL
     for (int i = 0; i < K; ++i) out.g[i] = a.g[i] * b.v + a.v * b.g[i];
+    SCALINGLAW_UNROLL
     for (int i = 0, k = 0; i < K; ++i)
         for (int j = i; j < K; ++j, ++k)
             out.h[k] = a.h[k] * b.v + a.v * b.h[k] + a.g[i] * b.g[j] + b.g[i] * a.g[j];
@@ -137,23 +150,35 @@ SCALINGLAW_ALWAYS_INLINE Jet<K> operator/(double a, const Jet<K>& b) {
 
 template <int K>
 SCALINGLAW_ALWAYS_INLINE Jet<K> exp(const Jet<K>& x) {
-    const double e = std::exp(x.v);
+    const double e = lane_exp(x.v);
     return chain(x, e, e, e);
 }
 template <int K>
 SCALINGLAW_ALWAYS_INLINE Jet<K> expm1(const Jet<K>& x) {
-    const double e = std::exp(x.v);
-    return chain(x, std::expm1(x.v), e, e);
+    const double e = lane_exp(x.v);
+    return chain(x, lane_expm1(x.v), e, e);
 }
 template <int K>
 SCALINGLAW_ALWAYS_INLINE Jet<K> log(const Jet<K>& x) {
     const double r = 1.0 / x.v;
-    return chain(x, std::log(x.v), r, -r * r);
+    return chain(x, lane_log(x.v), r, -r * r);
 }
 template <int K>
 SCALINGLAW_ALWAYS_INLINE Jet<K> log1p(const Jet<K>& x) {
     const double r = 1.0 / (1.0 + x.v);
-    return chain(x, std::log1p(x.v), r, -r * r);
+    return chain(x, lane_log1p(x.v), r, -r * r);
+}
+
+/// c ? a : b, component by component (a select in every lane, where a choice of whole jets is not).
+SCALINGLAW_ALWAYS_INLINE double select(bool c, double a, double b) { return c ? a : b; }
+template <int K>
+SCALINGLAW_ALWAYS_INLINE Jet<K> select(bool c, const Jet<K>& a, const Jet<K>& b) {
+    Jet<K> out(c ? a.v : b.v);
+    SCALINGLAW_UNROLL
+    for (int i = 0; i < K; ++i) out.g[i] = c ? a.g[i] : b.g[i];
+    SCALINGLAW_UNROLL
+    for (int k = 0; k < Jet<K>::packed; ++k) out.h[k] = c ? a.h[k] : b.h[k];
+    return out;
 }
 
 template <class T>
@@ -167,17 +192,23 @@ struct IsJet<Jet<K>> : std::true_type {};
 template <int K, int M>
 SCALINGLAW_ALWAYS_INLINE Jet<K> logsumexp_below(const Jet<K>* const (&u)[M], double top) {
     double p[M], total = 0.0;
-    for (int m = 0; m < M; ++m) total += p[m] = std::exp(u[m]->v - top);
-    Jet<K> out(std::log(total) + top);
+    SCALINGLAW_UNROLL
+    for (int m = 0; m < M; ++m) total += p[m] = lane_exp(u[m]->v - top);
+    Jet<K> out(lane_log(total) + top);
+    SCALINGLAW_UNROLL
     for (int m = 0; m < M; ++m) p[m] /= total;
+    SCALINGLAW_UNROLL
     for (int i = 0; i < K; ++i) {
         double gi = 0.0;
+        SCALINGLAW_UNROLL
         for (int m = 0; m < M; ++m) gi += p[m] * u[m]->g[i];
         out.g[i] = gi;
     }
+    SCALINGLAW_UNROLL
     for (int i = 0, k = 0; i < K; ++i)
         for (int j = i; j < K; ++j, ++k) {
             double hij = 0.0;
+            SCALINGLAW_UNROLL
             for (int m = 0; m < M; ++m) hij += p[m] * (u[m]->h[k] + u[m]->g[i] * u[m]->g[j]);
             out.h[k] = hij - out.g[i] * out.g[j];
         }

@@ -2,7 +2,8 @@
 // Private: the solver for any law (laws/*.hpp), with fixed and tied parameters and per-run weights. One
 // plain pass over the runs per trial point (the law's log-prediction in doubles), and per accepted point
 // one pass of second-order jets (laws/jet.hpp) for the gradient, the exact Hessian and the reweighted
-// model; the LM loop (lm.hpp) and the exact common shift (shift.hpp) are the Chinchilla path's.
+// model (both loops vectorised across runs, generic_kernels.hpp); the LM loop (lm.hpp) and the exact
+// common shift (shift.hpp) are the Chinchilla path's.
 //
 // Fixed and tied parameters, as a map from free to full coordinates (Minuit's internal/external map):
 // the solver's x has the law's K slots; slot j holds the value of every coordinate whose representative
@@ -19,22 +20,12 @@
 #include <vector>
 
 #include "../laws/jet.hpp"
+#include "generic_kernels.hpp"
 #include "lm.hpp"
 #include "scalinglaw/fit.hpp"
 #include "shift.hpp"
 
 namespace scalinglaw::detail {
-
-/// The runs in the form the generic solver reads: logs of N, D, U_D (U_D: -inf when absent), L, and
-/// the weights (empty: every weight 1). When centred, log N and log D (and log U_D) are less their
-/// means centre_n, centre_d over the runs (laws/common.hpp's Centring).
-struct GenericRuns {
-    std::vector<double> log_n, log_d, log_u, log_loss, weight;
-    double total_weight = 0.0;
-    double delta = 1e-3;
-    double centre_n = 0.0, centre_d = 0.0;
-    std::size_t size() const { return log_n.size(); }
-};
 
 /// `rows` (optional) picks and repeats runs, e.g. a resample.
 GenericRuns make_generic_runs(const RunsView& runs, double delta,
@@ -110,8 +101,7 @@ public:
         double full[size];
         map_.expand(x, full);
         const std::size_t n = runs_.size();
-        for (std::size_t i = 0; i < n; ++i)
-            r[i] = Law::log_predict(full, runs_.log_n[i], runs_.log_d[i], runs_.log_u[i]) - runs_.log_loss[i];
+        law_residuals<Law>(runs_, full, r);
         if (runs_.weight.empty())
             shift_sums(r, n, runs_.delta, 0.0, &sums);
         else
@@ -212,26 +202,8 @@ private:
             for (int a = 0; a < F; ++a)
                 if (map_.slot[j] == slot_of[a]) seed[j] = a;
         }
-        Jet<F> jx[size];
-        for (int j = 0; j < size; ++j) jx[j] = Jet<F>::variable(full[j], seed[j]);
-        double g[F] = {}, exact[Jet<F>::packed] = {}, model[Jet<F>::packed] = {};
-        const double delta = runs_.delta;
-        for (std::size_t i = 0; i < runs_.size(); ++i) {
-            const double w = runs_.weight.empty() ? 1.0 : runs_.weight[i];
-            if (w == 0.0) continue;
-            const Jet<F> lp = Law::log_predict(jx, runs_.log_n[i], runs_.log_d[i], runs_.log_u[i]);
-            const double z = lp.v - runs_.log_loss[i];
-            const double psi = z > delta ? delta : (z < -delta ? -delta : z);
-            const double inside = std::fabs(z) <= delta ? 1.0 : 0.0;    // psi'
-            const double irls = delta / std::max(std::fabs(z), delta);  // psi / z
-            for (int a = 0; a < F; ++a) g[a] += w * psi * lp.g[a];
-            for (int a = 0, k = 0; a < F; ++a)
-                for (int b = a; b < F; ++b, ++k) {
-                    const double jj = lp.g[a] * lp.g[b];
-                    exact[k] += w * (inside * jj + psi * lp.h[k]);
-                    model[k] += w * irls * jj;
-                }
-        }
+        double g[F], exact[Jet<F>::packed], model[Jet<F>::packed];
+        jet_sums<Law, F>(runs_, full, seed, g, exact, model);
         // Into the K slots; the slots that are not free are held by a unit diagonal.
         V gradient = V::Zero();
         M exact_k = M::Identity(), model_k = M::Identity();

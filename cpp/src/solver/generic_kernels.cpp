@@ -1,0 +1,95 @@
+// The generic solver's loops over the runs (generic_kernels.hpp), instantiated for every law and every
+// count of free coordinates.
+
+#include "generic_kernels.hpp"
+
+#include <cmath>
+
+#include "../laws/dispatch.hpp"
+#include "../laws/jet.hpp"
+#include "huber_lanes.hpp"
+
+namespace scalinglaw::detail {
+
+template <class Law>
+SCALINGLAW_MULTIVERSION_TEMPLATE void law_residuals(const GenericRuns& runs, const double* x, double* r) {
+    const double* SCALINGLAW_RESTRICT log_n = runs.log_n.data();
+    const double* SCALINGLAW_RESTRICT log_d = runs.log_d.data();
+    const double* SCALINGLAW_RESTRICT log_u = runs.log_u.data();
+    const double* SCALINGLAW_RESTRICT log_loss = runs.log_loss.data();
+    double* SCALINGLAW_RESTRICT out = r;
+    const std::size_t n = runs.size();
+    SCALINGLAW_SIMD()
+    for (std::size_t i = 0; i < n; ++i)
+        out[i] = Law::log_predict(x, log_n[i], log_d[i], log_u[i]) - log_loss[i];
+}
+
+template <class Law, int F>
+SCALINGLAW_MULTIVERSION_TEMPLATE void jet_sums(const GenericRuns& runs, const double* x, const int* seed,
+                                               double* gradient, double* exact, double* model) {
+    constexpr int K = Law::size, P = Jet<F>::packed;
+    Jet<F> jx[K];
+    for (int j = 0; j < K; ++j) jx[j] = Jet<F>::variable(x[j], seed[j]);
+    double g[F] = {}, e[P] = {}, m[P] = {};
+    const double* SCALINGLAW_RESTRICT log_n = runs.log_n.data();
+    const double* SCALINGLAW_RESTRICT log_d = runs.log_d.data();
+    const double* SCALINGLAW_RESTRICT log_u = runs.log_u.data();
+    const double* SCALINGLAW_RESTRICT log_loss = runs.log_loss.data();
+    const double* SCALINGLAW_RESTRICT weight = runs.weight.data();
+    const bool weighted = !runs.weight.empty();
+    const double delta = runs.delta;
+    const std::size_t n = runs.size();
+    // At an accepted point every run's prediction is finite (weight 0 or not), so weights multiply.
+    SCALINGLAW_SIMD(reduction(+ : g[:F], e[:P], m[:P]))
+    for (std::size_t i = 0; i < n; ++i) {
+        const double w = weighted ? weight[i] : 1.0;
+        const Jet<F> lp = Law::log_predict(jx, log_n[i], log_d[i], log_u[i]);
+        const double z = lp.v - log_loss[i];
+        const double psi = w * lanes::clip(z, delta);
+        const double size = std::fabs(z);
+        const double inside = size <= delta ? w : 0.0;                  // w psi'
+        const double irls = w * delta / (size > delta ? size : delta);  // w psi / z
+        SCALINGLAW_UNROLL
+        for (int a = 0; a < F; ++a) g[a] += psi * lp.g[a];
+        SCALINGLAW_UNROLL
+        for (int a = 0; a < F; ++a)
+            for (int b = a; b < F; ++b) {
+                const int k = a * F - a * (a - 1) / 2 + (b - a);
+                const double jj = lp.g[a] * lp.g[b];
+                e[k] += inside * jj + psi * lp.h[k];
+                m[k] += irls * jj;
+            }
+    }
+    for (int a = 0; a < F; ++a) gradient[a] = g[a];
+    for (int k = 0; k < P; ++k) {
+        exact[k] = e[k];
+        model[k] = m[k];
+    }
+}
+
+// Every law, and every count of free coordinates 1..K.
+#define SCALINGLAW_LAW_RESIDUALS(Law) \
+    template void law_residuals<Law>(const GenericRuns&, const double*, double*);
+#define SCALINGLAW_JET_SUMS(Law, F) \
+    template void jet_sums<Law, F>(const GenericRuns&, const double*, const int*, double*, double*, double*);
+SCALINGLAW_LAW_RESIDUALS(ChinchillaLaw)
+SCALINGLAW_LAW_RESIDUALS(KaplanLaw)
+SCALINGLAW_LAW_RESIDUALS(DataConstrainedLaw)
+SCALINGLAW_JET_SUMS(ChinchillaLaw, 1)
+SCALINGLAW_JET_SUMS(ChinchillaLaw, 2)
+SCALINGLAW_JET_SUMS(ChinchillaLaw, 3)
+SCALINGLAW_JET_SUMS(ChinchillaLaw, 4)
+SCALINGLAW_JET_SUMS(ChinchillaLaw, 5)
+SCALINGLAW_JET_SUMS(KaplanLaw, 1)
+SCALINGLAW_JET_SUMS(KaplanLaw, 2)
+SCALINGLAW_JET_SUMS(KaplanLaw, 3)
+SCALINGLAW_JET_SUMS(KaplanLaw, 4)
+SCALINGLAW_JET_SUMS(DataConstrainedLaw, 1)
+SCALINGLAW_JET_SUMS(DataConstrainedLaw, 2)
+SCALINGLAW_JET_SUMS(DataConstrainedLaw, 3)
+SCALINGLAW_JET_SUMS(DataConstrainedLaw, 4)
+SCALINGLAW_JET_SUMS(DataConstrainedLaw, 5)
+SCALINGLAW_JET_SUMS(DataConstrainedLaw, 6)
+SCALINGLAW_JET_SUMS(DataConstrainedLaw, 7)
+
+}  // namespace scalinglaw::detail
