@@ -41,6 +41,9 @@ struct FitOptions {
     double parameter_tolerance = 1e-10;
     /// Largest change of any log-parameter or exponent in one step. Long jumps land where a term of the
     /// law has vanished (its gradient is then ~0 and the start is stranded); 5 is a factor e^5 ~ 150.
+    /// The generic solver (any law but the plain Chinchilla fit) doubles it after a step that used over
+    /// half of it and lowered the objective as its model predicted, keeps it after a step that did
+    /// fairly well, and resets it otherwise: a start walking a long valley crosses it in a few steps.
     double max_step = 5.0;
     /// Worker threads; 0 means one per hardware thread, and more than that are not started (each would
     /// add a workspace, not speed). The result does not depend on it.

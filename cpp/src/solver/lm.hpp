@@ -12,8 +12,8 @@
 // the next one is that of the same model whose scaled length |D^1/2 h| is a set fraction of the
 // rejected one's (damping_for_length), not lambda times a factor: with lambda D small beside H, raising
 // lambda 2x, 4x, 16x... barely shortens the step and costs an evaluation each time. No step may move a
-// coordinate by more than options.max_step: longer jumps land where a term has vanished and the start
-// is stranded (lambda is raised before such a step is evaluated).
+// coordinate by more than options.max_step (unless widened, below): longer jumps land where a term has
+// vanished and the start is stranded (lambda is raised before such a step is evaluated).
 //
 // The law's side is an Objective holding a current and a trial point:
 //   static constexpr int size;                      K, the coordinates
@@ -25,6 +25,14 @@
 // and optionally
 //   bool stranded() const;                          the current point is no answer and no step can
 //                                                   make it one (the loop then ends in failure)
+//   static constexpr bool widens_reach = true;      the longest move (the reach, options.max_step at
+//                                                   first) doubles after an accepted step of over half
+//                                                   of it whose decrease the model predicted well
+//                                                   (ratio > 0.75), stays after one predicted fairly
+//                                                   (ratio >= 0.25), and is reset by any other step. A
+//                                                   start that walks a long straight valley (e.g.
+//                                                   toward a term that vanishes) covers it in a few
+//                                                   doubling steps, not max_step at a time.
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -102,6 +110,11 @@ double damping_for_length(const Model<K>& model, const Vector<K>& gradient, doub
 }
 
 template <class Objective, class = void>
+struct WidensReach : std::false_type {};
+template <class Objective>
+struct WidensReach<Objective, std::enable_if_t<Objective::widens_reach>> : std::true_type {};
+
+template <class Objective, class = void>
 struct CanStrand : std::false_type {};
 template <class Objective>
 struct CanStrand<Objective, std::void_t<decltype(std::declval<const Objective&>().stranded())>>
@@ -124,6 +137,7 @@ LmEnd levenberg_marquardt(Objective& objective, Vector<K>& x, double& f, const F
     // one carried over from the other model misjudges the first step after a switch.
     double lambda = 1e-3, nu = 2.0;
     double other_lambda = lambda;
+    double reach = options.max_step;  // the longest move of a coordinate (see widens_reach above)
     int iteration = 0;
     while (iteration < options.max_iterations) {
         const double f_scale = std::max(f, f_floor);
@@ -144,7 +158,8 @@ LmEnd levenberg_marquardt(Objective& objective, Vector<K>& x, double& f, const F
         }
         const Vector<K> step = factor.solve(-dv.gradient);
         if (!step.allFinite()) return {FitStatus::numerical_failure, iteration};
-        if (step.cwiseAbs().maxCoeff() > options.max_step) {
+        const double longest = step.cwiseAbs().maxCoeff();
+        if (longest > reach) {
             lambda = std::max(2.0 * lambda, 1e-8);  // shorten without spending an evaluation
             continue;
         }
@@ -167,9 +182,13 @@ LmEnd levenberg_marquardt(Objective& objective, Vector<K>& x, double& f, const F
             lambda *= ratio > 0.75 ? 1.0 / 5.0 : (ratio < 0.25 ? 2.0 : 1.0);
             if (model.newton != was_newton) std::swap(lambda, other_lambda);
             nu = 2.0;
+            if constexpr (WidensReach<Objective>::value)
+                reach = longest <= 0.5 * reach || ratio < 0.25 ? options.max_step
+                                                               : (ratio > 0.75 ? 2.0 * reach : reach);
             if (step.norm() <= options.parameter_tolerance * (x.norm() + options.parameter_tolerance))
                 return {FitStatus::converged, iteration};
         } else {
+            reach = options.max_step;
             // Rejected: a shorter step of the same model. Its scaled length falls to theta times the
             // rejected one's, theta from the parabola through f, the slope along the step and f_trial
             // (in [0.1, 0.5]); raising lambda by fixed factors can take several evaluations to shorten
