@@ -53,9 +53,11 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SCALINGLAW_ALWAYS_INLINE inline __attribute__((always_inline))
+#define SCALINGLAW_ALWAYS_INLINE_LAMBDA __attribute__((always_inline))
 #define SCALINGLAW_RESTRICT __restrict__
 #else
 #define SCALINGLAW_ALWAYS_INLINE inline
+#define SCALINGLAW_ALWAYS_INLINE_LAMBDA
 #define SCALINGLAW_RESTRICT
 #endif
 

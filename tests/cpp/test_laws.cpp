@@ -172,6 +172,36 @@ TEST_CASE("laws: the analytic Jacobian and Hessian match central differences") {
     check_law(detail::DataConstrainedLaw{}, {1.8, 480.0, 2000.0, 0.35, 0.3, 20.0, 4.0});
 }
 
+TEST_CASE("laws: hand-written derivatives (Kaplan's) equal the jets'") {
+    using Law = detail::KaplanLaw;
+    static_assert(detail::HasDerivatives<Law>::value);
+    constexpr int K = Law::size;
+    const std::vector<std::vector<double>> points = {
+        to_coordinates(Law::kind, kaplan_paper),
+        {-3.0, 2.0, 0.09, 0.11},
+        {20.0, 30.0, 0.1, 0.2},
+        {-700.0, 34.4, -0.001, 0.087}};  // the last: a start walking off toward alpha_N -> 0
+    for (const std::vector<double>& x : points)
+        for (double log_n : {-4.0, 0.0, 19.0})
+            for (double log_d : {-3.0, 1.0, 25.0}) {
+                detail::Jet<K> jx[K];
+                for (int j = 0; j < K; ++j) jx[j] = detail::Jet<K>::variable(x[j], j);
+                const detail::Jet<K> jet = Law::log_predict(jx, log_n, log_d, 0.0);
+                double g[K], h[K * (K + 1) / 2];
+                const double value = Law::log_predict_derivatives(x.data(), log_n, log_d, 0.0, g, h);
+                CAPTURE(x[0]);
+                CAPTURE(log_n);
+                CAPTURE(log_d);
+                CHECK(value == doctest::Approx(jet.v).epsilon(1e-14));
+                // absolute beside 1: where q = 1 - p is tiny the jets' softmax Hessian (sum p (h + g g^T)
+                // - g g^T) cancels, the hand-written p q v v^T does not
+                for (int i = 0; i < K; ++i)
+                    CHECK(g[i] == doctest::Approx(jet.g[i]).epsilon(1e-12).scale(1.0));
+                for (int k = 0; k < K * (K + 1) / 2; ++k)
+                    CHECK(h[k] == doctest::Approx(jet.h[k]).epsilon(1e-11).scale(1.0));
+            }
+}
+
 TEST_CASE("laws: every law recovers known parameters from noise-free runs") {
     struct Case {
         LawKind kind;

@@ -8,6 +8,9 @@
 //   static void shift_direction(const double* x, double* v)
 //       v such that x + c v moves every log-prediction by exactly c (the solver's common shift);
 // and optionally
+//   static double log_predict_derivatives(x, log_n, log_d, log_u, double* g, double* h)
+//       the log-prediction with its gradient and Hessian written by hand (doubles; h the upper
+//       triangle), which the solver then uses instead of the jets (equal to them, tested);
 //   static constexpr std::array<Centring, M> centring
 //       how its coordinates change when log N and log D are centred (the law's formula unchanged):
 //       the solver then works on centred logs, where an amplitude and its exponent are nearly
@@ -16,11 +19,19 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <type_traits>
 
 #include "jet.hpp"
 #include "scalinglaw/laws.hpp"
 
 namespace scalinglaw::detail {
+
+template <class Law, class = void>
+struct HasDerivatives : std::false_type {};
+template <class Law>
+struct HasDerivatives<
+    Law, std::void_t<decltype(Law::log_predict_derivatives(nullptr, 0.0, 0.0, 0.0, nullptr, nullptr))>>
+    : std::true_type {};
 
 /// With l = log N - c_N and m = log D - c_D, coordinate `coordinate` becomes x - x[exponent] c (an
 /// amplitude beside its exponent) or x - c (exponent -1: a plain translation); c is c_N for axis 0,

@@ -203,8 +203,26 @@ private:
             for (int a = 0; a < F; ++a)
                 if (map_.slot[j] == slot_of[a]) seed[j] = a;
         }
-        double g[F], exact[Jet<F>::packed], model[Jet<F>::packed];
-        jet_sums<Law, F>(runs_, full, seed, g, exact, model);
+        double g[F] = {}, exact[Jet<F>::packed] = {}, model[Jet<F>::packed] = {};
+        if constexpr (HasDerivatives<Law>::value) {
+            // all K coordinates by hand, then projected: free index a sums its coordinates' rows
+            constexpr int P = size * (size + 1) / 2;
+            double g_all[size], exact_all[P], model_all[P];
+            derivative_sums<Law>(runs_, full, g_all, exact_all, model_all);
+            for (int i = 0, k = 0; i < size; ++i) {
+                if (seed[i] >= 0) g[seed[i]] += g_all[i];
+                for (int j = i; j < size; ++j, ++k) {
+                    if (seed[i] < 0 || seed[j] < 0) continue;
+                    const int a = std::min(seed[i], seed[j]), b = std::max(seed[i], seed[j]);
+                    const int packed = a * F - a * (a - 1) / 2 + (b - a);
+                    const double twice = i != j && a == b ? 2.0 : 1.0;  // (i, j) and (j, i) both land there
+                    exact[packed] += twice * exact_all[k];
+                    model[packed] += twice * model_all[k];
+                }
+            }
+        } else {
+            jet_sums<Law, F>(runs_, full, seed, g, exact, model);
+        }
         // Into the K slots; the slots that are not free are held by a unit diagonal.
         V gradient = V::Zero();
         M exact_k = M::Identity(), model_k = M::Identity();

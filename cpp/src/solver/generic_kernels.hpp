@@ -31,4 +31,10 @@ template <class Law, int F>
 void jet_sums(const GenericRuns& runs, const double* x, const int* seed, double* gradient, double* exact,
               double* model);
 
+/// The same sums over all K coordinates of a law with hand-written derivatives (laws/common.hpp's
+/// log_predict_derivatives), for the caller to project onto the free ones.
+template <class Law>
+void derivative_sums(const GenericRuns& runs, const double* x, double* gradient, double* exact,
+                     double* model);
+
 }  // namespace scalinglaw::detail
