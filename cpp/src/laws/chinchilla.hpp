@@ -11,8 +11,7 @@ struct ChinchillaLaw {
     static constexpr LawKind kind = LawKind::chinchilla;
     static constexpr int size = 5;
     template <class X, class R>
-    SCALINGLAW_ALWAYS_INLINE static auto log_predict(const X* x, const R& log_n, const R& log_d,
-                                                     const R& /*log_u*/) {
+    SCALINGLAW_ALWAYS_INLINE static auto log_predict(const X* x, R log_n, R log_d, R /*log_u*/) {
         using T = decltype(x[0] + log_n);
         return logsumexp<T>(x[1] - x[3] * log_n, x[2] - x[4] * log_d, T(x[0]));
     }

@@ -20,14 +20,13 @@ struct DataConstrainedLaw {
     template <class T, class X>
     SCALINGLAW_ALWAYS_INLINE static T decay(const T& repeats, const X& rho) {
         const bool forever = value(rho) > 700.0;
-        const X scale = exp(select(forever, X(0.0), rho));
+        const X scale = exp(rho);  // inf when forever: decayed is then NaN, and not chosen
         const T decayed = log1p(-(T(scale) * expm1(-repeats / T(scale))));
         return select(forever, log1p(repeats), decayed);
     }
 
     template <class X, class R>
-    SCALINGLAW_ALWAYS_INLINE static auto log_predict(const X* x, const R& log_n, const R& log_d,
-                                                     const R& log_u) {
+    SCALINGLAW_ALWAYS_INLINE static auto log_predict(const X* x, R log_n, R log_d, R log_u) {
         using T = decltype(x[0] + log_n);
         const X alpha = x[3], beta = x[4];
         const X log_g = (log(alpha) + x[1] - log(beta) - x[2]) / (alpha + beta);

@@ -10,8 +10,7 @@ struct KaplanLaw {
     static constexpr LawKind kind = LawKind::kaplan;
     static constexpr int size = 4;
     template <class X, class R>
-    SCALINGLAW_ALWAYS_INLINE static auto log_predict(const X* x, const R& log_n, const R& log_d,
-                                                     const R& /*log_u*/) {
+    SCALINGLAW_ALWAYS_INLINE static auto log_predict(const X* x, R log_n, R log_d, R /*log_u*/) {
         using T = decltype(x[0] + log_n);
         const X ratio = x[2] / x[3];
         return T(x[3]) * logsumexp<T>(ratio * (x[0] - log_n), x[1] - log_d);

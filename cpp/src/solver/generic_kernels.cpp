@@ -13,6 +13,8 @@ namespace scalinglaw::detail {
 
 template <class Law>
 SCALINGLAW_MULTIVERSION_TEMPLATE void law_residuals(const GenericRuns& runs, const double* x, double* r) {
+    double local[Law::size];  // r cannot alias a local copy: what depends on x alone is computed once
+    for (int j = 0; j < Law::size; ++j) local[j] = x[j];
     const double* SCALINGLAW_RESTRICT log_n = runs.log_n.data();
     const double* SCALINGLAW_RESTRICT log_d = runs.log_d.data();
     const double* SCALINGLAW_RESTRICT log_u = runs.log_u.data();
@@ -21,7 +23,7 @@ SCALINGLAW_MULTIVERSION_TEMPLATE void law_residuals(const GenericRuns& runs, con
     const std::size_t n = runs.size();
     SCALINGLAW_SIMD()
     for (std::size_t i = 0; i < n; ++i)
-        out[i] = Law::log_predict(x, log_n[i], log_d[i], log_u[i]) - log_loss[i];
+        out[i] = Law::log_predict(local, log_n[i], log_d[i], log_u[i]) - log_loss[i];
 }
 
 namespace {
