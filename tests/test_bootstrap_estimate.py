@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import scalinglaw
+from conftest import synthetic_ladder
 from scalinglaw.law import DataConstrained, Kaplan
 
 KAPLAN = Kaplan(N_c=8.8e13, D_c=5.4e13, alpha_N=0.076, alpha_D=0.095)
@@ -15,12 +16,8 @@ CHINCHILLA = scalinglaw.Law(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.37)
 
 
 def runs(law, noise=0.005, seed=0):
+    n, d, _ = synthetic_ladder(steps=7)  # its grid of sizes and budgets; the losses are drawn here
     rng = np.random.default_rng(seed)
-    sizes, budgets = np.geomspace(2e7, 3e9, 7), np.geomspace(1e18, 1e21, 7)
-    n, c = (grid.ravel() for grid in np.meshgrid(sizes, budgets))
-    d = c / (6 * n)
-    keep = (d / n > 1) & (d / n < 500)
-    n, d = n[keep], d[keep]
     u = d / np.resize([1.0, 3.0, 10.0, 30.0], d.size)  # for the data-constrained law: 1 to 30 epochs
     loss = law.predict(n, d, u if law.needs_unique_tokens else None) * np.exp(rng.normal(0, noise, n.size))
     return n, d, loss, u

@@ -176,11 +176,6 @@ def test_cli_draws_the_data_constrained_law_under_a_unique_token_budget(tmp_path
 @pytest.mark.parametrize(("law", "unique"), [(KAPLAN, None), (REPEATED, UNIQUE)])
 @pytest.mark.parametrize("size", [(7.0, 2.8), (13.0, 5.2)])
 def test_the_laws_titles_collide_with_no_label(runs, law, unique, size):
-    from test_plot import text_boxes
+    from test_plot import assert_no_text_collides
 
-    figure = figure4(law, runs, figsize=size, unique_token_budget=unique)
-    boxes = text_boxes(figure)
-    for i, (text, box) in enumerate(boxes):
-        assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1 + 1, text  # nothing cut off
-        for other, other_box in boxes[i + 1 :]:
-            assert not box.overlaps(other_box), (text, other)
+    assert_no_text_collides(figure4(law, runs, figsize=size, unique_token_budget=unique))
