@@ -90,7 +90,7 @@ template <class Law>
 class GenericObjective {
 public:
     static constexpr int size = Law::size;
-    static constexpr bool widens_reach = true;
+    static constexpr bool lengthens_steps = true;
     using V = Vector<size>;
     using M = Matrix<size>;
 

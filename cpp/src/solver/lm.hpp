@@ -25,14 +25,16 @@
 // and optionally
 //   bool stranded() const;                          the current point is no answer and no step can
 //                                                   make it one (the loop then ends in failure)
-//   static constexpr bool widens_reach = true;      the longest move (the reach, options.max_step at
-//                                                   first) doubles after an accepted step of over half
-//                                                   of it whose decrease the model predicted well
+//   static constexpr bool lengthens_steps = true;   (1) the longest move (the reach, options.max_step
+//                                                   at first) doubles after an accepted step of over
+//                                                   half of it whose decrease the model predicted well
 //                                                   (ratio > 0.75), stays after one predicted fairly
 //                                                   (ratio >= 0.25), and is reset by any other step. A
 //                                                   start that walks a long straight valley (e.g.
 //                                                   toward a term that vanishes) covers it in a few
-//                                                   doubling steps, not max_step at a time.
+//                                                   doubling steps, not max_step at a time. (2) a step
+//                                                   whose decrease beat the model's by half again
+//                                                   (ratio > 1.5) is extended along its line (extend).
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -110,15 +112,43 @@ double damping_for_length(const Model<K>& model, const Vector<K>& gradient, doub
 }
 
 template <class Objective, class = void>
-struct WidensReach : std::false_type {};
+struct LengthensSteps : std::false_type {};
 template <class Objective>
-struct WidensReach<Objective, std::enable_if_t<Objective::widens_reach>> : std::true_type {};
+struct LengthensSteps<Objective, std::enable_if_t<Objective::lengthens_steps>> : std::true_type {};
 
 template <class Objective, class = void>
 struct CanStrand : std::false_type {};
 template <class Objective>
 struct CanStrand<Objective, std::void_t<decltype(std::declval<const Objective&>().stranded())>>
     : std::true_type {};
+
+/// After an accepted step that lowered f by over half again what the model predicted: the objective is
+/// nearly linear along it (most residuals beyond delta, where the Huber loss is linear and only the
+/// reweighted model's majorising curvature stops the step), so its minimum along the line lies further.
+/// Moves on by the whole way so far, doubling it, while each move lowers f at least as much as the one
+/// before (the line still looks straight) and stays within `reach`: one evaluation of residuals per try,
+/// no derivatives. Returns the evaluations spent.
+template <class Objective, int K = Objective::size>
+int extend(Objective& objective, Vector<K>& x, double& f, Vector<K> move, double longest, double reach,
+           int budget) {
+    int spent = 0;
+    double gained = 0.0;  // by the last move
+    while (spent < budget && longest <= reach) {
+        Vector<K> x_more = x + move;
+        const double f_more = objective.try_point(x_more);
+        ++spent;
+        if (!(f_more < f)) break;
+        const bool straight = f - f_more >= gained;
+        gained = f - f_more;
+        x = x_more;
+        f = f_more;
+        objective.accept();
+        if (!straight) break;
+        move *= 2.0;
+        longest *= 2.0;
+    }
+    return spent;
+}
 
 /// How the loop ended.
 struct LmEnd {
@@ -137,7 +167,7 @@ LmEnd levenberg_marquardt(Objective& objective, Vector<K>& x, double& f, const F
     // one carried over from the other model misjudges the first step after a switch.
     double lambda = 1e-3, nu = 2.0;
     double other_lambda = lambda;
-    double reach = options.max_step;  // the longest move of a coordinate (see widens_reach above)
+    double reach = options.max_step;  // the longest move of a coordinate (see lengthens_steps above)
     int iteration = 0;
     while (iteration < options.max_iterations) {
         const double f_scale = std::max(f, f_floor);
@@ -174,6 +204,9 @@ LmEnd levenberg_marquardt(Objective& objective, Vector<K>& x, double& f, const F
             x = x_trial;
             f = f_trial;
             objective.accept();
+            if constexpr (LengthensSteps<Objective>::value)
+                if (ratio > 1.5) iteration += extend(objective, x, f, step, longest, reach,
+                                                     options.max_iterations - iteration);
             if constexpr (CanStrand<Objective>::value)
                 if (objective.stranded()) return {FitStatus::numerical_failure, iteration};
             dv = objective.derivatives();
@@ -182,7 +215,7 @@ LmEnd levenberg_marquardt(Objective& objective, Vector<K>& x, double& f, const F
             lambda *= ratio > 0.75 ? 1.0 / 5.0 : (ratio < 0.25 ? 2.0 : 1.0);
             if (model.newton != was_newton) std::swap(lambda, other_lambda);
             nu = 2.0;
-            if constexpr (WidensReach<Objective>::value)
+            if constexpr (LengthensSteps<Objective>::value)
                 reach = longest <= 0.5 * reach || ratio < 0.25 ? options.max_step
                                                                : (ratio > 0.75 ? 2.0 * reach : reach);
             if (step.norm() <= options.parameter_tolerance * (x.norm() + options.parameter_tolerance))
