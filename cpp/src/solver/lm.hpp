@@ -205,8 +205,9 @@ LmEnd levenberg_marquardt(Objective& objective, Vector<K>& x, double& f, const F
             f = f_trial;
             objective.accept();
             if constexpr (LengthensSteps<Objective>::value)
-                if (ratio > 1.5) iteration += extend(objective, x, f, step, longest, reach,
-                                                     options.max_iterations - iteration);
+                if (ratio > 1.5)
+                    iteration +=
+                        extend(objective, x, f, step, longest, reach, options.max_iterations - iteration);
             if constexpr (CanStrand<Objective>::value)
                 if (objective.stranded()) return {FitStatus::numerical_failure, iteration};
             dv = objective.derivatives();
