@@ -69,8 +69,8 @@ SCALINGLAW_ALWAYS_INLINE T logsumexp(const T& u1, const T& u2) {
         if (!std::isfinite(top)) return u1 + u2;
         const T* const u[2] = {&u1, &u2};
         return logsumexp_below(u, top);
-    } else {
-        const double shifted = log(exp(u1 - top) + exp(u2 - top)) + top;
+    } else {  // the larger term's exp(0) = 1 is not computed: one exp and one log1p
+        const double shifted = log1p(exp(-std::fabs(u1 - u2))) + top;
         return std::isfinite(top) ? shifted : u1 + u2;
     }
 }
