@@ -49,6 +49,18 @@ SCALINGLAW_ALWAYS_INLINE double expm1(double x) { return lane_expm1(x); }
 SCALINGLAW_ALWAYS_INLINE double log(double x) { return lane_log(x); }
 SCALINGLAW_ALWAYS_INLINE double log1p(double x) { return lane_log1p(x); }
 
+/// log(e^u1 + e^u2) in doubles, and the share e^u1 / (e^u1 + e^u2) of its first term: the larger term's
+/// exp(0) = 1 is not computed, so one exp and one log1p. Where the larger is not finite, the value is
+/// u1 + u2 (inf or NaN: the objective refuses the point).
+struct SoftMax2 {
+    double value, first_share;
+};
+SCALINGLAW_ALWAYS_INLINE SoftMax2 softmax2(double u1, double u2) {
+    const double top = u1 < u2 ? u2 : u1;
+    const double smaller = exp(-std::fabs(u1 - u2)), share = smaller / (1.0 + smaller);  // the smaller's
+    return {std::isfinite(top) ? log1p(smaller) + top : u1 + u2, u1 < u2 ? share : 1.0 - share};
+}
+
 /// log(e^u1 + e^u2 + e^u3), shifted by the largest so that nothing overflows.
 template <class T>
 SCALINGLAW_ALWAYS_INLINE T logsumexp(const T& u1, const T& u2, const T& u3) {
@@ -69,9 +81,8 @@ SCALINGLAW_ALWAYS_INLINE T logsumexp(const T& u1, const T& u2) {
         if (!std::isfinite(top)) return u1 + u2;
         const T* const u[2] = {&u1, &u2};
         return logsumexp_below(u, top);
-    } else {  // the larger term's exp(0) = 1 is not computed: one exp and one log1p
-        const double shifted = log1p(exp(-std::fabs(u1 - u2))) + top;
-        return std::isfinite(top) ? shifted : u1 + u2;
+    } else {
+        return softmax2(u1, u2).value;
     }
 }
 

@@ -20,6 +20,10 @@
 
 namespace scalinglaw::detail {
 
+/// Where entry (a, b), a <= b, of a symmetric size x size matrix sits in its upper triangle stored row
+/// by row, as a Jet's h and the solver's sums hold it.
+constexpr int upper_index(int a, int b, int size) { return a * size - a * (a - 1) / 2 + (b - a); }
+
 template <int K>
 struct Jet {
     static constexpr int packed = K * (K + 1) / 2;

@@ -26,10 +26,8 @@ struct KaplanLaw {
                                                                    double* h) {
         const double a_d = x[3], inverse = 1.0 / a_d, k = x[2] * inverse;
         const double d1 = x[0] - log_n, u1 = k * d1, u2 = x[1] - log_d;
-        const double top = u1 < u2 ? u2 : u1;
-        const double smaller = exp(-std::fabs(u1 - u2)), share = smaller / (1.0 + smaller);  // the smaller's
-        const double s = std::isfinite(top) ? log1p(smaller) + top : u1 + u2;
-        const double p = u1 < u2 ? share : 1.0 - share, q = 1.0 - p;
+        const auto [s, p] = softmax2(u1, u2);
+        const double q = 1.0 - p;
         const double v[4] = {k, -1.0, d1 * inverse, -u1 * inverse};  // grad u1 - grad u2
         const double gs[4] = {p * k, q, p * v[2], p * v[3]};         // grad S
         for (int i = 0; i < 4; ++i) g[i] = a_d * gs[i];

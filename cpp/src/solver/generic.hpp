@@ -214,7 +214,7 @@ private:
                 for (int j = i; j < size; ++j, ++k) {
                     if (seed[i] < 0 || seed[j] < 0) continue;
                     const int a = std::min(seed[i], seed[j]), b = std::max(seed[i], seed[j]);
-                    const int packed = a * F - a * (a - 1) / 2 + (b - a);
+                    const int packed = upper_index(a, b, F);
                     const double twice = i != j && a == b ? 2.0 : 1.0;  // (i, j) and (j, i) both land there
                     exact[packed] += twice * exact_all[k];
                     model[packed] += twice * model_all[k];

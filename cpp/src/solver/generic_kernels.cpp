@@ -44,7 +44,7 @@ SCALINGLAW_ALWAYS_INLINE void huber_sums(const GenericRuns& runs, Derivatives&& 
                                          double* exact, double* model) {
     constexpr int P = F * (F + 1) / 2, S = F + 2 * P;  // the sums: gradient, exact Hessian, model
     constexpr std::size_t Lanes = 8;
-    alignas(64) double lane[S][Lanes] = {};
+    alignas(64) double partial[S][Lanes] = {};
     const double* SCALINGLAW_RESTRICT log_loss = runs.log_loss.data();
     const double* SCALINGLAW_RESTRICT weight = runs.weight.data();
     const double delta = runs.delta;
@@ -58,14 +58,14 @@ SCALINGLAW_ALWAYS_INLINE void huber_sums(const GenericRuns& runs, Derivatives&& 
         const double inside = size <= delta ? w : 0.0;                  // w psi'
         const double irls = w * delta / (size > delta ? size : delta);  // w psi / z
         SCALINGLAW_UNROLL
-        for (int a = 0; a < F; ++a) lane[a][l] += psi * j[a];
+        for (int a = 0; a < F; ++a) partial[a][l] += psi * j[a];
         SCALINGLAW_UNROLL
         for (int a = 0; a < F; ++a)
             for (int b = a; b < F; ++b) {
-                const int k = a * F - a * (a - 1) / 2 + (b - a);
+                const int k = upper_index(a, b, F);
                 const double jj = j[a] * j[b];
-                lane[F + k][l] += inside * jj + psi * h[k];
-                lane[F + P + k][l] += irls * jj;
+                partial[F + k][l] += inside * jj + psi * h[k];
+                partial[F + P + k][l] += irls * jj;
             }
     };
     const std::size_t whole = n - n % Lanes;
@@ -77,7 +77,7 @@ SCALINGLAW_ALWAYS_INLINE void huber_sums(const GenericRuns& runs, Derivatives&& 
     double total[S];
     for (int s = 0; s < S; ++s) {
         total[s] = 0.0;
-        for (std::size_t l = 0; l < Lanes; ++l) total[s] += lane[s][l];
+        for (std::size_t l = 0; l < Lanes; ++l) total[s] += partial[s][l];
     }
     for (int a = 0; a < F; ++a) gradient[a] = total[a];
     for (int k = 0; k < P; ++k) {
