@@ -121,16 +121,27 @@ MUENNIGHOFF_R = (15.387756, 5.309743)  #: their R*_D, R*_N
 MUENNIGHOFF_RUNS = REPO / "tests" / "data" / "muennighoff_c4.csv"  #: their 182 runs (tests/data/README.md)
 
 
+def _effective(unique, repeats, r_star, plain):
+    """U + U R* (1 - e^(-R/R*)) (D' or N' of unique U repeated R times), as U (1 + R (1 - e^-t) / t) with
+    t = R / R*: 1 - e^-t as -expm1(-t) keeps its digits where R* is far above R (1 - e^-t keeps only a
+    few), and a huge R* cannot overflow U R*. R* = inf: no decay, ``plain``."""
+    if math.isinf(r_star):
+        return plain
+    t = np.asarray(repeats / r_star, dtype=float)
+    share = np.ones_like(t)  # (1 - e^-t) / t, 1 at t = 0
+    share[t > 0] = -np.expm1(-t[t > 0]) / t[t > 0]
+    return unique * (1 + repeats * share)
+
+
 def data_constrained_terms(p, n, d, u):
     """A / N'^alpha, B / D'^beta and E of Muennighoff et al.'s law, eqs. 5-6 and U_N of their appendix:
     R_D = D/U_D - 1, D' = U_D + U_D R*_D (1 - e^(-R_D/R*_D)); U_N = min(N_opt(U_D), N) with
     N_opt(U) = G (G U)^(beta/alpha), G = (alpha A / (beta B))^(1/(alpha+beta)); R_N = max(N/U_N - 1, 0),
-    N' likewise. R* = inf: no decay (D' = D, N' = N). ``p``: parameters by name."""
+    N' likewise (``_effective``). R* = inf: no decay (D' = D, N' = N). ``p``: parameters by name."""
     g = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
-    d_eff = d if math.isinf(p["R_D"]) else u + u * p["R_D"] * (1 - np.exp(-(d / u - 1) / p["R_D"]))
+    d_eff = _effective(u, d / u - 1, p["R_D"], d)
     u_n = np.minimum(g * (g * u) ** (p["beta"] / p["alpha"]), n)
-    repeats = np.maximum(n / u_n - 1, 0)
-    n_eff = n if math.isinf(p["R_N"]) else u_n + u_n * p["R_N"] * (1 - np.exp(-repeats / p["R_N"]))
+    n_eff = _effective(u_n, np.maximum(n / u_n - 1, 0), p["R_N"], n)
     return [p["A"] / n_eff ** p["alpha"], p["B"] / d_eff ** p["beta"], np.full(np.shape(n), p["E"])]
 
 
