@@ -278,6 +278,43 @@ def test_data_constrained_reaches_a_scipy_multistart_fit_of_the_chinchilla_data(
     assert f(np.array(x)) == pytest.approx(result.objective, rel=1e-9)
 
 
+def test_an_optimum_at_no_decay_is_reported_as_infinity(runs, fit_240):
+    """Repetition that costs nothing: the Chinchilla runs with U_D = D / 2^k, base pinned at their
+    Chinchilla fit. f falls toward R_D = inf as 1 / R_D, and the fit puts R_D there (not at some 1e13 where
+    its steps would have become too small to count), R_N at the optimum of a scipy fit with R_D = inf."""
+    from scipy.optimize import minimize_scalar
+
+    n, d, loss = runs
+    u = d / 2.0 ** (np.arange(len(n)) % 6)
+    base = fit_240.law.params
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a clean fit: R_N is well determined, R_D's every optimum is inf
+        result = scalinglaw.fit(n, d, loss, law="data_constrained", unique_tokens=u, fixed=base)
+    log_loss = np.log(loss)
+
+    def f(log_r):
+        p = (*base.values(), *np.exp(log_r))
+        with np.errstate(all="ignore"):
+            value = huber(np.log(data_constrained_loss(p, n, d, u)) - log_loss).sum()
+        return value if np.isfinite(value) else 1e10
+
+    assert result.law.R_D == math.inf
+    assert result.near_best["R_D"] == (math.inf, math.inf)
+    assert result.starts_at_best >= 20  # of 25: leaping to infinity does not strand the starts
+    reference = scipy_best(f, [(a, b) for a in (0.0, 3.0, 6.0) for b in (1.0, 4.0, 7.0)])
+    assert result.objective <= reference.fun * (1 + 1e-12)  # scipy walks R_D up, toward the limit
+    assert np.exp(reference.x[0]) > 1e6
+    at_infinity = minimize_scalar(
+        lambda b: f(np.array([np.inf, b])), bounds=(0.0, 15.0), method="bounded", options={"xatol": 1e-9}
+    )
+    assert result.law.R_N == pytest.approx(math.exp(at_infinity.x), rel=1e-6)
+    assert result.objective == pytest.approx(at_infinity.fun, rel=1e-12)
+    kind = _core.law_kind("data_constrained")
+    coordinates = _core.to_coordinates(kind, np.array(list(result.law.params.values())))
+    assert np.all(np.isfinite(coordinates))  # coordinates stay finite, and map back to infinity
+    assert _core.from_coordinates(kind, coordinates)[5] == math.inf
+
+
 def test_data_constrained_with_no_decay_fits_as_chinchilla(runs, fit_240):
     n, d, loss = runs
     base = fit_240.law

@@ -159,11 +159,13 @@ double hessian_condition(const GenericRuns& runs, const CoordinateMap<Law::size>
     GenericObjective<Law> objective(runs, map, ws);
     Derivatives<K> dv;
     Matrix<K> reweighted;
-    objective.derivatives_at(map.project(full), dv, reweighted);
-    std::vector<int> free;
+    std::vector<int> free;  // a parameter at infinity (no decay) is held there, as if fixed
+    const Vector<K> x = map.project(full);
     for (int j = 0; j < K; ++j)
-        if (map.slot[j] == j) free.push_back(j);
+        if (map.slot[j] == j && !map.at_infinity(x, j)) free.push_back(j);
+    objective.derivatives_at(x, dv, reweighted);
     const int m = static_cast<int>(free.size());
+    if (m == 0) return 1.0;  // every free parameter at infinity: no curvature left to condition
     Eigen::MatrixXd h(m, m);
     for (int a = 0; a < m; ++a)
         for (int b = 0; b < m; ++b) h(a, b) = dv.exact(free[a], free[b]);

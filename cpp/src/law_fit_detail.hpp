@@ -71,6 +71,7 @@ CoordinateMap<Law::size> coordinate_map(const Resolved& r, const GenericRuns& ru
         map.log_scale[j] = info.log_scale[j];
         map.exponent[j] = -1;
         map.offset[j] = 0.0;
+        map.infinite_at[j] = info.may_be_infinite[j] ? infinite_coordinate : INFINITY;
     }
     if constexpr (HasCentring<Law>::value) {
         if (runs.centre_n != 0.0 || runs.centre_d != 0.0)

@@ -82,7 +82,10 @@ std::vector<double> to_coordinates(LawKind kind, const std::vector<double>& para
     check_size(kind, params, "params");
     const LawInfo& info = law_info(kind);
     std::vector<double> x(params.size());
-    for (std::size_t j = 0; j < x.size(); ++j) x[j] = info.log_scale[j] ? std::log(params[j]) : params[j];
+    for (std::size_t j = 0; j < x.size(); ++j) {
+        x[j] = info.log_scale[j] ? std::log(params[j]) : params[j];
+        if (info.may_be_infinite[j] && x[j] > infinite_coordinate) x[j] = infinite_coordinate;
+    }
     return x;
 }
 
@@ -90,8 +93,10 @@ std::vector<double> from_coordinates(LawKind kind, const std::vector<double>& co
     check_size(kind, coordinates, "coordinates");
     const LawInfo& info = law_info(kind);
     std::vector<double> p(coordinates.size());
-    for (std::size_t j = 0; j < p.size(); ++j)
+    for (std::size_t j = 0; j < p.size(); ++j) {
         p[j] = info.log_scale[j] ? std::exp(coordinates[j]) : coordinates[j];
+        if (info.may_be_infinite[j] && coordinates[j] >= infinite_coordinate) p[j] = INFINITY;
+    }
     return p;
 }
 

@@ -40,7 +40,14 @@ const LawInfo& law_info(LawKind kind);
 /// The law named `name`; throws std::invalid_argument listing the names otherwise.
 LawKind law_kind(const std::string& name);
 
-/// Coordinates from natural parameters (log where log_scale) and back. Sizes must match the law.
+/// The coordinate (log R*) at and beyond which a parameter that may be infinite (R_D, R_N) is +infinity:
+/// the decay's effect there is below e^-700, and the law takes no decay. The fit leaps to it when the
+/// optimum lies at no decay, rather than walking toward it one unit of log R* per step.
+constexpr double infinite_coordinate = 700.0;
+
+/// Coordinates from natural parameters (log where log_scale) and back. Sizes must match the law. A
+/// parameter that may be infinite has the coordinate infinite_coordinate at +infinity and is +infinity
+/// at any coordinate from it up (so that coordinates stay finite).
 std::vector<double> to_coordinates(LawKind kind, const std::vector<double>& params);
 std::vector<double> from_coordinates(LawKind kind, const std::vector<double>& coordinates);
 

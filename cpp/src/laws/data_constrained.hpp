@@ -6,8 +6,8 @@
 //   log N' = log U_N + log1p(R_N* (1 - e^(-R_N / R_N*))),  R_N = N / U_N - 1 >= 0,
 //   log U_N = min(log N, log N_opt(U_D)),  log N_opt = log G + (beta / alpha)(log G + log U_D),
 //   log G = (log alpha + a - log beta - b) / (alpha + beta).
-// R* = +infinity (or beyond e^700, where the difference is below e^-700) takes the limit log1p(R), that is
-// log N' = log N and log D' = log D.
+// R* = +infinity (log R* from infinite_coordinate = 700 up, where the difference is below e^-700) takes the
+// limit log1p(R), that is log N' = log N and log D' = log D.
 
 #include "common.hpp"
 
@@ -21,7 +21,7 @@ struct DataConstrainedLaw {
     /// the log of the effective epochs (or parameters) per unique one. Without decay it is log_ratio.
     template <class T, class X>
     SCALINGLAW_ALWAYS_INLINE static T decay(const T& log_ratio, const X& rho) {
-        const bool forever = value(rho) > 700.0;
+        const bool forever = value(rho) >= infinite_coordinate;
         const X scale = exp(rho);  // inf when forever: decayed is then NaN, and not chosen
         const T decayed = log1p(-(T(scale) * expm1(-expm1(log_ratio) / T(scale))));
         return select(forever, log_ratio, decayed);

@@ -35,12 +35,13 @@ GenericRuns make_generic_runs(const RunsView& runs, double delta,
 /// law's, centred where the runs are (coordinate j less (x[exponent[j]] or 1) * offset[j]).
 template <int K>
 struct CoordinateMap {
-    int slot[K];          ///< the representative's index, or -1 when fixed
-    double fixed[K];      ///< the coordinate's value where fixed (solver coordinates)
-    double fixed_law[K];  ///< the same in the law's coordinates
-    bool log_scale[K];    ///< for the overflow check of the answer
-    int exponent[K];      ///< centring: the coordinate's exponent, or -1 for a plain translation
-    double offset[K];     ///< centring: 0 for a coordinate it leaves alone
+    int slot[K];            ///< the representative's index, or -1 when fixed
+    double fixed[K];        ///< the coordinate's value where fixed (solver coordinates)
+    double fixed_law[K];    ///< the same in the law's coordinates
+    bool log_scale[K];      ///< for the overflow check of the answer
+    int exponent[K];        ///< centring: the coordinate's exponent, or -1 for a plain translation
+    double offset[K];       ///< centring: 0 for a coordinate it leaves alone
+    double infinite_at[K];  ///< the coordinate from which parameter j is +infinity (R*), else +inf
     int free_count = 0;
 
     /// The law's coordinates (solver form) at the solver's x.
@@ -64,9 +65,18 @@ struct CoordinateMap {
         to_solver(full);
         Vector<K> x = Vector<K>::Zero();
         for (int j = 0; j < K; ++j)
-            if (slot[j] == j) x[j] = full[j];
+            if (slot[j] == j) x[j] = std::min(full[j], infinite_at[j]);
         return x;
     }
+    /// Whether the solver's slot s holds only parameters that may be infinite (a slot the fit may leap
+    /// to infinity), and whether x holds it there.
+    bool may_leap(int s) const {
+        if (slot[s] != s) return false;
+        for (int j = 0; j < K; ++j)
+            if (slot[j] == s && !(infinite_at[j] < INFINITY)) return false;
+        return true;
+    }
+    bool at_infinity(const Vector<K>& x, int s) const { return slot[s] == s && x[s] >= infinite_at[s]; }
 };
 
 /// Per-thread scratch space, reused across starts.
@@ -95,7 +105,10 @@ public:
     using M = Matrix<size>;
 
     GenericObjective(const GenericRuns& runs, const CoordinateMap<size>& map, GenericWorkspace& ws)
-        : runs_(runs), map_(map), current_r_(ws.r.data()), trial_r_(ws.trial_r.data()) {}
+        : runs_(runs), map_(map), current_r_(ws.r.data()), trial_r_(ws.trial_r.data()) {
+        for (int s = 0; s < size; ++s) next_leap_[s] = map.may_leap(s) ? -INFINITY : INFINITY;
+        leapt_from_.setConstant(NAN);
+    }
 
     /// The objective at x with its residuals in `r` and their ShiftSums at c = 0 (+inf where not finite).
     double evaluate(const V& x, double* r, ShiftSums& sums) const {
@@ -152,6 +165,66 @@ public:
     void accept() {
         std::swap(current_r_, trial_r_);
         current_x_ = trial_x_;
+    }
+
+    /// After an accepted step from x - step to x, with dv the derivatives at x: moves a parameter that may
+    /// be infinite (R*) to infinity when f there is lower and f behaves, along it, as the tail of an
+    /// optimum at infinity. Toward no decay, f(rho) = f(inf) + c e^-rho to first order in e^-rho
+    /// (rho = log R*): -f' = f'' = f - f(inf), Newton's steps are one unit of rho each, and the walk ends
+    /// only when the gains fall below the tolerance (twenty-odd evaluations). A slot is tried (one
+    /// evaluation) when the step moved it up by half a unit or more and the others by at most a tenth of
+    /// that (a walk along it alone: while the others move, its own optimum moves too), and -f' > 0 and
+    /// f'' agree within 25%; it is taken when f - f(inf) >= 0.9 (-f'). That rules out a finite optimum
+    /// beyond x: f dipping below f(inf) needs a negative e^-rho term, and then f - f(inf) < -f' / 2 while
+    /// f falls. A failed try is repeated only after rho has risen by one more; `release` checks a leap
+    /// once the others have converged. Returns the evaluations spent.
+    int leap(V& x, double& f, const V& step, const Derivatives<size>& dv) {
+        int spent = 0;
+        for (int s = 0; s < size; ++s) {
+            if (!(step[s] >= 0.5 && x[s] >= next_leap_[s]) || map_.at_infinity(x, s)) continue;
+            double others = 0.0;  // the other coordinates' steps: the walk must be along s alone
+            for (int j = 0; j < size; ++j)
+                if (j != s) others = std::max(others, std::fabs(step[j]));
+            if (!(others <= 0.1 * step[s])) continue;
+            const double slope = -dv.gradient[s], curvature = dv.exact(s, s);
+            if (!(slope > 0.0 && std::fabs(curvature - slope) <= 0.25 * slope)) continue;
+            V x_limit = x;
+            x_limit[s] = map_.infinite_at[s];
+            const double f_limit = try_point(x_limit);
+            ++spent;
+            if (f_limit < f && f - f_limit >= 0.9 * slope) {
+                leapt_from_[s] = x[s];
+                x = x_limit;
+                f = f_limit;
+                accept();
+                return spent;  // the other slots' derivatives have changed
+            }
+            next_leap_[s] = x[s] + 1.0;
+        }
+        return spent;
+    }
+
+    /// At convergence: a slot that leapt to infinity while the others were far from their optimum may
+    /// have a finite one now. Each is probed (once per leap) 2 units of rho above where it leapt from,
+    /// and taken there when f is lower, for the fit to go on. Returns the evaluations spent.
+    int release(V& x, double& f) {
+        int spent = 0;
+        for (int s = 0; s < size; ++s) {
+            if (!map_.at_infinity(x, s) || !std::isfinite(leapt_from_[s])) continue;
+            V x_probe = x;
+            x_probe[s] = leapt_from_[s] + 2.0;
+            leapt_from_[s] = NAN;
+            const double f_probe = try_point(x_probe);
+            ++spent;
+            if (f_probe < f) {
+                x = x_probe;
+                f = f_probe;
+                accept();
+                next_leap_[s] = x[s] + 1.0;
+                return spent;
+            }
+        }
+        return spent;
     }
 
     /// A log-scale coordinate (an amplitude such as log N_c) beyond the doubles: the start is walking
@@ -223,12 +296,15 @@ private:
         } else {
             jet_sums<Law, F>(runs_, full, seed, g, exact, model);
         }
-        // Into the K slots; the slots that are not free are held by a unit diagonal.
+        // Into the K slots; the slots that are not free, or at infinity (where f does not depend on them),
+        // are held by a unit diagonal.
         V gradient = V::Zero();
         M exact_k = M::Identity(), model_k = M::Identity();
         for (int a = 0, k = 0; a < F; ++a) {
-            gradient[slot_of[a]] = g[a];
+            const bool held_a = map_.at_infinity(x, slot_of[a]);
+            gradient[slot_of[a]] = held_a ? 0.0 : g[a];
             for (int b = a; b < F; ++b, ++k) {
+                if (held_a || map_.at_infinity(x, slot_of[b])) continue;
                 exact_k(slot_of[a], slot_of[b]) = exact_k(slot_of[b], slot_of[a]) = exact[k];
                 model_k(slot_of[a], slot_of[b]) = model_k(slot_of[b], slot_of[a]) = model[k];
             }
@@ -246,6 +322,8 @@ private:
     V current_x_ = V::Zero(), trial_x_ = V::Zero();
     const double largest_log_ = std::log(std::numeric_limits<double>::max());
     M reweighted_ = M::Identity();
+    V next_leap_;   ///< leap: slot s is tried at infinity again only from this value up (+inf: never)
+    V leapt_from_;  ///< where slot s leapt to infinity from (NaN: it did not, or was probed since)
 };
 
 /// Levenberg-Marquardt from `start` (full coordinates; fixed and tied entries are overridden).
@@ -262,6 +340,16 @@ GenericOutcome solve_generic(const GenericRuns& runs, const CoordinateMap<Law::s
     if (std::isfinite(f)) {
         const double f_floor = 1e-30 * static_cast<double>(runs.size());
         end = levenberg_marquardt(objective, x, f, options, f_floor);
+        while (end.status == FitStatus::converged) {  // until no slot at infinity is released
+            const double f_before = f;
+            const int spent = objective.release(x, f);
+            end.iterations += spent;
+            if (f == f_before) break;
+            FitOptions rest = options;
+            rest.max_iterations = std::max(0, options.max_iterations - end.iterations);
+            const LmEnd more = levenberg_marquardt(objective, x, f, rest, f_floor);
+            end = {more.status, end.iterations + more.iterations};
+        }
     }
     map.expand(x, out.coordinates.data());
     map.from_solver(out.coordinates.data());

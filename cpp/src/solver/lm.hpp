@@ -23,6 +23,10 @@
 //   Derivatives<K> derivatives();                   at the current point
 //   Matrix<K> reweighted_model();                   sum w J J^T at the current point, after derivatives()
 // and optionally
+//   int leap(Vector<K>& x, double& f, const Vector<K>& step, const Derivatives<K>& dv);
+//                                                   after an accepted step (dv: derivatives at x): may
+//                                                   move x (and f) to a point it evaluates and accepts;
+//                                                   returns the evaluations spent
 //   bool stranded() const;                          the current point is no answer and no step can
 //                                                   make it one (the loop then ends in failure)
 //   static constexpr bool lengthens_steps = true;   (1) the longest move (the reach, options.max_step
@@ -115,6 +119,14 @@ template <class Objective, class = void>
 struct LengthensSteps : std::false_type {};
 template <class Objective>
 struct LengthensSteps<Objective, std::enable_if_t<Objective::lengthens_steps>> : std::true_type {};
+
+template <class Objective, class = void>
+struct CanLeap : std::false_type {};
+template <class Objective>
+struct CanLeap<Objective, std::void_t<decltype(std::declval<Objective&>().leap(
+                              std::declval<Vector<Objective::size>&>(), std::declval<double&>(),
+                              std::declval<const Vector<Objective::size>&>(),
+                              std::declval<const Derivatives<Objective::size>&>()))>> : std::true_type {};
 
 template <class Objective, class = void>
 struct CanStrand : std::false_type {};
@@ -211,6 +223,11 @@ LmEnd levenberg_marquardt(Objective& objective, Vector<K>& x, double& f, const F
             if constexpr (CanStrand<Objective>::value)
                 if (objective.stranded()) return {FitStatus::numerical_failure, iteration};
             dv = objective.derivatives();
+            if constexpr (CanLeap<Objective>::value) {
+                const double f_before = f;
+                iteration += objective.leap(x, f, step, dv);
+                if (f != f_before) dv = objective.derivatives();
+            }
             const bool was_newton = model.newton;
             model = model_at(objective, dv);
             lambda *= ratio > 0.75 ? 1.0 / 5.0 : (ratio < 0.25 ? 2.0 : 1.0);
