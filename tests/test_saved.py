@@ -172,3 +172,24 @@ def test_the_command_says_a_version_1_warning_in_one_line(boot, tmp_path, capsys
     assert main(["predict", "--fit", str(path), "--n", "1e9", "--d", "2e10"]) == 0
     err = capsys.readouterr().err
     assert err.startswith("warning: ") and "schema_version 1" in err and err.count("\n") == 1
+
+
+DC_PARAMS = {"E": 1.87, "A": 520.0, "B": 1490.0, "alpha": 0.35, "beta": 0.35, "R_D": 15.4, "R_N": 5.3}
+
+
+def test_a_saved_fit_with_no_decay_reads_back_as_infinity(tmp_path):
+    """JSON has no infinity: a fit (or a draw) at R* = inf is written as null and read back as inf."""
+    law = scalinglaw.DataConstrained(**{**DC_PARAMS, "R_D": math.inf})
+    document = saved_fields(
+        law,
+        options={"delta": 1e-3},
+        data=DataRange.of([1e9], [2e10], [1e10]),
+        draws={key: [value, value] for key, value in law.params.items()},
+    )
+    path = tmp_path / "fit.json"
+    scalinglaw.io.write_json(path, document)
+    assert json.loads(path.read_text())["law"]["params"]["R_D"] is None
+    source = load_fit(path)
+    assert source.law.params["R_D"] == math.inf and source.law.params["R_N"] == DC_PARAMS["R_N"]
+    assert all(draw.params["R_D"] == math.inf for draw in source.draws)
+    assert source.law.predict(1e9, 4e10, 1e10) == law.predict(1e9, 4e10, 1e10)

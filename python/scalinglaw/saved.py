@@ -86,6 +86,8 @@ def _law(name: str, params: Any, where: str) -> ScalingLaw:
     values = {}
     for key, positive, may_be_infinite in zip(names, info.log_scale, info.may_be_infinite):
         value = params[key]
+        if may_be_infinite and value is None:  # JSON has no infinity: the writer's null (R* = inf)
+            value = math.inf
         infinite = may_be_infinite and isinstance(value, float) and value == math.inf
         if (
             isinstance(value, bool)
