@@ -665,18 +665,24 @@ void bind_laws(py::module_& m) {
         "data-constrained law).");
     m.def(
         "law_budget_for_loss",
-        [](LawKind kind, const DoubleArray& params, const DoubleArray& loss) {
+        [](LawKind kind, const DoubleArray& params, const DoubleArray& loss, double unique_tokens) {
             const auto p = law_params(kind, params);
-            return law_allocations(loss, [&](double target) { return budget_for_loss(kind, p, target); });
+            return law_allocations(
+                loss, [&](double target) { return budget_for_loss(kind, p, target, unique_tokens); });
         },
-        py::arg("law"), py::arg("params"), py::arg("loss"), "Smallest budget of any law reaching each loss.");
+        py::arg("law"), py::arg("params"), py::arg("loss"), py::arg("unique_tokens") = 0.0,
+        "Smallest budget of any law reaching each loss (under a unique-token budget for the "
+        "data-constrained law).");
     m.def(
         "law_optimal_for_size",
-        [](LawKind kind, const DoubleArray& params, const DoubleArray& n) {
+        [](LawKind kind, const DoubleArray& params, const DoubleArray& n, double unique_tokens) {
             const auto p = law_params(kind, params);
-            return law_allocations(n, [&](double size) { return optimal_for_size(kind, p, size); });
+            return law_allocations(
+                n, [&](double size) { return optimal_for_size(kind, p, size, unique_tokens); });
         },
-        py::arg("law"), py::arg("params"), py::arg("N"), "Tokens (and budget) of any law for each size.");
+        py::arg("law"), py::arg("params"), py::arg("N"), py::arg("unique_tokens") = 0.0,
+        "Tokens (and budget) of any law for each size (under a unique-token budget for the "
+        "data-constrained law).");
     m.def(
         "law_bootstrap_starts",
         [](LawKind kind, const DoubleArray& optimum) {

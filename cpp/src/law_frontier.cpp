@@ -44,6 +44,54 @@ Allocation allocation(LawKind kind, const std::vector<double>& params, double n,
     return a;
 }
 
+// The bisections on u = log(C / 6) search u in [0, largest_log_half]: C from 6 to ~6e304 FLOPs.
+constexpr double largest_log_half = 700.0;
+
+bool budgeted(LawKind kind, double unique_tokens) {
+    return kind == LawKind::data_constrained && unique_tokens > 0.0;
+}
+
+/// The least u in [low, high] at which `short_of` turns false (true below, false above), by bisection
+/// until the midpoint is one of the ends: to the last bit, with no tolerance to choose.
+template <class ShortOf>
+double first_not(double low, double high, ShortOf&& short_of) {
+    for (int i = 0; i < 200 && low < high; ++i) {
+        const double mid = 0.5 * (low + high);
+        if (mid <= low || mid >= high) break;
+        (short_of(mid) ? low : high) = mid;
+    }
+    return high;
+}
+
+/// optimal_for_size under a unique-token budget: the budget whose numeric optimum has n parameters
+/// (N_opt grows with C: more compute buys more parameters as well as more repetitions).
+Allocation optimal_for_size_numeric(LawKind kind, const std::vector<double>& params, double n,
+                                    double unique_tokens) {
+    check_law_params(kind, params);
+    detail::check_positive(n, "n");
+    if (!(n >= 1.0))
+        detail::fail(detail::describe("n must be >= 1 (the optimum at the smallest budget, 6 FLOPs, has one ",
+                                      "parameter), got ", n));
+    const auto optimum = [&](double u) {
+        return compute_optimal_numeric(kind, params, 6.0 * std::exp(u), unique_tokens);
+    };
+    const double log_n = std::log(n);
+    const auto short_of = [&](double u) { return std::log(optimum(u).n) < log_n; };
+    if (short_of(largest_log_half))
+        detail::fail(detail::describe("n = ", n,
+                                      " is larger than the compute-optimal model of any budget up ",
+                                      "to 6e304 FLOPs with ", unique_tokens, " unique tokens"));
+    const double u = first_not(0.0, largest_log_half, short_of);
+    const Allocation a = optimum(u);
+    // N_opt(C) is continuous where the minimum along each budget is unique; where it jumps, no budget
+    // makes n optimal.
+    if (!(std::fabs(std::log(a.n) - log_n) <= 1e-9))
+        detail::fail(detail::describe("no budget's compute-optimal model has n = ", n, " parameters with ",
+                                      unique_tokens, " unique tokens: the optimum jumps to ", a.n,
+                                      " parameters at ", a.flops, " FLOPs"));
+    return a;
+}
+
 }  // namespace
 
 FrontierCoefficients frontier_coefficients(LawKind kind, const std::vector<double>& params) {
@@ -71,7 +119,8 @@ Allocation compute_optimal(LawKind kind, const std::vector<double>& params, doub
     return allocation(kind, params, n, d, kind == LawKind::data_constrained ? d : 0.0, flops);
 }
 
-Allocation optimal_for_size(LawKind kind, const std::vector<double>& params, double n) {
+Allocation optimal_for_size(LawKind kind, const std::vector<double>& params, double n, double unique_tokens) {
+    if (budgeted(kind, unique_tokens)) return optimal_for_size_numeric(kind, params, n, unique_tokens);
     if (kind != LawKind::kaplan) {
         check_law_params(kind, params);
         const Allocation a = optimal_for_size(base(params), n);
@@ -84,26 +133,36 @@ Allocation optimal_for_size(LawKind kind, const std::vector<double>& params, dou
     return allocation(kind, params, n, d, 0.0, 6.0 * std::exp(log_half));
 }
 
-Allocation budget_for_loss(LawKind kind, const std::vector<double>& params, double target_loss) {
-    if (kind != LawKind::kaplan) {
+Allocation budget_for_loss(LawKind kind, const std::vector<double>& params, double target_loss,
+                           double unique_tokens) {
+    const bool numeric = budgeted(kind, unique_tokens);
+    if (kind != LawKind::kaplan && !numeric) {
         check_law_params(kind, params);
         const Allocation a = budget_for_loss(base(params), target_loss);
         return kind == LawKind::chinchilla ? a : allocation(kind, params, a.n, a.d, a.d, a.flops);
     }
     check_law_params(kind, params);
     detail::check_positive(target_loss, "target_loss");
-    const FrontierCoefficients f = frontier_coefficients(kind, params);
-    // log L_opt at C = 6 e^u, decreasing in u; bisection on its sign against the target over
-    // u in [0, 700] (C from 6 to ~6e304 FLOPs).
-    const auto excess = [&](double u) {
-        const double n = f.G * std::exp(f.a * u), d = std::exp(f.b * u) / f.G;
-        return std::log(predict(kind, params, n, d)) - std::log(target_loss);
+    // The frontier's loss at C = 6 e^u: Kaplan's closed form, or the numeric optimum under the budget.
+    const FrontierCoefficients f = numeric ? FrontierCoefficients{} : frontier_coefficients(kind, params);
+    const auto frontier_loss = [&](double u) {
+        if (numeric) return compute_optimal_numeric(kind, params, 6.0 * std::exp(u), unique_tokens).loss;
+        return predict(kind, params, f.G * std::exp(f.a * u), std::exp(f.b * u) / f.G);
     };
-    double low = 0.0, high = 700.0;
-    if (!(excess(high) < 0.0))
+    // log L_opt - log target, decreasing in u; bisection on its sign over u in [0, largest_log_half].
+    const auto excess = [&](double u) { return std::log(frontier_loss(u)) - std::log(target_loss); };
+    double low = 0.0, high = largest_log_half;
+    const double at_largest = excess(high);
+    if (!(at_largest < 0.0)) {
+        if (numeric)  // the law's loss has a floor above E: N' and D' saturate as the data repeat
+            detail::fail(detail::describe(
+                "target_loss ", target_loss, " is not reached by any budget up to ", "6e304 FLOPs with ",
+                unique_tokens, " unique tokens: repeating them, ",
+                "the data_constrained law's loss falls no lower than ", std::exp(at_largest) * target_loss));
         detail::fail(detail::describe("target_loss ", target_loss,
                                       " is not reached by any budget up to 6e304 FLOPs",
                                       " (the law's frontier falls towards 0 too slowly)"));
+    }
     // Above the frontier's loss at the smallest budget, every budget reaches the target: there is no
     // smallest one to return (the budget 6 FLOPs would be a wrong answer, its loss not the target's).
     const double at_smallest = excess(low);
@@ -113,12 +172,8 @@ Allocation budget_for_loss(LawKind kind, const std::vector<double>& params, doub
                                       std::exp(at_smallest) * target_loss,
                                       " at 6 FLOPs): every budget reaches it"));
     if (at_smallest == 0.0) high = low;  // the target is the loss at 6 FLOPs
-    for (int i = 0; i < 200 && low < high; ++i) {
-        const double mid = 0.5 * (low + high);
-        if (mid <= low || mid >= high) break;
-        (excess(mid) > 0.0 ? low : high) = mid;
-    }
-    return compute_optimal(kind, params, 6.0 * std::exp(high));
+    high = first_not(low, high, [&](double u) { return excess(u) > 0.0; });
+    return compute_optimal(kind, params, 6.0 * std::exp(high), unique_tokens);
 }
 
 Allocation compute_optimal_numeric(LawKind kind, const std::vector<double>& params, double flops,
@@ -138,7 +193,7 @@ Allocation compute_optimal_numeric(LawKind kind, const std::vector<double>& para
         return detail::visit_law(
             kind, [&](auto law) { return log_loss_along<decltype(law)>(x, u, log_half, log_budget).g[0]; });
     };
-    if (!(high > low))
+    if (!(high >= low))
         detail::fail(detail::describe("flops must be >= 6 (one parameter, one token), got ", flops));
     if (slope(low) >= 0.0)
         high = low;

@@ -30,12 +30,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _checks
 from ._checks import FloatArray
 from .intervals import predict_interval
 from .io import Points
 from .law import ScalingLaw
 from .saved import SavedFit
-from .trust import FAR_BEYOND, plan_warnings
+from .trust import FAR_BEYOND, DataRange, plan_warnings
 
 Record = dict[str, Any]
 #: How many (draw, point) predictions ``predict`` holds at once (8 bytes each, a few copies).
@@ -96,35 +97,50 @@ def _place(source: SavedFit, record: Record) -> Record:
         return {
             "extrapolation": None,
             "inside_data": None,
-            "warnings": plan_warnings(None, C=C, tokens_per_parameter=tpp, interval_factor=factor),
+            "warnings": plan_warnings(
+                None, C=C, tokens_per_parameter=tpp, interval_factor=factor, epochs=record.get("epochs")
+            ),
         }
     extrapolation = C / data.C[1]
     low, high = data.tokens_per_parameter
     return {
         "extrapolation": extrapolation,
-        "inside_data": bool(extrapolation <= 1 and low <= tpp <= high),
-        "warnings": plan_warnings(data, C=C, tokens_per_parameter=tpp, interval_factor=factor),
+        "inside_data": bool(extrapolation <= 1 and low <= tpp <= high and _epochs_inside(data, record)),
+        "warnings": plan_warnings(
+            data, C=C, tokens_per_parameter=tpp, interval_factor=factor, epochs=record.get("epochs")
+        ),
     }
 
 
-def _allocation(law: ScalingLaw, question: str, value: float) -> Record:
+def _epochs_inside(data: DataRange, record: Record) -> bool:
+    """Whether a plan under a unique-token budget repeats them no more than the most repeated run."""
+    epochs = record.get("epochs")
+    return epochs is None or data.epochs is None or epochs <= data.epochs[1] * (1 + 1e-9)
+
+
+def _allocation(law: ScalingLaw, question: str, value: float, unique_tokens: float | None = None) -> Record:
     if question == "C":
-        found = law.compute_optimal(value)
+        found = law.compute_optimal(value, unique_tokens)
     elif question == "loss":
-        found = law.budget_for_loss(value)
+        found = law.budget_for_loss(value, unique_tokens)
     else:
-        found = law.optimal_for_size(value)
-    return {
+        found = law.optimal_for_size(value, unique_tokens)
+    record = {
         "C": float(found.C),
         "N": float(found.N),
         "D": float(found.D),
         "loss": float(found.loss),
         "tokens_per_parameter": float(found.tokens_per_parameter),
     }
+    if unique_tokens is not None:  # the run sees U_D = min(U, D) unique tokens, D / U_D times each
+        record["epochs"] = record["D"] / min(unique_tokens, record["D"])
+    return record
 
 
-def _inference(law: ScalingLaw, question: str, value: float, tokens: float) -> Record:
-    found = law.inference_optimal(tokens, **{question: value})
+def _inference(
+    law: ScalingLaw, question: str, value: float, tokens: float, unique: float | None = None
+) -> Record:
+    found = law.inference_optimal(tokens, unique_tokens=unique, **{question: value})
     record = found.to_dict()
     record["C"] = found.training_flops
     return record
@@ -144,13 +160,23 @@ def plan(
     loss: Sequence[float] = (),
     N: Sequence[float] = (),
     inference_tokens: float | None = None,
+    unique_tokens: float | None = None,
 ) -> list[Record]:
     """Every answer asked for, in the order: budgets, target losses, sizes. With ``inference_tokens``,
-    budgets are totals of training and inference FLOPs, and sizes cannot be asked."""
+    budgets are totals of training and inference FLOPs, and sizes cannot be asked. With
+    ``unique_tokens`` (the data-constrained law only), every answer is under that budget of unique
+    tokens, repeated for as many epochs as the optimum takes (each record's ``epochs``)."""
     if not (C or loss or N):
         raise ValueError("ask for at least one answer: a budget C, a target loss or a model size N")
     if inference_tokens is not None and N:
         raise ValueError("inference-aware sizing chooses N: ask for a target loss or a total budget C, not N")
+    if unique_tokens is not None:
+        if not source.law.needs_unique_tokens:
+            raise ValueError(
+                f"unique_tokens plans with repeated data, which the {source.law.KIND} law does not model: "
+                "fit the data_constrained law (or leave unique_tokens out)"
+            )
+        unique_tokens = _checks.positive_number(unique_tokens, "unique_tokens")
     records = []
     params = _draw_params(source) if _predictive(source) else None
     for question, values in (("C", C), ("loss", loss), ("N", N)):
@@ -159,13 +185,15 @@ def plan(
                 record: Record = {
                     "question": question,
                     "given": float(value),
-                    **_allocation(source.law, question, value),
+                    **({} if unique_tokens is None else {"unique_tokens": unique_tokens}),
+                    **_allocation(source.law, question, value, unique_tokens),
                 }
                 keys = ["C", "N", "D", "loss", "tokens_per_parameter"]
-                record.update(_over_draws(source, partial(_allocation, question=question, value=value), keys))
+                answer = partial(_allocation, question=question, value=value, unique_tokens=unique_tokens)
+                record.update(_over_draws(source, answer, keys))
             else:
                 record = {"question": question, "given": float(value)}
-                record.update(_inference(source.law, question, value, inference_tokens))
+                record.update(_inference(source.law, question, value, inference_tokens, unique_tokens))
                 keys = ["N", "D", "loss", "total_flops", "flops_saved"]
                 record.update(
                     _over_draws(
@@ -184,6 +212,7 @@ def plan(
                         record["N"],
                         record["D"],
                         confidence=source.confidence,
+                        unique_tokens=None if unique_tokens is None else min(unique_tokens, record["D"]),
                     )
                 )
             if record.get("loss_interval") is not None:

@@ -428,7 +428,7 @@ def _saved(result: FitResult, runs: Runs, resampled: BootstrapResult | None) -> 
     return saved_fields(
         result.law,
         options={"delta": result.delta, "max_iterations": result.options.max_iterations},
-        data=DataRange.of(runs.N, runs.D),
+        data=DataRange.of(runs.N, runs.D, runs.unique_tokens),
         draws=draws,
         confidence=0.95 if resampled is None else resampled.confidence,
         scatter=scatter,

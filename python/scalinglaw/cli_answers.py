@@ -26,8 +26,10 @@ def add_commands(commands: Any) -> None:
         help="plan training from a saved fit or published parameters (no refitting)",
         description="Compute-optimal N, D and loss from a fit saved by 'scalinglaw fit --json' or from "
         "published parameters: for budgets (--flops), target losses (--target-loss) or model sizes (--n), "
-        "optionally counting inference (--inference-tokens, Sardana et al. 2024). Intervals come from the "
-        "saved fit's bootstrap draws; each answer says how far it lies outside the data.",
+        "optionally counting inference (--inference-tokens, Sardana et al. 2024), or, for the "
+        "data_constrained law, under a budget of unique tokens repeated for several epochs "
+        "(--unique-tokens, Muennighoff et al. 2023). Intervals come from the saved fit's bootstrap draws; "
+        "each answer says how far it lies outside the data.",
     )
     _add_source(plan)
     plan.add_argument(
@@ -45,6 +47,13 @@ def add_commands(commands: Any) -> None:
         metavar="T",
         help="tokens the model will serve: minimise training + inference FLOPs (6 N D + 2 N T) for each "
         "--target-loss, or the loss for each --flops taken as training + inference FLOPs",
+    )
+    plan.add_argument(
+        "--unique-tokens",
+        type=float,
+        metavar="U",
+        help="unique tokens available (the data_constrained law): each answer repeats them for as many "
+        "epochs as is optimal (default: unlimited, no repetition)",
     )
     _add_json(plan)
     plan.set_defaults(run=run_plan)
@@ -233,16 +242,19 @@ def run_plan(args: argparse.Namespace) -> int:
     tokens = args.inference_tokens
     if tokens is not None and not (math.isfinite(tokens) and tokens >= 0):
         raise ValueError(f"--inference-tokens must be a finite number >= 0, got {tokens!r}")
-    found = answers.plan(source, C=flops, loss=losses, N=sizes, inference_tokens=tokens)
+    unique = None if args.unique_tokens is None else _positive([args.unique_tokens], "--unique-tokens")[0]
+    found = answers.plan(source, C=flops, loss=losses, N=sizes, inference_tokens=tokens, unique_tokens=unique)
     lines = _describe_source(source)
     for record in found:
         lines.append("")
         if tokens is None:
             asked = {"C": f"Budget {record['given']:.3g} FLOPs", "loss": f"Target loss {record['given']:.6g}"}
-            lines.append(asked.get(record["question"], f"Model size {human(record['given'])}") + ":")
+            under = "" if unique is None else f" with {human(unique)} unique tokens"
+            lines.append(asked.get(record["question"], f"Model size {human(record['given'])}") + under + ":")
+            epochs = "" if unique is None else f" ({record['epochs']:.3g} epochs)"
             lines.append(
-                f"  N {human(record['N'])}{_span(record, 'N')}, D {human(record['D'])}{_span(record, 'D')}, "
-                f"{record['tokens_per_parameter']:.3g} tokens/param, loss {record['loss']:.5f}"
+                f"  N {human(record['N'])}{_span(record, 'N')}, D {human(record['D'])}{_span(record, 'D')}"
+                f"{epochs}, {record['tokens_per_parameter']:.3g} tokens/param, loss {record['loss']:.5f}"
                 f"{_span(record, 'loss', lambda v: f'{v:.5f}')}, C {record['C']:.4g} FLOPs{_place(record)}"
             )
         else:

@@ -251,28 +251,28 @@ class FitResult:
         return self.law.frontier_coefficients()
 
     @overload
-    def compute_optimal(self, C: float) -> Allocation[float]: ...
+    def compute_optimal(self, C: float, unique_tokens: float | None = None) -> Allocation[float]: ...
     @overload
-    def compute_optimal(self, C: Any) -> Allocation[FloatArray]: ...
-    def compute_optimal(self, C: Any) -> Allocation[Any]:
+    def compute_optimal(self, C: Any, unique_tokens: float | None = None) -> Allocation[FloatArray]: ...
+    def compute_optimal(self, C: Any, unique_tokens: float | None = None) -> Allocation[Any]:
         """Compute-optimal allocations at budgets C (FLOPs); see ``Law.compute_optimal``."""
-        return self.law.compute_optimal(C)
+        return self.law.compute_optimal(C, unique_tokens)
 
     @overload
-    def budget_for_loss(self, loss: float) -> Allocation[float]: ...
+    def budget_for_loss(self, loss: float, unique_tokens: float | None = None) -> Allocation[float]: ...
     @overload
-    def budget_for_loss(self, loss: Any) -> Allocation[FloatArray]: ...
-    def budget_for_loss(self, loss: Any) -> Allocation[Any]:
+    def budget_for_loss(self, loss: Any, unique_tokens: float | None = None) -> Allocation[FloatArray]: ...
+    def budget_for_loss(self, loss: Any, unique_tokens: float | None = None) -> Allocation[Any]:
         """The smallest budgets reaching the target losses; see ``Law.budget_for_loss``."""
-        return self.law.budget_for_loss(loss)
+        return self.law.budget_for_loss(loss, unique_tokens)
 
     @overload
-    def optimal_for_size(self, N: float) -> Allocation[float]: ...
+    def optimal_for_size(self, N: float, unique_tokens: float | None = None) -> Allocation[float]: ...
     @overload
-    def optimal_for_size(self, N: Any) -> Allocation[FloatArray]: ...
-    def optimal_for_size(self, N: Any) -> Allocation[Any]:
+    def optimal_for_size(self, N: Any, unique_tokens: float | None = None) -> Allocation[FloatArray]: ...
+    def optimal_for_size(self, N: Any, unique_tokens: float | None = None) -> Allocation[Any]:
         """Tokens (and budget) at which N parameters are compute-optimal; see ``Law.optimal_for_size``."""
-        return self.law.optimal_for_size(N)
+        return self.law.optimal_for_size(N, unique_tokens)
 
     def inference_optimal(
         self, inference_tokens: float, *, loss: Any = None, C: Any = None, unique_tokens: float | None = None

@@ -133,22 +133,25 @@ class ScalingLaw:
     def _compute_optimal(self, C: Any, unique_tokens: float | None) -> Any:
         budget = _checks.as_float_array(C, "C")
         _checks.check_positive(budget, "C", what="budget")
-        u = 0.0 if unique_tokens is None else _checks.positive_number(unique_tokens, "unique_tokens")
+        u = _unique_budget(unique_tokens)
         return _core.law_compute_optimal(_core.law_kind(self.KIND), self._values(), budget, u)
 
     @overload
-    def budget_for_loss(self, loss: float) -> Allocation[float]: ...
+    def budget_for_loss(self, loss: float, unique_tokens: float | None = None) -> Allocation[float]: ...
     @overload
-    def budget_for_loss(self, loss: Any) -> Allocation[FloatArray]: ...
-    def budget_for_loss(self, loss: Any) -> Allocation[Any]:
+    def budget_for_loss(self, loss: Any, unique_tokens: float | None = None) -> Allocation[FloatArray]: ...
+    def budget_for_loss(self, loss: Any, unique_tokens: float | None = None) -> Allocation[Any]:
         """The smallest budgets whose compute-optimal models reach the target losses (the frontier's
-        loss falls with C: bisection on log C in the core, to the last bit)."""
-        return allocation(self._budget_for_loss(loss), loss)
+        loss falls with C: bisection on log C in the core, to the last bit); for the data-constrained
+        law, under a budget of ``unique_tokens`` (as ``compute_optimal``), where repeated data put a
+        floor under the loss any budget reaches."""
+        return allocation(self._budget_for_loss(loss, unique_tokens), loss)
 
-    def _budget_for_loss(self, loss: Any) -> Any:
+    def _budget_for_loss(self, loss: Any, unique_tokens: float | None) -> Any:
         target = _checks.as_float_array(loss, "loss")
         _checks.check_positive(target, "loss", what="target loss")
-        raw = _core.law_budget_for_loss(_core.law_kind(self.KIND), self._values(), target)
+        u = _unique_budget(unique_tokens)
+        raw = _core.law_budget_for_loss(_core.law_kind(self.KIND), self._values(), target, u)
         missed = ~np.isclose(raw.loss, target, rtol=1e-9, atol=0.0)
         if missed.any():  # above the frontier's loss at the smallest budget, C = 6 FLOPs
             first = float(target[missed].flat[0])
@@ -158,18 +161,20 @@ class ScalingLaw:
         return raw
 
     @overload
-    def optimal_for_size(self, N: float) -> Allocation[float]: ...
+    def optimal_for_size(self, N: float, unique_tokens: float | None = None) -> Allocation[float]: ...
     @overload
-    def optimal_for_size(self, N: Any) -> Allocation[FloatArray]: ...
-    def optimal_for_size(self, N: Any) -> Allocation[Any]:
+    def optimal_for_size(self, N: Any, unique_tokens: float | None = None) -> Allocation[FloatArray]: ...
+    def optimal_for_size(self, N: Any, unique_tokens: float | None = None) -> Allocation[Any]:
         """The tokens (and budget) for which a model of N parameters is compute-optimal, from the
-        frontier N_opt = G (C/6)^a."""
-        return allocation(self._optimal_for_size(N), N)
+        frontier N_opt = G (C/6)^a; for the data-constrained law under a budget of ``unique_tokens``,
+        the budget whose numeric optimum has N parameters."""
+        return allocation(self._optimal_for_size(N, unique_tokens), N)
 
-    def _optimal_for_size(self, N: Any) -> Any:
+    def _optimal_for_size(self, N: Any, unique_tokens: float | None) -> Any:
         n = _checks.as_float_array(N, "N")
         _checks.check_positive(n, "N", what="model size")
-        return _core.law_optimal_for_size(_core.law_kind(self.KIND), self._values(), n)
+        u = _unique_budget(unique_tokens)
+        return _core.law_optimal_for_size(_core.law_kind(self.KIND), self._values(), n, u)
 
     @overload
     def inference_optimal(
@@ -243,10 +248,10 @@ class Chinchilla(ScalingLaw):
     def _compute_optimal(self, C: Any, unique_tokens: float | None) -> Any:
         return frontier.compute_optimal(self, C)
 
-    def _budget_for_loss(self, loss: Any) -> Any:
+    def _budget_for_loss(self, loss: Any, unique_tokens: float | None) -> Any:
         return frontier.budget_for_loss(self, loss)
 
-    def _optimal_for_size(self, N: Any) -> Any:
+    def _optimal_for_size(self, N: Any, unique_tokens: float | None) -> Any:
         return frontier.optimal_for_size(self, N)
 
 
@@ -301,6 +306,11 @@ def law_class(law: Any) -> type[ScalingLaw]:
     if isinstance(law, str) and law in LAWS:
         return LAWS[law]
     raise ValueError(f"law must be one of {', '.join(repr(name) for name in LAWS)}, got {law!r}")
+
+
+def _unique_budget(unique_tokens: float | None) -> float:
+    """The core's form of a unique-token budget: 0 for none."""
+    return 0.0 if unique_tokens is None else _checks.positive_number(unique_tokens, "unique_tokens")
 
 
 def _check_unique_tokens(u: FloatArray, d: FloatArray) -> None:

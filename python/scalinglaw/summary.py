@@ -136,7 +136,9 @@ def record(
             {**plan_row(result, budget), "label": "Gopher" if budget == GOPHER_FLOPS else ""}
             for budget in budgets
         ]
-    document["data_range"] = None if runs is None else DataRange.of(runs.N, runs.D).to_dict()
+    document["data_range"] = (
+        None if runs is None else DataRange.of(runs.N, runs.D, runs.unique_tokens).to_dict()
+    )
     document["goodness"] = (
         None
         if runs is None

@@ -12,7 +12,9 @@ otherwise be misled, warnings, with these thresholds:
   in shape, not only in scale);
 * ``SENSITIVITY_FACTOR`` = 2: N_opt changes by more than 2x under another reasonable fit (the Huber
   threshold delta = 0.1 instead of 1e-3, or tied exponents alpha = beta, which on real ladders often
-  extrapolates better than the free fit): the data do not pin the plan down.
+  extrapolates better than the free fit): the data do not pin the plan down;
+* a plan under a budget of unique tokens (the data-constrained law) repeats them more often than the most
+  repeated run did: the decay of repeated data is then the law's guess, not the data's.
 A plan inside these bounds gets no warning.
 """
 
@@ -39,24 +41,30 @@ class DataRange:
     D: tuple[float, float]  #: tokens
     C: tuple[float, float]  #: training compute, FLOPs (6 N D)
     tokens_per_parameter: tuple[float, float]  #: D / N
+    #: D / U_D, the epochs of each run's unique tokens, when the runs have unique tokens (else None)
+    epochs: tuple[float, float] | None = None
 
     @classmethod
-    def of(cls, N: Any, D: Any) -> DataRange:
+    def of(cls, N: Any, D: Any, unique_tokens: Any = None) -> DataRange:
         n = np.asarray(N, dtype=np.float64)
         d = np.asarray(D, dtype=np.float64)
 
         def span(values: FloatArray) -> tuple[float, float]:
             return float(values.min()), float(values.max())
 
-        return cls(N=span(n), D=span(d), C=span(6.0 * n * d), tokens_per_parameter=span(d / n))
+        epochs = None if unique_tokens is None else span(d / np.asarray(unique_tokens, dtype=np.float64))
+        return cls(N=span(n), D=span(d), C=span(6.0 * n * d), tokens_per_parameter=span(d / n), epochs=epochs)
 
     def to_dict(self) -> dict[str, list[float]]:
-        return {
+        out = {
             "N": list(self.N),
             "D": list(self.D),
             "C": list(self.C),
             "tokens_per_parameter": list(self.tokens_per_parameter),
         }
+        if self.epochs is not None:
+            out["epochs"] = list(self.epochs)
+        return out
 
 
 @dataclass(frozen=True)
@@ -133,9 +141,11 @@ def plan_warnings(
     tokens_per_parameter: float,
     interval_factor: float | None = None,
     sensitivity: Mapping[str, float] | None = None,
+    epochs: float | None = None,
 ) -> list[str]:
-    """The warnings of one plan (a budget C and the tokens per parameter it recommends), by the
-    module's rules; ``data`` None (published parameters) knows no data to be far from."""
+    """The warnings of one plan (a budget C and the tokens per parameter it recommends, and under a
+    unique-token budget its epochs), by the module's rules; ``data`` None (published parameters) knows
+    no data to be far from."""
     found = []
     if interval_factor is not None and not interval_factor <= INTERVAL_FACTOR:
         found.append(
@@ -154,6 +164,11 @@ def plan_warnings(
             found.append(
                 f"the plan's {tokens_per_parameter:.3g} tokens per parameter lies outside the runs' range "
                 f"({low:.3g} to {high:.3g})"
+            )
+        if epochs is not None and data.epochs is not None and epochs > data.epochs[1] * (1 + 1e-9):
+            found.append(
+                f"the plan repeats its unique tokens {epochs:.3g} times, more than the most repeated run "
+                f"({data.epochs[1]:.3g} epochs): the loss of so much repetition is the law's extrapolation"
             )
     for label, ratio in (sensitivity or {}).items():
         if not 1 / SENSITIVITY_FACTOR <= ratio <= SENSITIVITY_FACTOR:

@@ -61,13 +61,19 @@ FrontierCoefficients frontier_coefficients(LawKind kind, const std::vector<doubl
 Allocation compute_optimal(LawKind kind, const std::vector<double>& params, double flops,
                            double unique_tokens = 0.0);
 
-/// The compute-optimal allocation whose model has `n` > 0 parameters (C = 6 (n / G)^(1/a)).
-Allocation optimal_for_size(LawKind kind, const std::vector<double>& params, double n);
+/// The compute-optimal allocation whose model has `n` > 0 parameters (C = 6 (n / G)^(1/a)). Under a
+/// budget of `unique_tokens` > 0 (data-constrained law, as compute_optimal), the budget whose numeric
+/// optimum has n parameters, by bisection on log C (N_opt grows with C), to the last bit.
+Allocation optimal_for_size(LawKind kind, const std::vector<double>& params, double n,
+                            double unique_tokens = 0.0);
 
 /// The smallest budget whose compute-optimal model reaches `target_loss` > 0, below the loss of the
-/// frontier at C = 6 and above its limit (E for chinchilla and data_constrained, 0 for kaplan):
-/// Chinchilla's closed form, else bisection on log C (L_opt falls as C grows), to the last bit.
-Allocation budget_for_loss(LawKind kind, const std::vector<double>& params, double target_loss);
+/// frontier at C = 6 and above its limit (E for chinchilla and data_constrained, 0 for kaplan; under a
+/// budget of `unique_tokens` > 0, the data-constrained law's loss as C grows, where repeated data
+/// saturates): Chinchilla's closed form, else bisection on log C (L_opt falls as C grows), to the last
+/// bit.
+Allocation budget_for_loss(LawKind kind, const std::vector<double>& params, double target_loss,
+                           double unique_tokens = 0.0);
 
 /// The same by the numeric solve for any law (the closed forms' check, and what laws without one use).
 Allocation compute_optimal_numeric(LawKind kind, const std::vector<double>& params, double flops,
