@@ -185,3 +185,17 @@ def test_a_plan_repeating_data_beyond_the_runs_is_warned(tmp_path):
     assert not many["inside_data"]
     # Without the budget nothing is repeated, and nothing is said of it.
     assert not any("repeats" in w for w in answers.plan(source, C=[1e23])[0]["warnings"])
+
+
+def test_a_budget_beyond_what_doubles_resolve_is_refused_not_answered():
+    """Past ~1e29 FLOPs on 1e11 unique tokens both decays have underflowed: the loss is the floor for
+    every split of the budget, and the core says so instead of returning an arbitrary N and D."""
+    with pytest.raises(ValueError, match=r"not determined: .* no longer depends on how the budget is split"):
+        LAW.compute_optimal(1e30, unique_tokens=UNIQUE)
+    with pytest.raises(ValueError, match=r"no budget's compute-optimal model has n = 1e\+14 parameters"):
+        LAW.optimal_for_size(1e14, unique_tokens=UNIQUE)
+    # Where the derivatives still resolve, an answer stands, its loss the floor to double precision (a
+    # minimisation of the loss's values cannot place N there; the core's exact slope can).
+    found = LAW.compute_optimal(1e27, unique_tokens=UNIQUE)
+    assert found.loss == pytest.approx(floor(UNIQUE), rel=1e-12)
+    assert 6 * found.N * found.D == pytest.approx(1e27, rel=1e-12) and found.D / UNIQUE > 100

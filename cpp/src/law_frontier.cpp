@@ -1,6 +1,8 @@
 // The compute-optimal frontier of any law (frontier.hpp): closed forms, and the numeric solve on log N.
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "check.hpp"
@@ -44,6 +46,57 @@ Allocation allocation(LawKind kind, const std::vector<double>& params, double n,
     return a;
 }
 
+/// The minimum of L(N, C / 6N) over log N, and whether it is flat: the slope exactly 0 there, every
+/// derivative having underflowed (the data-constrained law's terms saturated: N' and D' within e^-745 of
+/// their limits), so that no N there is better than another.
+struct NumericOptimum {
+    Allocation allocation;
+    bool flat;
+};
+
+std::string found_with(double unique_tokens) {
+    return unique_tokens > 0.0 ? detail::describe(" with ", unique_tokens, " unique tokens") : std::string();
+}
+
+NumericOptimum numeric_optimum(LawKind kind, const std::vector<double>& params, double flops,
+                               double unique_tokens) {
+    check_law_params(kind, params);
+    detail::check_positive(flops, "flops");
+    if (!(unique_tokens >= 0.0) || std::isinf(unique_tokens))
+        detail::fail(
+            detail::describe("unique_tokens must be finite and >= 0 (0: none), got ", unique_tokens));
+    const std::vector<double> x = to_coordinates(kind, params);
+    const double log_half = std::log(flops / 6.0);
+    const double log_budget = unique_tokens > 0.0 ? std::log(unique_tokens) : INFINITY;
+    // Bisection on the sign of d log L / d log N over N in [1, C/6] (D >= 1): each halving is exact
+    // arithmetic on the bracket, so it ends when the midpoint is one of its ends.
+    double low = 0.0, high = log_half;
+    const auto slope = [&](double u) {
+        return detail::visit_law(
+            kind, [&](auto law) { return log_loss_along<decltype(law)>(x, u, log_half, log_budget).g[0]; });
+    };
+    if (!(high >= low))
+        detail::fail(detail::describe("flops must be >= 6 (one parameter, one token), got ", flops));
+    bool flat = false;
+    if (slope(low) >= 0.0) {
+        high = low;
+    } else if (slope(high) <= 0.0) {
+        low = high;
+    } else {
+        for (int i = 0; i < 200 && low < high; ++i) {
+            const double mid = 0.5 * (low + high);
+            if (mid <= low || mid >= high) break;
+            (slope(mid) > 0.0 ? high : low) = mid;
+        }
+        // At a root the computed slope may be exactly 0 (its terms cancel); a hundredth of a unit of log N
+        // below, a minimum's slope is clearly negative, and only a saturated (flat) one is still 0.
+        flat = slope(std::max(0.0, low - 0.01)) == 0.0;
+    }
+    const double u = 0.5 * (low + high);
+    const double n = std::exp(u), d = std::exp(log_half - u);
+    return {allocation(kind, params, n, d, unique_tokens > 0.0 ? unique_tokens : d, flops), flat};
+}
+
 // The bisections on u = log(C / 6) search u in [0, largest_log_half]: C from 6 to ~6e304 FLOPs.
 constexpr double largest_log_half = 700.0;
 
@@ -73,16 +126,22 @@ Allocation optimal_for_size_numeric(LawKind kind, const std::vector<double>& par
         detail::fail(detail::describe("n must be >= 1 (the optimum at the smallest budget, 6 FLOPs, has one ",
                                       "parameter), got ", n));
     const auto optimum = [&](double u) {
-        return compute_optimal_numeric(kind, params, 6.0 * std::exp(u), unique_tokens);
+        return numeric_optimum(kind, params, 6.0 * std::exp(u), unique_tokens);
     };
     const double log_n = std::log(n);
-    const auto short_of = [&](double u) { return std::log(optimum(u).n) < log_n; };
+    const auto short_of = [&](double u) { return std::log(optimum(u).allocation.n) < log_n; };
     if (short_of(largest_log_half))
         detail::fail(detail::describe("n = ", n,
                                       " is larger than the compute-optimal model of any budget up ",
                                       "to 6e304 FLOPs with ", unique_tokens, " unique tokens"));
     const double u = first_not(0.0, largest_log_half, short_of);
-    const Allocation a = optimum(u);
+    const NumericOptimum found = optimum(u);
+    const Allocation& a = found.allocation;
+    if (found.flat)
+        detail::fail(detail::describe("no budget's compute-optimal model has n = ", n, " parameters",
+                                      found_with(unique_tokens), ": at ", a.flops, " FLOPs the ",
+                                      law_info(kind).name, " law's loss, ", a.loss,
+                                      ", no longer depends on how the budget is split between N and D"));
     // N_opt(C) is continuous where the minimum along each budget is unique; where it jumps, no budget
     // makes n optimal.
     if (!(std::fabs(std::log(a.n) - log_n) <= 1e-9))
@@ -146,7 +205,7 @@ Allocation budget_for_loss(LawKind kind, const std::vector<double>& params, doub
     // The frontier's loss at C = 6 e^u: Kaplan's closed form, or the numeric optimum under the budget.
     const FrontierCoefficients f = numeric ? FrontierCoefficients{} : frontier_coefficients(kind, params);
     const auto frontier_loss = [&](double u) {
-        if (numeric) return compute_optimal_numeric(kind, params, 6.0 * std::exp(u), unique_tokens).loss;
+        if (numeric) return numeric_optimum(kind, params, 6.0 * std::exp(u), unique_tokens).allocation.loss;
         return predict(kind, params, f.G * std::exp(f.a * u), std::exp(f.b * u) / f.G);
     };
     // log L_opt - log target, decreasing in u; bisection on its sign over u in [0, largest_log_half].
@@ -178,35 +237,14 @@ Allocation budget_for_loss(LawKind kind, const std::vector<double>& params, doub
 
 Allocation compute_optimal_numeric(LawKind kind, const std::vector<double>& params, double flops,
                                    double unique_tokens) {
-    check_law_params(kind, params);
-    detail::check_positive(flops, "flops");
-    if (!(unique_tokens >= 0.0) || std::isinf(unique_tokens))
-        detail::fail(
-            detail::describe("unique_tokens must be finite and >= 0 (0: none), got ", unique_tokens));
-    const std::vector<double> x = to_coordinates(kind, params);
-    const double log_half = std::log(flops / 6.0);
-    const double log_budget = unique_tokens > 0.0 ? std::log(unique_tokens) : INFINITY;
-    // Bisection on the sign of d log L / d log N over N in [1, C/6] (D >= 1): each halving is exact
-    // arithmetic on the bracket, so it ends when the midpoint is one of its ends.
-    double low = 0.0, high = log_half;
-    const auto slope = [&](double u) {
-        return detail::visit_law(
-            kind, [&](auto law) { return log_loss_along<decltype(law)>(x, u, log_half, log_budget).g[0]; });
-    };
-    if (!(high >= low))
-        detail::fail(detail::describe("flops must be >= 6 (one parameter, one token), got ", flops));
-    if (slope(low) >= 0.0)
-        high = low;
-    else if (slope(high) <= 0.0)
-        low = high;
-    for (int i = 0; i < 200 && low < high; ++i) {
-        const double mid = 0.5 * (low + high);
-        if (mid <= low || mid >= high) break;
-        (slope(mid) > 0.0 ? high : low) = mid;
-    }
-    const double u = 0.5 * (low + high);
-    const double n = std::exp(u), d = std::exp(log_half - u);
-    return allocation(kind, params, n, d, unique_tokens > 0.0 ? unique_tokens : d, flops);
+    const NumericOptimum found = numeric_optimum(kind, params, flops, unique_tokens);
+    if (found.flat)
+        detail::fail(detail::describe(
+            "the compute-optimal model for a budget of ", flops, " FLOPs", found_with(unique_tokens),
+            " is not determined: the ", law_info(kind).name, " law's loss there, ", found.allocation.loss,
+            ", no longer depends on how the budget is split between N and D (the repeated tokens and the ",
+            "excess parameters have both saturated, beyond what doubles resolve)"));
+    return found.allocation;
 }
 
 }  // namespace scalinglaw
