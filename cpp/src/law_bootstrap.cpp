@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -93,6 +94,8 @@ LawBootstrapResult run_bootstrap(LawKind kind, const RunsView& runs, const detai
     // (only read on the constrained path, where the law has Chinchilla's five parameters)
     const detail::ChinchillaMap fast_map =
         constrained ? detail::chinchilla_map(resolved) : detail::ChinchillaMap{};
+    const std::optional<detail::Resolved> ratio =
+        kind == LawKind::kaplan ? detail::kaplan_ratio_map(resolved) : std::nullopt;
     std::vector<LogParams> log_starts;
     if (fast || constrained)
         for (const std::vector<double>& s : starts) log_starts.push_back({s[1], s[2], s[0], s[3], s[4]});
@@ -114,6 +117,19 @@ LawBootstrapResult run_bootstrap(LawKind kind, const RunsView& runs, const detai
                     const LogParams& q = o.params;
                     s.outcomes.push_back(
                         {{}, {q.e, q.a, q.b, q.alpha, q.beta}, o.objective, o.status, o.iterations});
+                }
+            } else if (ratio) {  // as fit() solves Kaplan's law
+                const detail::GenericRuns problem =
+                    detail::make_generic_runs(runs, options.fit.huber_delta, &s.rows,
+                                              detail::can_centre<detail::KaplanRatioLaw>(*ratio));
+                const detail::CoordinateMap<4> cmap =
+                    detail::coordinate_map<detail::KaplanRatioLaw>(*ratio, problem);
+                for (const std::vector<double>& start : starts) {
+                    const std::vector<double> x = detail::kaplan_ratio_start(resolved, start);
+                    detail::GenericOutcome o = detail::solve_generic<detail::KaplanRatioLaw>(
+                        problem, cmap, x.data(), options.fit, s.generic);
+                    detail::to_kaplan(o);
+                    s.outcomes.push_back({{}, o.coordinates, o.objective, o.status, o.iterations});
                 }
             } else {
                 detail::visit_law(kind, [&](auto law) {

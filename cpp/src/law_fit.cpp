@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,41 @@ void check_law_runs(LawKind kind, const RunsView& runs, std::size_t free_count) 
     }
 }
 
+// Kaplan's fit in KaplanRatioLaw's coordinates (law_fit_detail.hpp).
+std::optional<Resolved> kaplan_ratio_map(const Resolved& r) {
+    const bool ratio_tied = r.slot[2] == 2 && r.slot[3] == 2;  // alpha_N = alpha_D
+    for (int j = 0; j < 4; ++j) {
+        const bool own = r.slot[j] == j || (ratio_tied && j == 3);
+        const bool may_fix = j == 1 || j == 3;
+        if (!(own || (may_fix && r.slot[j] < 0))) return std::nullopt;
+    }
+    Resolved out = r;
+    out.slot = {0, r.slot[1], ratio_tied ? -1 : 2, r.slot[3] < 0 ? -1 : 3};
+    out.fixed = {0.0, r.fixed[1], ratio_tied ? 1.0 : 0.0, r.fixed[3]};
+    out.free_count = 0;
+    for (int j = 0; j < 4; ++j) out.free_count += out.slot[j] == j;
+    return out;
+}
+
+std::vector<double> kaplan_ratio_start(const Resolved& resolved, const std::vector<double>& start) {
+    double law[4];
+    for (int j = 0; j < 4; ++j) {
+        const int s = resolved.slot[j];
+        law[j] = s < 0 ? resolved.fixed[j] : start[static_cast<std::size_t>(s)];
+    }
+    std::vector<double> x(4);
+    KaplanRatioLaw::from_law(law, x.data());
+    return x;
+}
+
+void to_kaplan(GenericOutcome& outcome) {
+    std::vector<double> law(4);
+    KaplanRatioLaw::to_law(outcome.coordinates.data(), law.data());
+    if (!(std::fabs(law[0]) <= std::log(std::numeric_limits<double>::max())))
+        outcome.status = FitStatus::numerical_failure;  // k -> 0: N_c beyond the doubles
+    outcome.coordinates = law;
+}
+
 namespace {
 
 // The condition number of the free block of the exact Hessian at x, scaled to unit diagonal.
@@ -209,9 +245,11 @@ void choose_best(LawFitResult& result) {
     result.iterations = best.iterations;
 }
 
+/// Every start solved by the generic solver in Law's coordinates (starts that coincide once mapped,
+/// once): one outcome per start.
 template <class Law>
-LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<double>>& starts,
-                         const Resolved& resolved, const FitOptions& options) {
+std::vector<GenericOutcome> solve_starts(const RunsView& runs, const std::vector<std::vector<double>>& starts,
+                                         const Resolved& resolved, const FitOptions& options) {
     constexpr int K = Law::size;
     const GenericRuns problem =
         make_generic_runs(runs, options.huber_delta, nullptr, can_centre<Law>(resolved));
@@ -231,12 +269,21 @@ LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<dou
             solved[i] = solve_generic<Law>(problem, map, starts[i].data(), options, workspaces[worker]);
         },
         options.cancel, options.progress);
+    for (std::size_t i = 0; i < starts.size(); ++i) solved[i] = solved[first[i]];
+    return solved;
+}
 
+/// The fit from every start's outcome (the law's coordinates): the best, its objective at the returned
+/// parameters and the condition of the Hessian there.
+template <class Law>
+LawFitResult finish_fit(const RunsView& runs, const std::vector<std::vector<double>>& starts,
+                        const std::vector<GenericOutcome>& solved, const Resolved& resolved,
+                        const FitOptions& options) {
     LawFitResult result;
     result.law = Law::kind;
     result.starts.resize(starts.size());
     for (std::size_t i = 0; i < starts.size(); ++i) {
-        const GenericOutcome& o = solved[first[i]];
+        const GenericOutcome& o = solved[i];
         result.starts[i] = {starts[i], o.coordinates, o.objective, o.status, o.iterations};
     }
     choose_best(result);
@@ -245,9 +292,31 @@ LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<dou
         result.objective =
             huber_sum<Law>(make_generic_runs(runs, options.huber_delta), result.coordinates.data());
         result.starts[result.best_start].objective = result.objective;
-        result.hessian_condition = hessian_condition<Law>(problem, map, result.coordinates.data());
+        const GenericRuns problem =
+            make_generic_runs(runs, options.huber_delta, nullptr, can_centre<Law>(resolved));
+        result.hessian_condition = hessian_condition<Law>(problem, coordinate_map<Law>(resolved, problem),
+                                                          result.coordinates.data());
     }
     return result;
+}
+
+template <class Law>
+LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<double>>& starts,
+                         const Resolved& resolved, const FitOptions& options) {
+    return finish_fit<Law>(runs, starts, solve_starts<Law>(runs, starts, resolved, options), resolved,
+                           options);
+}
+
+/// Kaplan's fit solved in KaplanRatioLaw's coordinates (`ratio` from kaplan_ratio_map), reported in the
+/// law's.
+LawFitResult fit_kaplan_ratio(const RunsView& runs, const std::vector<std::vector<double>>& starts,
+                              const Resolved& resolved, const Resolved& ratio, const FitOptions& options) {
+    std::vector<std::vector<double>> ratio_starts;
+    for (const std::vector<double>& start : starts)
+        ratio_starts.push_back(kaplan_ratio_start(resolved, start));
+    std::vector<GenericOutcome> solved = solve_starts<KaplanRatioLaw>(runs, ratio_starts, ratio, options);
+    for (GenericOutcome& o : solved) to_kaplan(o);
+    return finish_fit<KaplanLaw>(runs, starts, solved, resolved, options);
 }
 
 // Chinchilla with fixed or tied parameters, unweighted: the fast kernels under a ChinchillaMap.
@@ -357,6 +426,9 @@ LawFitResult fit(LawKind kind, const RunsView& runs, const std::vector<std::vect
         result = detail::from_chinchilla(fit_chinchilla(plain, log_starts, options));
     } else if (detail::chinchilla_constrained_path(kind, resolved, runs)) {
         result = detail::fit_chinchilla_constrained(runs, starts, resolved, options);
+    } else if (const auto ratio =
+                   kind == LawKind::kaplan ? detail::kaplan_ratio_map(resolved) : std::nullopt) {
+        result = detail::fit_kaplan_ratio(runs, starts, resolved, *ratio, options);
     } else {
         result = detail::visit_law(kind, [&](auto law) {
             return detail::fit_generic<decltype(law)>(runs, starts, resolved, options);

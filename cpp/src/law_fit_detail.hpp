@@ -2,10 +2,12 @@
 // Private: what fit() and the law bootstrap share: the ParameterMap resolved against a law, the run
 // checks, the coordinate map the generic solver reads, and the choice of the Chinchilla fast path.
 
+#include <optional>
 #include <type_traits>
 #include <vector>
 
 #include "laws/chinchilla.hpp"
+#include "laws/kaplan.hpp"
 #include "laws/common.hpp"
 #include "solver.hpp"
 
@@ -87,6 +89,17 @@ CoordinateMap<Law::size> coordinate_map(const Resolved& r, const GenericRuns& ru
 
 /// The map checked against the law's names and values (throws std::invalid_argument).
 Resolved resolve(LawKind kind, const ParameterMap& map);
+
+/// Kaplan's fit is solved in KaplanRatioLaw's coordinates (q, log D_c, k, alpha_D) where its map has an
+/// equivalent there: N_c free and untied, alpha_N free and untied or tied to alpha_D alone (k = 1),
+/// D_c and alpha_D free or fixed. The map there, or none (a fixed N_c or alpha_N is no fixed
+/// coordinate there: such fits keep the law's coordinates).
+std::optional<Resolved> kaplan_ratio_map(const Resolved& r);
+/// A start of Kaplan's law (its coordinates), its fixed and tied entries applied, in KaplanRatioLaw's.
+std::vector<double> kaplan_ratio_start(const Resolved& resolved, const std::vector<double>& start);
+/// A KaplanRatioLaw outcome in Kaplan's coordinates: a failed start where k went to 0 and took N_c
+/// beyond the doubles.
+void to_kaplan(GenericOutcome& outcome);
 
 /// Runs for a fit of `kind` with `free_count` free parameters: sizes, values, unique tokens, weights.
 void check_law_runs(LawKind kind, const RunsView& runs, std::size_t free_count);

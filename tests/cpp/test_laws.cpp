@@ -172,15 +172,10 @@ TEST_CASE("laws: the analytic Jacobian and Hessian match central differences") {
     check_law(detail::DataConstrainedLaw{}, {1.8, 480.0, 2000.0, 0.35, 0.3, 20.0, 4.0});
 }
 
-TEST_CASE("laws: hand-written derivatives (Kaplan's) equal the jets'") {
-    using Law = detail::KaplanLaw;
+template <class Law>
+void check_hand_written_derivatives(const std::vector<std::vector<double>>& points) {
     static_assert(detail::HasDerivatives<Law>::value);
     constexpr int K = Law::size;
-    const std::vector<std::vector<double>> points = {
-        to_coordinates(Law::kind, kaplan_paper),
-        {-3.0, 2.0, 0.09, 0.11},
-        {20.0, 30.0, 0.1, 0.2},
-        {-700.0, 34.4, -0.001, 0.087}};  // the last: a start walking off toward alpha_N -> 0
     for (const std::vector<double>& x : points)
         for (double log_n : {-4.0, 0.0, 19.0})
             for (double log_d : {-3.0, 1.0, 25.0}) {
@@ -200,6 +195,28 @@ TEST_CASE("laws: hand-written derivatives (Kaplan's) equal the jets'") {
                 for (int k = 0; k < K * (K + 1) / 2; ++k)
                     CHECK(h[k] == doctest::Approx(jet.h[k]).epsilon(1e-11).scale(1.0));
             }
+}
+
+TEST_CASE("laws: hand-written derivatives (Kaplan's, in both coordinates) equal the jets'") {
+    const std::vector<std::vector<double>> points = {
+        to_coordinates(LawKind::kaplan, kaplan_paper),
+        {-3.0, 2.0, 0.09, 0.11},
+        {20.0, 30.0, 0.1, 0.2},
+        {-700.0, 34.4, -0.001, 0.087}};  // the last: a start walking off toward alpha_N -> 0
+    check_hand_written_derivatives<detail::KaplanLaw>(points);
+    std::vector<std::vector<double>> ratio;
+    for (const std::vector<double>& x : points) {
+        std::vector<double> y(4), back(4);
+        detail::KaplanRatioLaw::from_law(x.data(), y.data());
+        detail::KaplanRatioLaw::to_law(y.data(), back.data());
+        for (int j = 0; j < 4; ++j) CHECK(back[j] == doctest::Approx(x[j]).epsilon(1e-14));
+        // the same law: equal log-predictions in either coordinates
+        for (double log_n : {-4.0, 0.0, 19.0})
+            CHECK(detail::KaplanRatioLaw::log_predict(y.data(), log_n, 1.0, 0.0) ==
+                  doctest::Approx(detail::KaplanLaw::log_predict(x.data(), log_n, 1.0, 0.0)).epsilon(1e-13));
+        ratio.push_back(y);
+    }
+    check_hand_written_derivatives<detail::KaplanRatioLaw>(ratio);
 }
 
 TEST_CASE("laws: every law recovers known parameters from noise-free runs") {

@@ -56,4 +56,66 @@ struct KaplanLaw {
     }
 };
 
+/// The same law in the coordinates the solver moves when the constraints allow (law_fit.cpp):
+/// (q, log D_c, k, alpha_D) with k = alpha_N / alpha_D and q = k log N_c, so that
+///   log L = alpha_D logsumexp(q - k log N, log D_c - log D),
+/// a logsumexp of terms linear in the coordinates, scaled. In the law's coordinates a start drifting
+/// toward k -> 0 follows the curved valley log N_c ~ q / k (tens of evaluations to walk it off the
+/// doubles); here the valley is straight, such starts converge, and the others take fewer steps.
+struct KaplanRatioLaw {
+    static constexpr LawKind kind = LawKind::kaplan;
+    static constexpr int size = 4;
+    template <class X, class R>
+    SCALINGLAW_ALWAYS_INLINE static auto log_predict(const X* x, R log_n, R log_d, R /*log_u*/) {
+        using T = decltype(x[0] + log_n);
+        return T(x[3]) * logsumexp<T>(T(x[0]) - T(x[2]) * log_n, T(x[1]) - log_d);
+    }
+    /// With u1 = q - k log N, u2 = log D_c - log D (both linear), S = logsumexp(u1, u2), p and 1 - p
+    /// its shares: grad S = p grad u1 + (1 - p) grad u2, Hess S = p (1 - p) v v^T (v = grad u1 -
+    /// grad u2 = (1, -1, -log N, 0)), and log L = alpha_D S adds grad S e_3^T + e_3 grad S^T.
+    SCALINGLAW_ALWAYS_INLINE static double log_predict_derivatives(const double* x, double log_n,
+                                                                   double log_d, double /*log_u*/, double* g,
+                                                                   double* h) {
+        const double a_d = x[3];
+        const auto [s, p] = softmax2(x[0] - x[2] * log_n, x[1] - log_d);
+        const double q = 1.0 - p, pq = a_d * p * q;
+        g[0] = a_d * p;
+        g[1] = a_d * q;
+        g[2] = -a_d * p * log_n;
+        g[3] = s;
+        h[0] = pq;
+        h[1] = -pq;
+        h[2] = -pq * log_n;
+        h[3] = p;
+        h[4] = pq;
+        h[5] = pq * log_n;
+        h[6] = q;
+        h[7] = pq * log_n * log_n;
+        h[8] = -p * log_n;
+        h[9] = 0.0;
+        return a_d * s;
+    }
+    // q - k c_N = k (log N_c - c_N), and log D_c - c_D: the law's centring, in these coordinates
+    static constexpr std::array<Centring, 2> centring{{{0, 2, 0}, {1, -1, 1}}};
+    // Moving q and log D_c by c / alpha_D moves the logsumexp by c / alpha_D.
+    static void shift_direction(const double* x, double* v) {
+        v[0] = v[1] = 1.0 / x[3];
+        v[2] = v[3] = 0.0;
+    }
+    /// Kaplan's coordinates (log N_c, log D_c, alpha_N, alpha_D) to these, and back.
+    static void from_law(const double* law, double* x) {
+        const double k = law[2] / law[3];
+        x[0] = k * law[0];
+        x[1] = law[1];
+        x[2] = k;
+        x[3] = law[3];
+    }
+    static void to_law(const double* x, double* law) {
+        law[0] = x[0] / x[2];
+        law[1] = x[1];
+        law[2] = x[2] * x[3];
+        law[3] = x[3];
+    }
+};
+
 }  // namespace scalinglaw::detail

@@ -135,8 +135,10 @@ SCALINGLAW_MULTIVERSION_TEMPLATE void derivative_sums(const GenericRuns& runs, c
     template void jet_sums<Law, F>(const GenericRuns&, const double*, const int*, double*, double*, double*);
 SCALINGLAW_LAW_RESIDUALS(ChinchillaLaw)
 SCALINGLAW_LAW_RESIDUALS(KaplanLaw)
+SCALINGLAW_LAW_RESIDUALS(KaplanRatioLaw)
 SCALINGLAW_LAW_RESIDUALS(DataConstrainedLaw)
 template void derivative_sums<KaplanLaw>(const GenericRuns&, const double*, double*, double*, double*);
+template void derivative_sums<KaplanRatioLaw>(const GenericRuns&, const double*, double*, double*, double*);
 SCALINGLAW_JET_SUMS(ChinchillaLaw, 1)
 SCALINGLAW_JET_SUMS(ChinchillaLaw, 2)
 SCALINGLAW_JET_SUMS(ChinchillaLaw, 3)
