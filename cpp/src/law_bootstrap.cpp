@@ -96,6 +96,10 @@ LawBootstrapResult run_bootstrap(LawKind kind, const RunsView& runs, const detai
         constrained ? detail::chinchilla_map(resolved) : detail::ChinchillaMap{};
     const std::optional<detail::Resolved> ratio =
         kind == LawKind::kaplan ? detail::kaplan_ratio_map(resolved) : std::nullopt;
+    std::vector<std::vector<double>> ratio_starts;  // converted once, not per resample
+    if (ratio)
+        for (const std::vector<double>& start : starts)
+            ratio_starts.push_back(detail::kaplan_ratio_start(resolved, start));
     std::vector<LogParams> log_starts;
     if (fast || constrained)
         for (const std::vector<double>& s : starts) log_starts.push_back({s[1], s[2], s[0], s[3], s[4]});
@@ -124,8 +128,7 @@ LawBootstrapResult run_bootstrap(LawKind kind, const RunsView& runs, const detai
                                               detail::can_centre<detail::KaplanRatioLaw>(*ratio));
                 const detail::CoordinateMap<4> cmap =
                     detail::coordinate_map<detail::KaplanRatioLaw>(*ratio, problem);
-                for (const std::vector<double>& start : starts) {
-                    const std::vector<double> x = detail::kaplan_ratio_start(resolved, start);
+                for (const std::vector<double>& x : ratio_starts) {
                     detail::GenericOutcome o = detail::solve_generic<detail::KaplanRatioLaw>(
                         problem, cmap, x.data(), options.fit, s.generic);
                     detail::to_kaplan(o);

@@ -36,7 +36,7 @@ from .intervals import predict_interval
 from .io import Points
 from .law import ScalingLaw
 from .saved import SavedFit
-from .trust import FAR_BEYOND, DataRange, plan_warnings
+from .trust import FAR_BEYOND, plan_warnings
 
 Record = dict[str, Any]
 #: How many (draw, point) predictions ``predict`` holds at once (8 bytes each, a few copies).
@@ -103,19 +103,12 @@ def _place(source: SavedFit, record: Record) -> Record:
         }
     extrapolation = C / data.C[1]
     low, high = data.tokens_per_parameter
+    epochs = record.get("epochs")
     return {
         "extrapolation": extrapolation,
-        "inside_data": bool(extrapolation <= 1 and low <= tpp <= high and _epochs_inside(data, record)),
-        "warnings": plan_warnings(
-            data, C=C, tokens_per_parameter=tpp, interval_factor=factor, epochs=record.get("epochs")
-        ),
+        "inside_data": bool(extrapolation <= 1 and low <= tpp <= high and not data.repeats_beyond(epochs)),
+        "warnings": plan_warnings(data, C=C, tokens_per_parameter=tpp, interval_factor=factor, epochs=epochs),
     }
-
-
-def _epochs_inside(data: DataRange, record: Record) -> bool:
-    """Whether a plan under a unique-token budget repeats them no more than the most repeated run."""
-    epochs = record.get("epochs")
-    return epochs is None or data.epochs is None or epochs <= data.epochs[1] * (1 + 1e-9)
 
 
 def _allocation(law: ScalingLaw, question: str, value: float, unique_tokens: float | None = None) -> Record:

@@ -55,6 +55,11 @@ class DataRange:
         epochs = None if unique_tokens is None else span(d / np.asarray(unique_tokens, dtype=np.float64))
         return cls(N=span(n), D=span(d), C=span(6.0 * n * d), tokens_per_parameter=span(d / n), epochs=epochs)
 
+    def repeats_beyond(self, epochs: float | None) -> bool:
+        """Whether a plan's ``epochs`` of its unique tokens exceed the most repeated run's (False when
+        either is unknown)."""
+        return epochs is not None and self.epochs is not None and epochs > self.epochs[1] * (1 + 1e-9)
+
     def to_dict(self) -> dict[str, list[float]]:
         out = {
             "N": list(self.N),
@@ -165,7 +170,7 @@ def plan_warnings(
                 f"the plan's {tokens_per_parameter:.3g} tokens per parameter lies outside the runs' range "
                 f"({low:.3g} to {high:.3g})"
             )
-        if epochs is not None and data.epochs is not None and epochs > data.epochs[1] * (1 + 1e-9):
+        if data.repeats_beyond(epochs) and data.epochs is not None:
             found.append(
                 f"the plan repeats its unique tokens {epochs:.3g} times, more than the most repeated run "
                 f"({data.epochs[1]:.3g} epochs): the loss of so much repetition is the law's extrapolation"
