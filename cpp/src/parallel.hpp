@@ -5,6 +5,9 @@
 // handing out work, and the first exception is rethrown in the caller. A raised cancel flag does the same
 // with scalinglaw::cancelled. When the system cannot start a thread (a process or memory limit), the
 // threads already started and the caller do all the work; with one thread, the caller does it alone.
+// On Linux each started thread is kept off the caller's CPU (place_away_from_caller): some kernels
+// (virtual machines that pack tasks onto few vCPUs) start a new thread beside its parent and move it to
+// an idle vCPU only at the next balancing tick, 2-3 ms later, which is the whole of a small fit.
 
 #include <algorithm>
 #include <atomic>
@@ -18,7 +21,27 @@
 
 #include "scalinglaw/fit.hpp"
 
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+
 namespace scalinglaw::detail {
+
+/// Restricts `thread` to the CPUs the caller may use less the one it runs on now, when there are such
+/// CPUs (Linux; elsewhere, or when any call fails, it is left where the system put it). Only placement
+/// changes: which thread runs which item is decided by the shared counter as before.
+inline void place_away_from_caller([[maybe_unused]] std::thread& thread) {
+#if defined(__linux__)
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    const int here = sched_getcpu();
+    if (here < 0 || here >= CPU_SETSIZE || sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+    CPU_CLR(here, &allowed);
+    if (CPU_COUNT(&allowed) == 0) return;
+    pthread_setaffinity_np(thread.native_handle(), sizeof allowed, &allowed);
+#endif
+}
 
 /// Threads to use for `work` independent items when the caller asked for `requested` (0 = all cores):
 /// never more than the cores, since each thread may carry its own workspace and more threads than cores
@@ -62,7 +85,10 @@ void parallel_for(std::size_t count, int threads, Body&& body, const std::atomic
     if (extra > 0) {
         try {
             pool.reserve(extra);
-            for (std::size_t t = 0; t < extra; ++t) pool.emplace_back(worker, t + 1);
+            for (std::size_t t = 0; t < extra; ++t) {
+                pool.emplace_back(worker, t + 1);
+                place_away_from_caller(pool.back());
+            }
         } catch (const std::system_error&) {  // no thread could start (EAGAIN: a process or memory limit)
         } catch (const std::bad_alloc&) {     // nor its bookkeeping be allocated
         }  // either way the threads started so far and this one do the work: same items, same results
