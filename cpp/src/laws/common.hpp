@@ -11,6 +11,11 @@
 //   static double log_predict_derivatives(x, log_n, log_d, log_u, double* g, double* h)
 //       the log-prediction with its gradient and Hessian written by hand (doubles; h the upper
 //       triangle), which the solver then uses instead of the jets (equal to them, tested);
+//   static double log_predict_share(x, log_n, log_d, log_u, double& share) and
+//   static void derivatives_from_share(x, log_prediction, log_n, log_d, share, double* g, double* h)
+//       the log-prediction with one number per run (e.g. a term's share) that the residual pass keeps,
+//       and the derivatives from it without a transcendental function (the solver's derivative pass
+//       then reads the residuals and the shares, as the Chinchilla path does);
 //   static constexpr std::array<Centring, M> centring
 //       how its coordinates change when log N and log D are centred (the law's formula unchanged):
 //       the solver then works on centred logs, where an amplitude and its exponent are nearly
@@ -31,6 +36,13 @@ struct HasDerivatives : std::false_type {};
 template <class Law>
 struct HasDerivatives<
     Law, std::void_t<decltype(Law::log_predict_derivatives(nullptr, 0.0, 0.0, 0.0, nullptr, nullptr))>>
+    : std::true_type {};
+
+template <class Law, class = void>
+struct CachesShare : std::false_type {};
+template <class Law>
+struct CachesShare<
+    Law, std::void_t<decltype(Law::derivatives_from_share(nullptr, 0.0, 0.0, 0.0, 0.0, nullptr, nullptr))>>
     : std::true_type {};
 
 /// With l = log N - c_N and m = log D - c_D, coordinate `coordinate` becomes x - x[exponent] c (an

@@ -70,19 +70,26 @@ struct KaplanRatioLaw {
         using T = decltype(x[0] + log_n);
         return T(x[3]) * logsumexp<T>(T(x[0]) - T(x[2]) * log_n, T(x[1]) - log_d);
     }
-    /// With u1 = q - k log N, u2 = log D_c - log D (both linear), S = logsumexp(u1, u2), p and 1 - p
-    /// its shares: grad S = p grad u1 + (1 - p) grad u2, Hess S = p (1 - p) v v^T (v = grad u1 -
-    /// grad u2 = (1, -1, -log N, 0)), and log L = alpha_D S adds grad S e_3^T + e_3 grad S^T.
-    SCALINGLAW_ALWAYS_INLINE static double log_predict_derivatives(const double* x, double log_n,
-                                                                   double log_d, double /*log_u*/, double* g,
-                                                                   double* h) {
-        const double a_d = x[3];
+    /// The log-prediction alpha_D S and, in `share`, the first term's share p of S = logsumexp(u1, u2),
+    /// u1 = q - k log N, u2 = log D_c - log D (both linear).
+    SCALINGLAW_ALWAYS_INLINE static double log_predict_share(const double* x, double log_n, double log_d,
+                                                             double /*log_u*/, double& share) {
         const auto [s, p] = softmax2(x[0] - x[2] * log_n, x[1] - log_d);
+        share = p;
+        return x[3] * s;
+    }
+    /// The gradient and Hessian from the log-prediction and p: grad S = p grad u1 + (1 - p) grad u2,
+    /// Hess S = p (1 - p) v v^T (v = grad u1 - grad u2 = (1, -1, -log N, 0)), and log L = alpha_D S adds
+    /// grad S e_3^T + e_3 grad S^T.
+    SCALINGLAW_ALWAYS_INLINE static void derivatives_from_share(const double* x, double log_prediction,
+                                                                double log_n, double /*log_d*/, double p,
+                                                                double* g, double* h) {
+        const double a_d = x[3];
         const double q = 1.0 - p, pq = a_d * p * q;
         g[0] = a_d * p;
         g[1] = a_d * q;
         g[2] = -a_d * p * log_n;
-        g[3] = s;
+        g[3] = log_prediction / a_d;
         h[0] = pq;
         h[1] = -pq;
         h[2] = -pq * log_n;
@@ -93,7 +100,14 @@ struct KaplanRatioLaw {
         h[7] = pq * log_n * log_n;
         h[8] = -p * log_n;
         h[9] = 0.0;
-        return a_d * s;
+    }
+    SCALINGLAW_ALWAYS_INLINE static double log_predict_derivatives(const double* x, double log_n,
+                                                                   double log_d, double log_u, double* g,
+                                                                   double* h) {
+        double p;
+        const double value = log_predict_share(x, log_n, log_d, log_u, p);
+        derivatives_from_share(x, value, log_n, log_d, p, g, h);
+        return value;
     }
     // q - k c_N = k (log N_c - c_N), and log D_c - c_D: the law's centring, in these coordinates
     static constexpr std::array<Centring, 2> centring{{{0, 2, 0}, {1, -1, 1}}};

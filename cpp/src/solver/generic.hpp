@@ -79,12 +79,12 @@ struct CoordinateMap {
     bool at_infinity(const Vector<K>& x, int s) const { return slot[s] == s && x[s] >= infinite_at[s]; }
 };
 
-/// Per-thread scratch space, reused across starts.
+/// Per-thread scratch space, reused across starts: residuals, and the shares of a law that caches them
+/// (laws/common.hpp), at the current and the trial point.
 struct GenericWorkspace {
-    std::vector<double> r, trial_r;
+    std::vector<double> r, trial_r, share, trial_share;
     void resize(std::size_t n) {
-        r.resize(n);
-        trial_r.resize(n);
+        for (auto* v : {&r, &trial_r, &share, &trial_share}) v->resize(n);
     }
 };
 
@@ -105,17 +105,23 @@ public:
     using M = Matrix<size>;
 
     GenericObjective(const GenericRuns& runs, const CoordinateMap<size>& map, GenericWorkspace& ws)
-        : runs_(runs), map_(map), current_r_(ws.r.data()), trial_r_(ws.trial_r.data()) {
+        : runs_(runs),
+          map_(map),
+          current_r_(ws.r.data()),
+          trial_r_(ws.trial_r.data()),
+          current_share_(ws.share.data()),
+          trial_share_(ws.trial_share.data()) {
         for (int s = 0; s < size; ++s) next_leap_[s] = map.may_leap(s) ? -INFINITY : INFINITY;
         leapt_from_.setConstant(NAN);
     }
 
-    /// The objective at x with its residuals in `r` and their ShiftSums at c = 0 (+inf where not finite).
-    double evaluate(const V& x, double* r, ShiftSums& sums) const {
+    /// The objective at x with its residuals in `r` (and shares in `share`) and their ShiftSums at c = 0
+    /// (+inf where not finite).
+    double evaluate(const V& x, double* r, double* share, ShiftSums& sums) const {
         double full[size];
         map_.expand(x, full);
         const std::size_t n = runs_.size();
-        law_residuals<Law>(runs_, full, r);
+        law_residuals<Law>(runs_, full, r, share);
         if (runs_.weight.empty())
             shift_sums(r, n, runs_.delta, 0.0, &sums);
         else
@@ -149,7 +155,7 @@ public:
     /// The start: evaluated and shifted; returns f.
     double start(V& x) {
         ShiftSums sums;
-        double f = evaluate(x, current_r_, sums);
+        double f = evaluate(x, current_r_, current_share_, sums);
         if (std::isfinite(f)) f = shift(x, current_r_, f, sums);
         current_x_ = x;
         return f;
@@ -157,13 +163,14 @@ public:
 
     double try_point(V& x) {
         ShiftSums sums;
-        double f = evaluate(x, trial_r_, sums);
+        double f = evaluate(x, trial_r_, trial_share_, sums);
         if (std::isfinite(f)) f = shift(x, trial_r_, f, sums);
         trial_x_ = x;
         return f;
     }
     void accept() {
         std::swap(current_r_, trial_r_);
+        std::swap(current_share_, trial_share_);
         current_x_ = trial_x_;
     }
 
@@ -242,15 +249,24 @@ public:
 
     Derivatives<size> derivatives() {
         Derivatives<size> out;
-        derivatives_at(current_x_, out, reweighted_);
+        with_count<size>(map_.free_count, [&](auto free) {
+            derivatives_in<decltype(free)::value>(current_x_, current_r_, current_share_, out, reweighted_);
+        });
         return out;
     }
     M reweighted_model() const { return reweighted_; }
 
-    /// Gradient, exact Hessian and reweighted model at x, in the solver's slots.
-    void derivatives_at(const V& x, Derivatives<size>& out, M& reweighted) const {
-        with_count<size>(map_.free_count,
-                         [&](auto free) { derivatives_in<decltype(free)::value>(x, out, reweighted); });
+    /// Gradient, exact Hessian and reweighted model at any x, in the solver's slots (the trial point's
+    /// residuals and shares are overwritten).
+    void derivatives_at(const V& x, Derivatives<size>& out, M& reweighted) {
+        if constexpr (CachesShare<Law>::value) {
+            double full[size];
+            map_.expand(x, full);
+            law_residuals<Law>(runs_, full, trial_r_, trial_share_);
+        }
+        with_count<size>(map_.free_count, [&](auto free) {
+            derivatives_in<decltype(free)::value>(x, trial_r_, trial_share_, out, reweighted);
+        });
     }
 
 private:
@@ -262,10 +278,12 @@ private:
         f(std::integral_constant<int, N>{});
     }
 
-    /// derivatives_at with jets in F slots, one per free coordinate (their representatives, in order):
-    /// a fixed or tied coordinate costs nothing in the runs' loop.
+    /// The derivatives at x (with its residuals r and shares, for a law that caches them) with jets in F
+    /// slots, one per free coordinate (their representatives, in order): a fixed or tied coordinate costs
+    /// nothing in the runs' loop.
     template <int F>
-    void derivatives_in(const V& x, Derivatives<size>& out, M& reweighted) const {
+    void derivatives_in(const V& x, const double* r, const double* share, Derivatives<size>& out,
+                        M& reweighted) const {
         double full[size];
         map_.expand(x, full);
         int slot_of[F] = {}, seed[size] = {};  // the solver's slot of free index a; coordinate j's free index
@@ -281,7 +299,7 @@ private:
             // all K coordinates by hand, then projected: free index a sums its coordinates' rows
             constexpr int P = size * (size + 1) / 2;
             double g_all[size], exact_all[P], model_all[P];
-            derivative_sums<Law>(runs_, full, g_all, exact_all, model_all);
+            derivative_sums<Law>(runs_, full, r, share, g_all, exact_all, model_all);
             for (int i = 0, k = 0; i < size; ++i) {
                 if (seed[i] >= 0) g[seed[i]] += g_all[i];
                 for (int j = i; j < size; ++j, ++k) {
@@ -319,6 +337,8 @@ private:
     const CoordinateMap<size>& map_;
     double* current_r_;
     double* trial_r_;
+    double* current_share_;
+    double* trial_share_;
     V current_x_ = V::Zero(), trial_x_ = V::Zero();
     const double largest_log_ = std::log(std::numeric_limits<double>::max());
     M reweighted_ = M::Identity();

@@ -12,7 +12,8 @@
 namespace scalinglaw::detail {
 
 template <class Law>
-SCALINGLAW_MULTIVERSION_TEMPLATE void law_residuals(const GenericRuns& runs, const double* x, double* r) {
+SCALINGLAW_MULTIVERSION_TEMPLATE void law_residuals(const GenericRuns& runs, const double* x, double* r,
+                                                    double* share) {
     double local[Law::size];  // r cannot alias a local copy: what depends on x alone is computed once
     for (int j = 0; j < Law::size; ++j) local[j] = x[j];
     const double* SCALINGLAW_RESTRICT log_n = runs.log_n.data();
@@ -21,9 +22,16 @@ SCALINGLAW_MULTIVERSION_TEMPLATE void law_residuals(const GenericRuns& runs, con
     const double* SCALINGLAW_RESTRICT log_loss = runs.log_loss.data();
     double* SCALINGLAW_RESTRICT out = r;
     const std::size_t n = runs.size();
-    SCALINGLAW_SIMD()
-    for (std::size_t i = 0; i < n; ++i)
-        out[i] = Law::log_predict(local, log_n[i], log_d[i], log_u[i]) - log_loss[i];
+    if constexpr (CachesShare<Law>::value) {
+        double* SCALINGLAW_RESTRICT kept = share;
+        SCALINGLAW_SIMD()
+        for (std::size_t i = 0; i < n; ++i)
+            out[i] = Law::log_predict_share(local, log_n[i], log_d[i], log_u[i], kept[i]) - log_loss[i];
+    } else {
+        SCALINGLAW_SIMD()
+        for (std::size_t i = 0; i < n; ++i)
+            out[i] = Law::log_predict(local, log_n[i], log_d[i], log_u[i]) - log_loss[i];
+    }
 }
 
 namespace {
@@ -118,27 +126,43 @@ SCALINGLAW_MULTIVERSION_TEMPLATE void jet_sums(const GenericRuns& runs, const do
 
 template <class Law>
 SCALINGLAW_MULTIVERSION_TEMPLATE void derivative_sums(const GenericRuns& runs, const double* x,
-                                                      double* gradient, double* exact, double* model) {
+                                                      const double* r, const double* share, double* gradient,
+                                                      double* exact, double* model) {
     const double* SCALINGLAW_RESTRICT log_n = runs.log_n.data();
     const double* SCALINGLAW_RESTRICT log_d = runs.log_d.data();
     const double* SCALINGLAW_RESTRICT log_u = runs.log_u.data();
-    auto derivatives = [&](std::size_t i, double* j, double* h) SCALINGLAW_ALWAYS_INLINE_LAMBDA {
-        return Law::log_predict_derivatives(x, log_n[i], log_d[i], log_u[i], j, h);
-    };
-    huber_sums<Law::size>(runs, derivatives, gradient, exact, model);
+    if constexpr (CachesShare<Law>::value) {
+        const double* SCALINGLAW_RESTRICT log_loss = runs.log_loss.data();
+        const double* SCALINGLAW_RESTRICT residual = r;
+        const double* SCALINGLAW_RESTRICT kept = share;
+        auto derivatives = [&](std::size_t i, double* j, double* h) SCALINGLAW_ALWAYS_INLINE_LAMBDA {
+            const double log_prediction = residual[i] + log_loss[i];
+            Law::derivatives_from_share(x, log_prediction, log_n[i], log_d[i], kept[i], j, h);
+            return log_prediction;
+        };
+        huber_sums<Law::size>(runs, derivatives, gradient, exact, model);
+    } else {
+        auto derivatives = [&](std::size_t i, double* j, double* h) SCALINGLAW_ALWAYS_INLINE_LAMBDA {
+            return Law::log_predict_derivatives(x, log_n[i], log_d[i], log_u[i], j, h);
+        };
+        huber_sums<Law::size>(runs, derivatives, gradient, exact, model);
+    }
 }
 
 // Every law, and every count of free coordinates 1..K.
 #define SCALINGLAW_LAW_RESIDUALS(Law) \
-    template void law_residuals<Law>(const GenericRuns&, const double*, double*);
+    template void law_residuals<Law>(const GenericRuns&, const double*, double*, double*);
 #define SCALINGLAW_JET_SUMS(Law, F) \
     template void jet_sums<Law, F>(const GenericRuns&, const double*, const int*, double*, double*, double*);
 SCALINGLAW_LAW_RESIDUALS(ChinchillaLaw)
 SCALINGLAW_LAW_RESIDUALS(KaplanLaw)
 SCALINGLAW_LAW_RESIDUALS(KaplanRatioLaw)
 SCALINGLAW_LAW_RESIDUALS(DataConstrainedLaw)
-template void derivative_sums<KaplanLaw>(const GenericRuns&, const double*, double*, double*, double*);
-template void derivative_sums<KaplanRatioLaw>(const GenericRuns&, const double*, double*, double*, double*);
+#define SCALINGLAW_DERIVATIVE_SUMS(Law)                                                                 \
+    template void derivative_sums<Law>(const GenericRuns&, const double*, const double*, const double*, \
+                                       double*, double*, double*);
+SCALINGLAW_DERIVATIVE_SUMS(KaplanLaw)
+SCALINGLAW_DERIVATIVE_SUMS(KaplanRatioLaw)
 SCALINGLAW_JET_SUMS(ChinchillaLaw, 1)
 SCALINGLAW_JET_SUMS(ChinchillaLaw, 2)
 SCALINGLAW_JET_SUMS(ChinchillaLaw, 3)

@@ -20,9 +20,10 @@ struct GenericRuns {
     std::size_t size() const { return log_n.size(); }
 };
 
-/// r_i = the law's log-prediction at coordinates `x` (the law's, solver form) less log L_i.
+/// r_i = the law's log-prediction at coordinates `x` (the law's, solver form) less log L_i; for a law that
+/// caches a share per run (laws/common.hpp), share_i too (else `share` is not read).
 template <class Law>
-void law_residuals(const GenericRuns& runs, const double* x, double* r);
+void law_residuals(const GenericRuns& runs, const double* x, double* r, double* share);
 
 /// At coordinates `x`, with coordinate j's derivative in jet slot seed[j] (-1: held), the sums over the
 /// runs (weighted) of the Huber objective's gradient psi J (F entries), its exact Hessian
@@ -32,9 +33,10 @@ void jet_sums(const GenericRuns& runs, const double* x, const int* seed, double*
               double* model);
 
 /// The same sums over all K coordinates of a law with hand-written derivatives (laws/common.hpp's
-/// log_predict_derivatives), for the caller to project onto the free ones.
+/// log_predict_derivatives), for the caller to project onto the free ones. A law that caches a share per
+/// run takes its derivatives from `r` and `share` at x (law_residuals'); the others do not read them.
 template <class Law>
-void derivative_sums(const GenericRuns& runs, const double* x, double* gradient, double* exact,
-                     double* model);
+void derivative_sums(const GenericRuns& runs, const double* x, const double* r, const double* share,
+                     double* gradient, double* exact, double* model);
 
 }  // namespace scalinglaw::detail
