@@ -1,5 +1,5 @@
-// parallel_for: never more workers than cores, and when the system cannot start a thread the caller
-// does all the work, with the same results bit for bit.
+// parallel_for: never more workers than cores, started threads kept off the caller's CPU (Linux), and
+// when the system cannot start a thread the caller does all the work, with the same results bit for bit.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,8 +11,9 @@
 #include <thread>
 #include <vector>
 
-#if defined(__GLIBC__)
+#if defined(__GLIBC__) || defined(__linux__)
 #include <pthread.h>
+#include <sched.h>
 #endif
 
 #include "parallel.hpp"
@@ -128,5 +129,32 @@ TEST_CASE("when no thread can start, the caller does all the work and the fit is
         }
     }
     std::thread([] {}).join();  // the limit is gone again
+}
+#endif
+
+#if defined(__linux__)
+TEST_CASE("a started thread may run on every CPU the caller may use but the caller's own") {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+    std::atomic<bool> go{false};
+    std::thread thread([&] {
+        while (!go.load()) std::this_thread::yield();
+    });
+    detail::place_away_from_caller(thread);
+    cpu_set_t placed;
+    CPU_ZERO(&placed);
+    const int read = pthread_getaffinity_np(thread.native_handle(), sizeof placed, &placed);
+    go = true;
+    thread.join();
+    REQUIRE(read == 0);
+    cpu_set_t outside;  // CPUs the thread may use that the caller may not: none
+    CPU_ZERO(&outside);
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+        if (CPU_ISSET(cpu, &placed) && !CPU_ISSET(cpu, &allowed)) CPU_SET(cpu, &outside);
+    CHECK(CPU_COUNT(&outside) == 0);
+    // one CPU fewer (the caller's, wherever it ran), or all of them when the caller has only one
+    const int expected = CPU_COUNT(&allowed) > 1 ? CPU_COUNT(&allowed) - 1 : 1;
+    CHECK(CPU_COUNT(&placed) == expected);
 }
 #endif
