@@ -96,10 +96,8 @@ LawBootstrapResult run_bootstrap(LawKind kind, const RunsView& runs, const detai
         constrained ? detail::chinchilla_map(resolved) : detail::ChinchillaMap{};
     const std::optional<detail::Resolved> ratio =
         kind == LawKind::kaplan ? detail::kaplan_ratio_map(resolved) : std::nullopt;
-    std::vector<std::vector<double>> ratio_starts;  // converted once, not per resample
-    if (ratio)
-        for (const std::vector<double>& start : starts)
-            ratio_starts.push_back(detail::kaplan_ratio_start(resolved, start));
+    const std::vector<std::vector<double>> ratio_starts =  // converted once, not per resample
+        ratio ? detail::kaplan_ratio_starts(resolved, starts) : std::vector<std::vector<double>>{};
     std::vector<LogParams> log_starts;
     if (fast || constrained)
         for (const std::vector<double>& s : starts) log_starts.push_back({s[1], s[2], s[0], s[3], s[4]});

@@ -165,15 +165,20 @@ std::optional<Resolved> kaplan_ratio_map(const Resolved& r) {
     return out;
 }
 
-std::vector<double> kaplan_ratio_start(const Resolved& resolved, const std::vector<double>& start) {
-    double law[4];
-    for (int j = 0; j < 4; ++j) {
-        const int s = resolved.slot[j];
-        law[j] = s < 0 ? resolved.fixed[j] : start[static_cast<std::size_t>(s)];
+std::vector<std::vector<double>> kaplan_ratio_starts(const Resolved& resolved,
+                                                     const std::vector<std::vector<double>>& starts) {
+    std::vector<std::vector<double>> out;
+    out.reserve(starts.size());
+    for (const std::vector<double>& start : starts) {
+        double law[4];
+        for (int j = 0; j < 4; ++j) {
+            const int s = resolved.slot[j];
+            law[j] = s < 0 ? resolved.fixed[j] : start[static_cast<std::size_t>(s)];
+        }
+        std::vector<double>& x = out.emplace_back(4);
+        KaplanRatioLaw::from_law(law, x.data());
     }
-    std::vector<double> x(4);
-    KaplanRatioLaw::from_law(law, x.data());
-    return x;
+    return out;
 }
 
 void to_kaplan(GenericOutcome& outcome) {
@@ -311,10 +316,8 @@ LawFitResult fit_generic(const RunsView& runs, const std::vector<std::vector<dou
 /// law's.
 LawFitResult fit_kaplan_ratio(const RunsView& runs, const std::vector<std::vector<double>>& starts,
                               const Resolved& resolved, const Resolved& ratio, const FitOptions& options) {
-    std::vector<std::vector<double>> ratio_starts;
-    for (const std::vector<double>& start : starts)
-        ratio_starts.push_back(kaplan_ratio_start(resolved, start));
-    std::vector<GenericOutcome> solved = solve_starts<KaplanRatioLaw>(runs, ratio_starts, ratio, options);
+    std::vector<GenericOutcome> solved =
+        solve_starts<KaplanRatioLaw>(runs, kaplan_ratio_starts(resolved, starts), ratio, options);
     for (GenericOutcome& o : solved) to_kaplan(o);
     return finish_fit<KaplanLaw>(runs, starts, solved, resolved, options);
 }

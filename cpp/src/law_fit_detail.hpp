@@ -95,8 +95,9 @@ Resolved resolve(LawKind kind, const ParameterMap& map);
 /// D_c and alpha_D free or fixed. The map there, or none (a fixed N_c or alpha_N is no fixed
 /// coordinate there: such fits keep the law's coordinates).
 std::optional<Resolved> kaplan_ratio_map(const Resolved& r);
-/// A start of Kaplan's law (its coordinates), its fixed and tied entries applied, in KaplanRatioLaw's.
-std::vector<double> kaplan_ratio_start(const Resolved& resolved, const std::vector<double>& start);
+/// Starts of Kaplan's law (its coordinates), their fixed and tied entries applied, in KaplanRatioLaw's.
+std::vector<std::vector<double>> kaplan_ratio_starts(const Resolved& resolved,
+                                                     const std::vector<std::vector<double>>& starts);
 /// A KaplanRatioLaw outcome in Kaplan's coordinates: a failed start where k went to 0 and took N_c
 /// beyond the doubles.
 void to_kaplan(GenericOutcome& outcome);

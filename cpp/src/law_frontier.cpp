@@ -46,6 +46,21 @@ Allocation allocation(LawKind kind, const std::vector<double>& params, double n,
     return a;
 }
 
+/// The ends of the bracket in [low, high] where `short_of` turns false (true below, false above), by
+/// bisection until the midpoint is one of the ends: to the last bit, with no tolerance to choose.
+struct Bracket {
+    double low, high;
+};
+template <class ShortOf>
+Bracket bisect(double low, double high, ShortOf&& short_of) {
+    for (int i = 0; i < 200 && low < high; ++i) {
+        const double mid = 0.5 * (low + high);
+        if (mid <= low || mid >= high) break;
+        (short_of(mid) ? low : high) = mid;
+    }
+    return {low, high};
+}
+
 /// The minimum of L(N, C / 6N) over log N, and whether it is flat: the slope exactly 0 there, every
 /// derivative having underflowed (the data-constrained law's terms saturated: N' and D' within e^-745 of
 /// their limits), so that no N there is better than another.
@@ -83,11 +98,9 @@ NumericOptimum numeric_optimum(LawKind kind, const std::vector<double>& params, 
     } else if (slope(high) <= 0.0) {
         low = high;
     } else {
-        for (int i = 0; i < 200 && low < high; ++i) {
-            const double mid = 0.5 * (low + high);
-            if (mid <= low || mid >= high) break;
-            (slope(mid) > 0.0 ? high : low) = mid;
-        }
+        const Bracket root = bisect(low, high, [&](double v) { return !(slope(v) > 0.0); });
+        low = root.low;
+        high = root.high;
         // At a root the computed slope may be exactly 0 (its terms cancel); a hundredth of a unit of log N
         // below, a minimum's slope is clearly negative, and only a saturated (flat) one is still 0.
         flat = slope(std::max(0.0, low - 0.01)) == 0.0;
@@ -102,18 +115,6 @@ constexpr double largest_log_half = 700.0;
 
 bool budgeted(LawKind kind, double unique_tokens) {
     return kind == LawKind::data_constrained && unique_tokens > 0.0;
-}
-
-/// The least u in [low, high] at which `short_of` turns false (true below, false above), by bisection
-/// until the midpoint is one of the ends: to the last bit, with no tolerance to choose.
-template <class ShortOf>
-double first_not(double low, double high, ShortOf&& short_of) {
-    for (int i = 0; i < 200 && low < high; ++i) {
-        const double mid = 0.5 * (low + high);
-        if (mid <= low || mid >= high) break;
-        (short_of(mid) ? low : high) = mid;
-    }
-    return high;
 }
 
 /// optimal_for_size under a unique-token budget: the budget whose numeric optimum has n parameters
@@ -134,7 +135,7 @@ Allocation optimal_for_size_numeric(LawKind kind, const std::vector<double>& par
         detail::fail(detail::describe("n = ", n,
                                       " is larger than the compute-optimal model of any budget up ",
                                       "to 6e304 FLOPs with ", unique_tokens, " unique tokens"));
-    const double u = first_not(0.0, largest_log_half, short_of);
+    const double u = bisect(0.0, largest_log_half, short_of).high;
     const NumericOptimum found = optimum(u);
     const Allocation& a = found.allocation;
     if (found.flat)
@@ -145,8 +146,8 @@ Allocation optimal_for_size_numeric(LawKind kind, const std::vector<double>& par
     // N_opt(C) is continuous where the minimum along each budget is unique; where it jumps, no budget
     // makes n optimal.
     if (!(std::fabs(std::log(a.n) - log_n) <= 1e-9))
-        detail::fail(detail::describe("no budget's compute-optimal model has n = ", n, " parameters with ",
-                                      unique_tokens, " unique tokens: the optimum jumps to ", a.n,
+        detail::fail(detail::describe("no budget's compute-optimal model has n = ", n, " parameters",
+                                      found_with(unique_tokens), ": the optimum jumps to ", a.n,
                                       " parameters at ", a.flops, " FLOPs"));
     return a;
 }
@@ -231,7 +232,7 @@ Allocation budget_for_loss(LawKind kind, const std::vector<double>& params, doub
                                       std::exp(at_smallest) * target_loss,
                                       " at 6 FLOPs): every budget reaches it"));
     if (at_smallest == 0.0) high = low;  // the target is the loss at 6 FLOPs
-    high = first_not(low, high, [&](double u) { return excess(u) > 0.0; });
+    high = bisect(low, high, [&](double u) { return excess(u) > 0.0; }).high;
     return compute_optimal(kind, params, 6.0 * std::exp(high), unique_tokens);
 }
 

@@ -93,17 +93,17 @@ def _place(source: SavedFit, record: Record) -> Record:
     tpp = record["D"] / record["N"]
     interval = record.get("N_interval")
     factor = interval[1] / interval[0] if interval else None
+    epochs = record.get("epochs")
     if data is None:
         return {
             "extrapolation": None,
             "inside_data": None,
             "warnings": plan_warnings(
-                None, C=C, tokens_per_parameter=tpp, interval_factor=factor, epochs=record.get("epochs")
+                None, C=C, tokens_per_parameter=tpp, interval_factor=factor, epochs=epochs
             ),
         }
     extrapolation = C / data.C[1]
     low, high = data.tokens_per_parameter
-    epochs = record.get("epochs")
     return {
         "extrapolation": extrapolation,
         "inside_data": bool(extrapolation <= 1 and low <= tpp <= high and not data.repeats_beyond(epochs)),
